@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* placeholder: being written */
+#include "unit/testutil.h"
+static Suite *suite(void)
+{
+	return suite_create("esp");
+}
+TEST_MAIN(suite)
