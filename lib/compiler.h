@@ -11,7 +11,7 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define CACHE_LINE 64
+#define CACHE_LINE    64
 #define cache_aligned alignas(CACHE_LINE)
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))

@@ -5,23 +5,23 @@
 #include <string.h>
 
 static const struct crypto_alg algs[CRYPTO_ALG_COUNT] = {
-#define CRYPTO_ALG_ROW(id_, kind_, name_, v2_, v2bits_, v1ike_, v1esp_, key_, salt_, iv_, icv_,    \
-		       block_, out_, backend_)                                                     \
-	[CRYPTO_##id_] = { .id = CRYPTO_##id_,                                                     \
-			   .kind = kind_,                                                          \
-			   .name = name_,                                                          \
-			   .ikev2_id = v2_,                                                        \
-			   .ikev2_key_bits = v2bits_,                                              \
-			   .ikev1_ike = v1ike_,                                                    \
-			   .ikev1_esp = v1esp_,                                                    \
-			   .key_len = key_,                                                        \
-			   .salt_len = salt_,                                                      \
-			   .iv_len = iv_,                                                          \
-			   .icv_len = icv_,                                                        \
-			   .block_len = block_,                                                    \
-			   .out_len = out_,                                                        \
-			   .backend = CRYPTO_BACKEND_##backend_,                                   \
-			   .aead = (kind_) == CRYPTO_ENCR && (icv_) != 0 },
+#define CRYPTO_ALG_ROW(id_, kind_, name_, v2_, v2bits_, v1ike_, v1esp_, key_, salt_, iv_, icv_, \
+                       block_, out_, backend_)                                                  \
+	[CRYPTO_##id_] = { .id = CRYPTO_##id_,                                                  \
+		           .kind = kind_,                                                       \
+		           .name = name_,                                                       \
+		           .ikev2_id = v2_,                                                     \
+		           .ikev2_key_bits = v2bits_,                                           \
+		           .ikev1_ike = v1ike_,                                                 \
+		           .ikev1_esp = v1esp_,                                                 \
+		           .key_len = key_,                                                     \
+		           .salt_len = salt_,                                                   \
+		           .iv_len = iv_,                                                       \
+		           .icv_len = icv_,                                                     \
+		           .block_len = block_,                                                 \
+		           .out_len = out_,                                                     \
+		           .backend = CRYPTO_BACKEND_##backend_,                                \
+		           .aead = (kind_) == CRYPTO_ENCR && (icv_) != 0 },
 	CRYPTO_ALGS(CRYPTO_ALG_ROW)
 #undef CRYPTO_ALG_ROW
 };
@@ -47,7 +47,8 @@ static bool key_bits_match(const struct crypto_alg *a, uint16_t key_bits)
 {
 	if (a->ikev2_key_bits != 0)
 		return key_bits == a->ikev2_key_bits;
-	return key_bits == 0 || (a->kind == CRYPTO_ENCR && key_bits == 8u * (a->key_len - a->salt_len));
+	return key_bits == 0 ||
+	       (a->kind == CRYPTO_ENCR && key_bits == 8u * (a->key_len - a->salt_len));
 }
 
 const struct crypto_alg *crypto_alg_by_ikev2(enum crypto_kind kind, uint16_t id, uint16_t key_bits)
@@ -67,7 +68,7 @@ const struct crypto_alg *crypto_alg_by_ikev2(enum crypto_kind kind, uint16_t id,
 }
 
 static const struct crypto_alg *by_ikev1(enum crypto_kind kind, uint16_t value, uint16_t key_bits,
-					 bool esp)
+                                         bool esp)
 {
 	if (value == 0)
 		return NULL;
@@ -86,13 +87,13 @@ static const struct crypto_alg *by_ikev1(enum crypto_kind kind, uint16_t value, 
 }
 
 const struct crypto_alg *crypto_alg_by_ikev1_ike(enum crypto_kind kind, uint16_t value,
-						 uint16_t key_bits)
+                                                 uint16_t key_bits)
 {
 	return by_ikev1(kind, value, key_bits, false);
 }
 
 const struct crypto_alg *crypto_alg_by_ikev1_esp(enum crypto_kind kind, uint16_t value,
-						 uint16_t key_bits)
+                                                 uint16_t key_bits)
 {
 	return by_ikev1(kind, value, key_bits, true);
 }

@@ -30,7 +30,7 @@ struct crypto_dh *crypto_dh_new(enum crypto_alg_id group);
  * MODP/ECP big-endian scalar, X25519 the 32-byte scalar.
  */
 struct crypto_dh *crypto_dh_new_private(enum crypto_alg_id group, const uint8_t *priv,
-					size_t priv_len);
+                                        size_t priv_len);
 
 enum crypto_alg_id crypto_dh_group(const struct crypto_dh *dh);
 
@@ -44,7 +44,7 @@ int crypto_dh_public(const struct crypto_dh *dh, uint8_t *out, size_t cap);
  * wrong length or small buffer, -EBADMSG for an invalid public value.
  */
 int crypto_dh_shared(struct crypto_dh *dh, const uint8_t *peer, size_t peer_len, uint8_t *secret,
-		     size_t cap);
+                     size_t cap);
 
 /* Frees and wipes the private key; NULL is ignored. */
 void crypto_dh_free(struct crypto_dh *dh);

@@ -28,9 +28,9 @@ struct crypto_iov {
  * Returns 0 or -EINVAL.
  */
 int crypto_prf_v(enum crypto_alg_id prf, const uint8_t *key, size_t key_len,
-		 const struct crypto_iov *iov, unsigned n, uint8_t *out);
+                 const struct crypto_iov *iov, unsigned n, uint8_t *out);
 int crypto_prf(enum crypto_alg_id prf, const uint8_t *key, size_t key_len, const uint8_t *data,
-	       size_t len, uint8_t *out);
+               size_t len, uint8_t *out);
 
 /*
  * The plain hash under a PRF (MD5, SHA-1, SHA-2) over iov: IKEv1 phase 1
@@ -43,8 +43,8 @@ int crypto_hash_v(enum crypto_alg_id prf, const struct crypto_iov *iov, unsigned
  * out gets out_len bytes of T1 | T2 | ... Returns -EINVAL if out_len
  * exceeds 255 * prf output length.
  */
-int crypto_prf_plus(enum crypto_alg_id prf, const uint8_t *key, size_t key_len,
-		    const uint8_t *seed, size_t seed_len, uint8_t *out, size_t out_len);
+int crypto_prf_plus(enum crypto_alg_id prf, const uint8_t *key, size_t key_len, const uint8_t *seed,
+                    size_t seed_len, uint8_t *out, size_t out_len);
 
 /* IKEv1 keying material for one ISAKMP SA (RFC 2409 5). */
 struct crypto_ikev1_keys {
@@ -64,9 +64,9 @@ struct crypto_ikev1_keys {
  * Returns 0 or -EINVAL. The caller wipes *k when done.
  */
 int crypto_ikev1_skeyid_psk(enum crypto_alg_id prf, const uint8_t *psk, size_t psk_len,
-			    const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len,
-			    const uint8_t *gxy, size_t gxy_len, const uint8_t cky_i[8],
-			    const uint8_t cky_r[8], struct crypto_ikev1_keys *k);
+                            const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len,
+                            const uint8_t *gxy, size_t gxy_len, const uint8_t cky_i[8],
+                            const uint8_t cky_r[8], struct crypto_ikev1_keys *k);
 
 /*
  * The ISAKMP SA encryption key from SKEYID_e (RFC 2409 appendix B): its
@@ -74,6 +74,6 @@ int crypto_ikev1_skeyid_psk(enum crypto_alg_id prf, const uint8_t *psk, size_t p
  * K1 = prf(SKEYID_e, 0), Kn = prf(SKEYID_e, Kn-1). Returns 0 or -EINVAL.
  */
 int crypto_ikev1_enc_key(enum crypto_alg_id prf, const struct crypto_ikev1_keys *k, uint8_t *key,
-			 size_t key_len);
+                         size_t key_len);
 
 #endif

@@ -69,8 +69,8 @@ struct crypto_sym {
  * length or combination (s is then wiped).
  */
 int crypto_sym_init(struct crypto_sym *s, enum crypto_alg_id encr, const uint8_t *enc_key,
-		    size_t enc_key_len, enum crypto_alg_id integ, const uint8_t *auth_key,
-		    size_t auth_key_len);
+                    size_t enc_key_len, enum crypto_alg_id integ, const uint8_t *auth_key,
+                    size_t auth_key_len);
 
 /* Wipe every key byte (sodium_memzero). */
 void crypto_sym_wipe(struct crypto_sym *s);
@@ -90,15 +90,15 @@ void crypto_sym_job_prepare(const struct crypto_sym *s, IMB_JOB *job, IMB_CIPHER
  * Returns 0 or -EINVAL.
  */
 int crypto_sym_encrypt(const struct crypto_sym *s, const uint8_t *iv, const uint8_t *in,
-		       uint8_t *out, size_t len);
+                       uint8_t *out, size_t len);
 int crypto_sym_decrypt(const struct crypto_sym *s, const uint8_t *iv, const uint8_t *in,
-		       uint8_t *out, size_t len);
+                       uint8_t *out, size_t len);
 
 /* Integrity: icv gets integ->icv_len bytes of HMAC over data. */
 int crypto_sym_icv(const struct crypto_sym *s, const uint8_t *data, size_t len, uint8_t *icv);
 /* Constant-time check of an ICV; 0 if it matches, -EBADMSG if not. */
 int crypto_sym_icv_verify(const struct crypto_sym *s, const uint8_t *data, size_t len,
-			  const uint8_t *icv);
+                          const uint8_t *icv);
 
 /*
  * AEAD (AES-GCM, ChaCha20-Poly1305): nonce = salt || iv (8 bytes), tag of
@@ -106,8 +106,9 @@ int crypto_sym_icv_verify(const struct crypto_sym *s, const uint8_t *data, size_
  * verify (out is then wiped).
  */
 int crypto_sym_seal(const struct crypto_sym *s, const uint8_t iv[8], const uint8_t *aad,
-		    size_t aad_len, const uint8_t *in, uint8_t *out, size_t len, uint8_t *tag);
+                    size_t aad_len, const uint8_t *in, uint8_t *out, size_t len, uint8_t *tag);
 int crypto_sym_open(const struct crypto_sym *s, const uint8_t iv[8], const uint8_t *aad,
-		    size_t aad_len, const uint8_t *in, uint8_t *out, size_t len, const uint8_t *tag);
+                    size_t aad_len, const uint8_t *in, uint8_t *out, size_t len,
+                    const uint8_t *tag);
 
 #endif

@@ -45,7 +45,7 @@ enum esp_drop {
 #define ESP_DROP_ENUM(name, str) ESP_DROP_##name,
 	ESP_DROP_REASONS(ESP_DROP_ENUM)
 #undef ESP_DROP_ENUM
-		ESP_DROP_COUNT
+	        ESP_DROP_COUNT
 };
 
 /* "ok", "truncated", ... indexed by enum esp_drop. */
@@ -60,9 +60,9 @@ enum esp_dir {
 struct esp_sa_conf {
 	enum esp_dir dir;
 	uint32_t spi;
-	enum crypto_alg_id encr; /* CRYPTO_ENCR_* */
+	enum crypto_alg_id encr;  /* CRYPTO_ENCR_* */
 	enum crypto_alg_id integ; /* CRYPTO_INTEG_*, INTEG_NONE for AEAD */
-	const uint8_t *enc_key;  /* AEAD: key then salt (as ip xfrm) */
+	const uint8_t *enc_key;   /* AEAD: key then salt (as ip xfrm) */
 	uint32_t enc_key_len;
 	const uint8_t *auth_key;
 	uint32_t auth_key_len;
@@ -74,13 +74,13 @@ struct esp_sa_conf {
 	 */
 	uint64_t seq;
 	/* Tunnel endpoints; outbound builds outer src = local, dst = remote. */
-	int family;         /* AF_INET or AF_INET6 (outer header) */
-	uint8_t local[16];  /* IPv4 in the first 4 bytes */
+	int family;        /* AF_INET or AF_INET6 (outer header) */
+	uint8_t local[16]; /* IPv4 in the first 4 bytes */
 	uint8_t remote[16];
 	bool udp_encap;     /* RFC 3948 ESP-in-UDP */
 	uint16_t udp_sport; /* host order; 0 means 4500 */
 	uint16_t udp_dport;
-	uint8_t ttl;        /* outer TTL / hop limit; 0 means 64 */
+	uint8_t ttl; /* outer TTL / hop limit; 0 means 64 */
 };
 
 struct esp_sa;

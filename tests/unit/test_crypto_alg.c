@@ -28,10 +28,10 @@ START_TEST(ikev2_ids_follow_iana)
 	ck_assert_ptr_null(crypto_alg_by_ikev2(CRYPTO_ENCR, 12, 100));
 	ck_assert_uint_eq(crypto_alg_by_ikev2(CRYPTO_ENCR, 20, 192)->id, CRYPTO_ENCR_AES192_GCM16);
 	ck_assert_uint_eq(crypto_alg_by_ikev2(CRYPTO_ENCR, 28, 0)->id,
-			  CRYPTO_ENCR_CHACHA20_POLY1305);
+	                  CRYPTO_ENCR_CHACHA20_POLY1305);
 	ck_assert_uint_eq(crypto_alg_by_ikev2(CRYPTO_ENCR, 3, 0)->id, CRYPTO_ENCR_3DES_CBC);
 	ck_assert_uint_eq(crypto_alg_by_ikev2(CRYPTO_INTEG, 12, 0)->id,
-			  CRYPTO_INTEG_HMAC_SHA256_128);
+	                  CRYPTO_INTEG_HMAC_SHA256_128);
 	ck_assert_uint_eq(crypto_alg_by_ikev2(CRYPTO_INTEG, 0, 0)->id, CRYPTO_INTEG_NONE);
 	ck_assert_uint_eq(crypto_alg_by_ikev2(CRYPTO_PRF, 5, 0)->id, CRYPTO_PRF_HMAC_SHA256);
 	ck_assert_uint_eq(crypto_alg_by_ikev2(CRYPTO_DH, 31, 0)->id, CRYPTO_DH_CURVE25519);
@@ -45,20 +45,19 @@ START_TEST(ikev1_ids_follow_rfc2409_and_rfc2407)
 {
 	/* ISAKMP: AES = 7 with key length (absent: 128), 3DES = 5, SHA = 2. */
 	ck_assert_uint_eq(crypto_alg_by_ikev1_ike(CRYPTO_ENCR, 7, 0)->id, CRYPTO_ENCR_AES128_CBC);
-	ck_assert_uint_eq(crypto_alg_by_ikev1_ike(CRYPTO_ENCR, 7, 256)->id,
-			  CRYPTO_ENCR_AES256_CBC);
+	ck_assert_uint_eq(crypto_alg_by_ikev1_ike(CRYPTO_ENCR, 7, 256)->id, CRYPTO_ENCR_AES256_CBC);
 	ck_assert_uint_eq(crypto_alg_by_ikev1_ike(CRYPTO_ENCR, 5, 0)->id, CRYPTO_ENCR_3DES_CBC);
 	ck_assert_uint_eq(crypto_alg_by_ikev1_ike(CRYPTO_PRF, 2, 0)->id, CRYPTO_PRF_HMAC_SHA1);
 	ck_assert_uint_eq(crypto_alg_by_ikev1_ike(CRYPTO_PRF, 4, 0)->id, CRYPTO_PRF_HMAC_SHA256);
 	ck_assert_uint_eq(crypto_alg_by_ikev1_ike(CRYPTO_DH, 2, 0)->id, CRYPTO_DH_MODP1024);
 	/* IPsec DOI: ESP_AES = 12, ESP_3DES = 3, HMAC-SHA = 2, HMAC-SHA2-256 = 5. */
 	ck_assert_uint_eq(crypto_alg_by_ikev1_esp(CRYPTO_ENCR, 12, 192)->id,
-			  CRYPTO_ENCR_AES192_CBC);
+	                  CRYPTO_ENCR_AES192_CBC);
 	ck_assert_uint_eq(crypto_alg_by_ikev1_esp(CRYPTO_ENCR, 3, 0)->id, CRYPTO_ENCR_3DES_CBC);
 	ck_assert_uint_eq(crypto_alg_by_ikev1_esp(CRYPTO_INTEG, 2, 0)->id,
-			  CRYPTO_INTEG_HMAC_SHA1_96);
+	                  CRYPTO_INTEG_HMAC_SHA1_96);
 	ck_assert_uint_eq(crypto_alg_by_ikev1_esp(CRYPTO_INTEG, 5, 0)->id,
-			  CRYPTO_INTEG_HMAC_SHA256_128);
+	                  CRYPTO_INTEG_HMAC_SHA256_128);
 	ck_assert_ptr_null(crypto_alg_by_ikev1_esp(CRYPTO_INTEG, 0, 0));
 }
 END_TEST
@@ -90,7 +89,7 @@ START_TEST(allowed_values_list_every_name)
 
 	crypto_kind_allowed(CRYPTO_DH, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "group1, group2, group5, group14, group15, group16, group19, "
-			      "group20, group21, group31");
+	                      "group20, group21, group31");
 	crypto_kind_allowed(CRYPTO_ENCR, buf, 10);
 	ck_assert_uint_lt(strlen(buf), 10);
 }

@@ -41,22 +41,22 @@ static inline size_t hex2bin(const char *hex, uint8_t *out, size_t cap)
 	return n;
 }
 
-#define ck_assert_mem_eq_hex(got, hex)                                                             \
-	do {                                                                                       \
-		uint8_t exp_[4096];                                                                \
-		size_t n_ = hex2bin((hex), exp_, sizeof(exp_));                                    \
-		ck_assert_mem_eq((got), exp_, n_);                                                 \
+#define ck_assert_mem_eq_hex(got, hex)                          \
+	do {                                                    \
+		uint8_t exp_[4096];                             \
+		size_t n_ = hex2bin((hex), exp_, sizeof(exp_)); \
+		ck_assert_mem_eq((got), exp_, n_);              \
 	} while (0)
 
 /* Run one suite and exit with its verdict: the main() of every unit test. */
-#define TEST_MAIN(suite_fn)                                                                        \
-	int main(void)                                                                             \
-	{                                                                                          \
-		SRunner *sr = srunner_create(suite_fn());                                          \
-		srunner_run_all(sr, CK_NORMAL);                                                    \
-		int failed = srunner_ntests_failed(sr);                                            \
-		srunner_free(sr);                                                                  \
-		return failed ? EXIT_FAILURE : EXIT_SUCCESS;                                       \
+#define TEST_MAIN(suite_fn)                                  \
+	int main(void)                                       \
+	{                                                    \
+		SRunner *sr = srunner_create(suite_fn());    \
+		srunner_run_all(sr, CK_NORMAL);              \
+		int failed = srunner_ntests_failed(sr);      \
+		srunner_free(sr);                            \
+		return failed ? EXIT_FAILURE : EXIT_SUCCESS; \
 	}
 
 #endif

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Installs every Debian package vpngw and its tests need. Idempotent: quiet
+# and quick when all are present. Run as root (CI runs it as root).
+set -euo pipefail
+
+PACKAGES=(
+	# build
+	build-essential meson ninja-build pkg-config clang-format
+	# data plane and crypto
+	libdpdk-dev dpdk dpdk-dev dpdk-doc libipsec-mb-dev libnuma-dev libpcap-dev
+	libsodium-dev libssl-dev
+	# control plane
+	libcyaml-dev libjansson-dev libmicrohttpd-dev
+	# tests: unit framework, independent ESP decoders, peers and traffic
+	check tshark python3-scapy strongswan-charon strongswan-swanctl
+	libcharon-extra-plugins iproute2 iputils-ping iperf3 curl
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing packages: ${missing[*]}" >&2
+	echo "deps.sh: run as root (or: sudo apt-get install ${missing[*]})" >&2
+	exit 1
+fi
+
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer for it.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq "${missing[@]}" >/dev/null
+echo "deps.sh: done"
