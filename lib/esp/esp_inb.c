@@ -1,3 +1,208 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* placeholder: being written */
-#include "esp.h"
+/*
+ * Inbound ESP tunnel mode (RFC 4303): parse the outer header, check the
+ * replay window, verify the ICV (constant time) and decrypt, then check the
+ * trailer and hand back the inner packet. Every read of the untrusted
+ * packet goes through the bounded cursor or is checked against what is
+ * left; nothing of a packet whose ICV fails is looked at.
+ */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cursor.h"
+#include "esp_internal.h"
+
+/*
+ * Finds the ESP part of an outer packet: IPv4 or IPv6, ESP directly or in
+ * UDP with port 4500 (RFC 3948). Returns ESP_OK with *esp / *esp_len set.
+ */
+static uint8_t parse_outer(const uint8_t *pkt, uint32_t len, uint32_t *esp_off, uint32_t *esp_len)
+{
+	struct cursor cur = cursor_init(pkt, len);
+	struct cursor ip;
+	uint8_t proto;
+	uint32_t hdr;
+
+	if (unlikely(len < 1))
+		return ESP_DROP_TRUNCATED;
+	if ((pkt[0] >> 4) == 4) {
+		uint32_t ihl = (pkt[0] & 0xfu) * 4u;
+		uint16_t total;
+
+		if (unlikely(len < 20))
+			return ESP_DROP_TRUNCATED;
+		total = get_be16(pkt + 2);
+		/* Fragments are reassembled before ESP (RFC 4303 3.4.1). */
+		if (unlikely(ihl < 20 || total < ihl || (get_be16(pkt + 6) & 0x3fff) != 0))
+			return ESP_DROP_BAD_OUTER;
+		proto = pkt[9];
+		ip = cursor_sub(&cur, total); /* fails when total > len */
+		hdr = ihl;
+	} else if ((pkt[0] >> 4) == 6) {
+		if (unlikely(len < 40))
+			return ESP_DROP_TRUNCATED;
+		proto = pkt[6];
+		ip = cursor_sub(&cur, 40u + get_be16(pkt + 4));
+		hdr = 40;
+	} else {
+		return ESP_DROP_BAD_OUTER;
+	}
+	if (unlikely(!cursor_ok(&ip)))
+		return ESP_DROP_TRUNCATED;
+	if (unlikely(!cursor_skip(&ip, hdr)))
+		return ESP_DROP_TRUNCATED;
+	if (proto == IPPROTO_UDP_) {
+		uint16_t sport = cursor_be16(&ip);
+		uint16_t dport = cursor_be16(&ip);
+		uint16_t ulen = cursor_be16(&ip);
+
+		cursor_skip(&ip, 2);
+		if (unlikely(!cursor_ok(&ip)))
+			return ESP_DROP_TRUNCATED;
+		if (unlikely(sport != ESP_UDP_PORT && dport != ESP_UDP_PORT))
+			return ESP_DROP_BAD_OUTER;
+		if (unlikely(ulen < 8 || ulen - 8u > cursor_left(&ip)))
+			return ESP_DROP_TRUNCATED;
+		ip = cursor_sub(&ip, ulen - 8u);
+		/* A zero first word is the non-ESP marker of IKE (RFC 3948 2.2). */
+		if (unlikely(cursor_left(&ip) >= 4 && get_be32(ip.p) == 0))
+			return ESP_DROP_BAD_OUTER;
+	} else if (unlikely(proto != IPPROTO_ESP_)) {
+		return ESP_DROP_BAD_OUTER;
+	}
+	*esp_off = (uint32_t)(ip.p - pkt);
+	*esp_len = (uint32_t)cursor_left(&ip);
+	return ESP_OK;
+}
+
+int esp_inb_spi(const uint8_t *pkt, uint32_t len, uint32_t *spi)
+{
+	uint32_t off, esp_len;
+
+	if (parse_outer(pkt, len, &off, &esp_len) != ESP_OK || esp_len < ESP_HDR_LEN)
+		return -1;
+	*spi = get_be32(pkt + off);
+	return 0;
+}
+
+/* Everything before the crypto: where the ESP is, lengths, replay. */
+static inline uint8_t inb_prepare(const struct esp_sa *sa, struct esp_pkt *p, struct esp_job_ctx *c)
+{
+	uint32_t off, esp_len, payload;
+	uint8_t drop;
+
+	drop = parse_outer(p->data, p->len, &off, &esp_len);
+	if (unlikely(drop != ESP_OK))
+		return drop;
+	if (unlikely(esp_len < (uint32_t)ESP_HDR_LEN + sa->iv_len + ESP_TRAILER + sa->icv_len))
+		return ESP_DROP_TRUNCATED;
+	payload = esp_len - ESP_HDR_LEN - sa->iv_len - sa->icv_len;
+	/* block_len is 1, 8 or 16: CBC ciphertext must be whole blocks. */
+	if (unlikely(payload & (sa->block_len - 1u)))
+		return ESP_DROP_BAD_LENGTH;
+	c->esp = p->data + off;
+	c->payload_len = payload;
+	p->seq = esp_replay_infer(&sa->replay, get_be32(c->esp + 4));
+	/* Before the ICV: a replayed packet costs no crypto (RFC 4303 3.4.3). */
+	if (unlikely(!esp_replay_check(&sa->replay, p->seq)))
+		return ESP_DROP_REPLAY;
+	memcpy(c->icv_rx, c->esp + ESP_HDR_LEN + sa->iv_len + payload, sa->icv_len);
+	return ESP_OK;
+}
+
+/* After the ICV verified: the window, the trailer and the inner packet. */
+static inline uint8_t inb_finish(struct esp_sa *sa, struct esp_pkt *p, struct esp_job_ctx *c)
+{
+	uint8_t *inner = c->esp + ESP_HDR_LEN + sa->iv_len;
+	uint32_t payload = c->payload_len;
+	uint32_t pad_len = inner[payload - 2];
+	uint8_t nh = inner[payload - 1];
+	uint32_t len, ip_len;
+	uint8_t *end = p->data + p->len;
+
+	if (unlikely(!esp_replay_update(&sa->replay, p->seq)))
+		return ESP_DROP_REPLAY;
+	if (unlikely(pad_len + ESP_TRAILER > payload))
+		return ESP_DROP_BAD_PADDING;
+	len = payload - ESP_TRAILER - pad_len;
+	for (uint32_t i = 0; i < pad_len; i++)
+		if (unlikely(inner[len + i] != (uint8_t)(i + 1)))
+			return ESP_DROP_BAD_PADDING;
+	if (nh == IPPROTO_IPIP_) {
+		if (unlikely(len < 20 || inner[0] >> 4 != 4))
+			return ESP_DROP_BAD_INNER;
+		ip_len = get_be16(inner + 2);
+		if (unlikely(ip_len < 20 || ip_len > len))
+			return ESP_DROP_BAD_INNER;
+	} else if (nh == IPPROTO_IPV6_) {
+		if (unlikely(len < 40 || inner[0] >> 4 != 6))
+			return ESP_DROP_BAD_INNER;
+		ip_len = 40u + get_be16(inner + 4);
+		if (unlikely(ip_len > len))
+			return ESP_DROP_BAD_INNER;
+	} else {
+		return ESP_DROP_BAD_NEXT_HEADER;
+	}
+	/* The inner header's length drops TFC padding (RFC 4303 2.4). */
+	p->next_header = nh;
+	p->headroom += (uint32_t)(inner - p->data);
+	p->tailroom += (uint32_t)(end - (inner + ip_len));
+	p->data = inner;
+	p->len = ip_len;
+	sa->packets++;
+	sa->bytes += ip_len;
+	return ESP_OK;
+}
+
+uint16_t esp_inb_burst(struct esp_pkt *pkts[], uint16_t n)
+{
+	struct esp_job_ctx ctx[ESP_MAX_BURST];
+	IMB_MGR *mgr = crypto_imb();
+
+	for (uint32_t pos = 0; pos < n; pos += ESP_MAX_BURST) {
+		uint32_t m = MIN((uint32_t)n - pos, (uint32_t)ESP_MAX_BURST);
+		struct esp_pkt **b = pkts + pos;
+		IMB_JOB *job;
+
+		for (uint32_t i = 0; i < m; i++) {
+			struct esp_pkt *p = b[i];
+			struct esp_sa *sa = p->sa;
+			struct esp_job_ctx *c = &ctx[i];
+
+			if (i + 1 < m)
+				__builtin_prefetch(b[i + 1]->data);
+			p->drop = inb_prepare(sa, p, c);
+			if (unlikely(p->drop != ESP_OK))
+				continue;
+			if (unlikely(mgr == NULL)) {
+				p->drop = ESP_DROP_CRYPTO_ERROR;
+				continue;
+			}
+			sa->submit(mgr, sa, c, p->seq, c->icv_calc);
+		}
+		if (mgr != NULL)
+			while ((job = IMB_FLUSH_JOB(mgr)) != NULL)
+				esp_job_done(job);
+
+		/* In order, so the first of two same-numbered packets wins. */
+		for (uint32_t i = 0; i < m; i++) {
+			struct esp_pkt *p = b[i];
+			struct esp_sa *sa = p->sa;
+			struct esp_job_ctx *c = &ctx[i];
+
+			if (p->drop != ESP_OK)
+				continue;
+			if (unlikely(c->status != IMB_STATUS_COMPLETED)) {
+				p->drop = ESP_DROP_CRYPTO_ERROR;
+				continue;
+			}
+			if (unlikely(sodium_memcmp(c->icv_calc, c->icv_rx, sa->icv_len) != 0)) {
+				p->drop = ESP_DROP_BAD_ICV;
+				continue;
+			}
+			p->drop = inb_finish(sa, p, c);
+		}
+	}
+	return esp_burst_partition(pkts, n);
+}

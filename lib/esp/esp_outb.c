@@ -1,3 +1,213 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* placeholder: being written */
-#include "esp.h"
+/*
+ * Outbound ESP tunnel mode (RFC 4303): the inner IP packet gets the outer
+ * IP (+ UDP) header, ESP header and IV in front and padding, trailer and
+ * ICV behind, in place. All jobs of a burst are queued to IPsec-MB before
+ * the results are read, so its multi-buffer code paths see full lanes.
+ */
+#include <string.h>
+
+#include "crypto_rand.h"
+#include "cursor.h"
+#include "esp_internal.h"
+
+/* Padding bytes are 1, 2, 3, ... (RFC 4303 2.4). */
+static const uint8_t pad_bytes[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+
+static inline uint16_t csum_fold(uint64_t s)
+{
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+void esp_outer_ipv4(struct esp_sa *sa, uint8_t *out, uint32_t total, const uint8_t *inner)
+{
+	/* TOS (with ECN) from the inner header; DF from an inner IPv4 (RFC 4301 8.1). */
+	uint8_t tos, df;
+	uint16_t id = sa->ip_id++;
+
+	if ((inner[0] >> 4) == 4) {
+		tos = inner[1];
+		df = inner[6] & 0x40;
+	} else {
+		tos = (uint8_t)(get_be16(inner) >> 4);
+		df = 0;
+	}
+	memcpy(out, sa->outer, sa->outer_len);
+	out[1] = tos;
+	put_be16(out + 2, (uint16_t)total);
+	put_be16(out + 4, id);
+	out[6] = df;
+	put_be16(out + 10, (uint16_t)~csum_fold((uint64_t)sa->v4_sum + tos + total + id +
+	                                        ((uint32_t)df << 8)));
+	if (sa->udp) {
+		put_be16(out + 24, (uint16_t)(total - 20));
+		/* UDP checksum 0 over IPv4 (RFC 3948 2.1). */
+	}
+}
+
+void esp_outer_ipv6(struct esp_sa *sa, uint8_t *out, uint32_t total, const uint8_t *inner)
+{
+	uint8_t tc;
+
+	if ((inner[0] >> 4) == 4)
+		tc = inner[1];
+	else
+		tc = (uint8_t)(get_be16(inner) >> 4);
+	memcpy(out, sa->outer, sa->outer_len);
+	out[0] = (uint8_t)(0x60 | tc >> 4);
+	out[1] = (uint8_t)(tc << 4);
+	put_be16(out + 4, (uint16_t)(total - 40));
+	if (sa->udp)
+		put_be16(out + 44, (uint16_t)(total - 40));
+}
+
+void esp_iv_seq(const struct esp_sa *sa, uint8_t *iv, uint64_t seq)
+{
+	/* RFC 4106 3.1 / RFC 7634 2: the counter never repeats under one key. */
+	(void)sa;
+	put_be32(iv, (uint32_t)(seq >> 32));
+	put_be32(iv + 4, (uint32_t)seq);
+}
+
+void esp_iv_random(const struct esp_sa *sa, uint8_t *iv, uint64_t seq)
+{
+	(void)seq;
+	crypto_iv_random(iv, sa->iv_len);
+}
+
+/* IPv6 forbids a zero UDP checksum by default (RFC 8200 8.1): compute it. */
+static void udp6_checksum(uint8_t *ip6)
+{
+	uint8_t *udp = ip6 + 40;
+	uint32_t len = get_be16(ip6 + 4);
+	uint64_t s = IPPROTO_UDP_ + (uint64_t)len;
+	uint32_t i;
+	uint16_t c;
+
+	for (i = 8; i < 40; i += 4)
+		s += get_be32(ip6 + i);
+	for (i = 0; i + 4 <= len; i += 4)
+		s += get_be32(udp + i);
+	if (i < len) {
+		uint8_t last[4] = { 0 };
+
+		memcpy(last, udp + i, len - i);
+		s += get_be32(last);
+	}
+	c = (uint16_t)~csum_fold(s);
+	put_be16(udp + 6, c ? c : 0xffff);
+}
+
+/* Checks the inner packet, reserves room and writes everything but the crypto. */
+static inline uint8_t outb_prepare(struct esp_sa *sa, struct esp_pkt *p, struct esp_job_ctx *c)
+{
+	uint8_t *in = p->data;
+	uint32_t len = p->len;
+	uint32_t pad, tail, head, total;
+	uint8_t nh, *out, *t;
+	uint64_t seq;
+
+	if (unlikely(len < 20))
+		return ESP_DROP_BAD_INNER;
+	if ((in[0] >> 4) == 4) {
+		if (unlikely((in[0] & 0xf) < 5 || get_be16(in + 2) != len))
+			return ESP_DROP_BAD_INNER;
+		nh = IPPROTO_IPIP_;
+	} else if ((in[0] >> 4) == 6) {
+		if (unlikely(len < 40 || get_be16(in + 4) != len - 40))
+			return ESP_DROP_BAD_INNER;
+		nh = IPPROTO_IPV6_;
+	} else {
+		return ESP_DROP_BAD_INNER;
+	}
+	pad = (sa->pad_align - ((len + ESP_TRAILER) & (sa->pad_align - 1u))) & (sa->pad_align - 1u);
+	tail = pad + ESP_TRAILER + sa->icv_len;
+	head = sa->outer_len + ESP_HDR_LEN + sa->iv_len;
+	if (unlikely(p->headroom < head))
+		return ESP_DROP_NO_HEADROOM;
+	if (unlikely(p->tailroom < tail))
+		return ESP_DROP_NO_TAILROOM;
+	if (unlikely(sa->seq >= sa->seq_max)) {
+		/* RFC 4303 3.3.3: never cycle; the SA must be rekeyed. */
+		sa->stopped = 1;
+		return ESP_DROP_SEQ_OVERFLOW;
+	}
+	seq = ++sa->seq;
+
+	t = in + len;
+	memcpy(t, pad_bytes, pad);
+	t[pad] = (uint8_t)pad;
+	t[pad + 1] = nh;
+
+	out = in - head;
+	total = head + len + tail;
+	sa->outer_fn(sa, out, total, in);
+	c->esp = out + sa->outer_len;
+	put_be32(c->esp, sa->spi);
+	put_be32(c->esp + 4, (uint32_t)seq);
+	sa->iv_fn(sa, c->esp + ESP_HDR_LEN, seq);
+	c->payload_len = len + pad + ESP_TRAILER;
+
+	p->seq = seq;
+	p->data = out;
+	p->len = total;
+	p->headroom -= head;
+	p->tailroom -= tail;
+	return ESP_OK;
+}
+
+uint16_t esp_outb_burst(struct esp_pkt *pkts[], uint16_t n)
+{
+	struct esp_job_ctx ctx[ESP_MAX_BURST];
+	uint32_t inner_len[ESP_MAX_BURST];
+	IMB_MGR *mgr = crypto_imb();
+
+	for (uint32_t pos = 0; pos < n; pos += ESP_MAX_BURST) {
+		uint32_t m = MIN((uint32_t)n - pos, (uint32_t)ESP_MAX_BURST);
+		struct esp_pkt **b = pkts + pos;
+		IMB_JOB *job;
+
+		for (uint32_t i = 0; i < m; i++) {
+			struct esp_pkt *p = b[i];
+			struct esp_sa *sa = p->sa;
+			struct esp_job_ctx *c = &ctx[i];
+
+			if (i + 1 < m)
+				__builtin_prefetch(b[i + 1]->data);
+			inner_len[i] = p->len;
+			p->drop = outb_prepare(sa, p, c);
+			if (unlikely(p->drop != ESP_OK))
+				continue;
+			if (unlikely(mgr == NULL)) {
+				p->drop = ESP_DROP_CRYPTO_ERROR;
+				continue;
+			}
+			sa->submit(mgr, sa, c, p->seq,
+			           c->esp + ESP_HDR_LEN + sa->iv_len + c->payload_len);
+		}
+		if (mgr != NULL)
+			while ((job = IMB_FLUSH_JOB(mgr)) != NULL)
+				esp_job_done(job);
+
+		for (uint32_t i = 0; i < m; i++) {
+			struct esp_pkt *p = b[i];
+			struct esp_sa *sa = p->sa;
+
+			if (p->drop != ESP_OK)
+				continue;
+			if (unlikely(ctx[i].status != IMB_STATUS_COMPLETED)) {
+				p->drop = ESP_DROP_CRYPTO_ERROR;
+				continue;
+			}
+			if (sa->udp6_csum)
+				udp6_checksum(p->data);
+			sa->packets++;
+			sa->bytes += inner_len[i];
+		}
+	}
+	return esp_burst_partition(pkts, n);
+}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The ESP SA as the burst functions see it, and the per-packet scratch
+ * that lives on the stack of one burst. Private to lib/esp/.
+ */
+#ifndef VPNGW_ESP_INTERNAL_H
+#define VPNGW_ESP_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <intel-ipsec-mb.h>
+
+#include "compiler.h"
+#include "crypto_sym.h"
+#include "esp.h"
+#include "esp_replay.h"
+
+#define ESP_HDR_LEN   8 /* SPI + sequence number */
+#define ESP_TRAILER   2 /* pad length + next header */
+#define ESP_ICV_MAX   32
+#define ESP_UDP_PORT  4500
+#define ESP_OUTER_MAX 48 /* IPv6 + UDP */
+#define IPPROTO_ESP_  50
+#define IPPROTO_UDP_  17
+#define IPPROTO_IPIP_ 4
+#define IPPROTO_IPV6_ 41
+
+/* Per-packet scratch of one burst: IPsec-MB reads nonce and AAD from here. */
+struct esp_job_ctx {
+	alignas(16) uint8_t nonce[16]; /* AEAD: salt || explicit IV */
+	alignas(16) uint8_t icv_calc[ESP_ICV_MAX];
+	alignas(16) uint8_t icv_rx[ESP_ICV_MAX];
+	uint8_t aad[12];
+	uint8_t *esp;         /* ESP header in the packet */
+	uint32_t payload_len; /* ciphertext: inner + padding + trailer */
+	IMB_STATUS status;
+};
+
+/*
+ * Fills the per-packet fields of a job whose per-SA fields were copied from
+ * the SA's template. Chosen once by esp_sa_init (AEAD or cipher+auth, ESN).
+ */
+typedef void (*esp_fill_fn)(const struct esp_sa *sa, IMB_JOB *job, struct esp_job_ctx *c,
+                            uint64_t seq, uint8_t *tag);
+/*
+ * Runs the crypto of one packet: queues an IPsec-MB job (its result comes
+ * back through esp_job_done) or, for AES-GCM, calls the direct API and is
+ * done. tag: where the ICV goes (outbound) or the computed one (inbound).
+ */
+typedef void (*esp_submit_fn)(IMB_MGR *mgr, const struct esp_sa *sa, struct esp_job_ctx *c,
+                              uint64_t seq, uint8_t *tag);
+/* Outbound: writes the outer IP (+ UDP) header for an outer packet of total bytes. */
+typedef void (*esp_outer_fn)(struct esp_sa *sa, uint8_t *out, uint32_t total, const uint8_t *inner);
+/* Outbound: writes the IV behind the ESP header. */
+typedef void (*esp_iv_fn)(const struct esp_sa *sa, uint8_t *iv, uint64_t seq);
+
+struct esp_sa {
+	/* Line 0: read by every packet. */
+	cache_aligned uint32_t spi;
+	uint8_t dir;
+	uint8_t esn;
+	uint8_t iv_len;
+	uint8_t icv_len;
+	uint8_t pad_align; /* max(block, 4) */
+	uint8_t block_len; /* inbound: ciphertext multiple */
+	uint8_t outer_len; /* outer IP + UDP bytes */
+	uint8_t outer_v6;  /* outer header is IPv6 */
+	uint8_t udp;       /* ESP-in-UDP */
+	uint8_t udp6_csum; /* outbound IPv6+UDP: checksum after encryption */
+	uint8_t stopped;   /* outbound sequence space used up */
+	uint16_t ip_id;    /* outbound IPv4 identification */
+	uint32_t v4_sum;   /* outbound IPv4: checksum sum of the fixed fields */
+	uint64_t seq;      /* outbound: last used */
+	uint64_t seq_max;  /* 2^32-1 or 2^64-1 */
+	esp_submit_fn submit;
+	esp_outer_fn outer_fn;
+	esp_iv_fn iv_fn;
+	/* Line 1: outer header template (outbound), job filler. */
+	cache_aligned uint8_t outer[ESP_OUTER_MAX];
+	esp_fill_fn fill;
+	uint16_t gcm_off; /* AES-GCM: offset of the enc/dec function in IMB_MGR */
+	/* Line 2: counters, written by every packet. */
+	cache_aligned uint64_t packets;
+	uint64_t bytes;
+	/* Per-SA fields of every job (modes, keys, sizes). */
+	cache_aligned IMB_JOB job_tmpl;
+	struct esp_replay replay;
+	struct crypto_sym sym;
+};
+
+static_assert(sizeof(struct esp_sa) <= 4096, "esp_sa grew past a page");
+static_assert(offsetof(struct esp_sa, iv_fn) < CACHE_LINE, "hot fields must share a line");
+static_assert(offsetof(struct esp_sa, gcm_off) < 2 * CACHE_LINE, "filler next to the template");
+
+/* Job fillers, shared by both directions (the template sets the direction). */
+void esp_fill_aead(const struct esp_sa *sa, IMB_JOB *job, struct esp_job_ctx *c, uint64_t seq,
+                   uint8_t *tag);
+void esp_fill_aead_esn(const struct esp_sa *sa, IMB_JOB *job, struct esp_job_ctx *c, uint64_t seq,
+                       uint8_t *tag);
+void esp_fill_cbc(const struct esp_sa *sa, IMB_JOB *job, struct esp_job_ctx *c, uint64_t seq,
+                  uint8_t *tag);
+void esp_fill_cbc_esn(const struct esp_sa *sa, IMB_JOB *job, struct esp_job_ctx *c, uint64_t seq,
+                      uint8_t *tag);
+
+void esp_submit_job(IMB_MGR *mgr, const struct esp_sa *sa, struct esp_job_ctx *c, uint64_t seq,
+                    uint8_t *tag);
+void esp_submit_gcm(IMB_MGR *mgr, const struct esp_sa *sa, struct esp_job_ctx *c, uint64_t seq,
+                    uint8_t *tag);
+void esp_submit_gcm_esn(IMB_MGR *mgr, const struct esp_sa *sa, struct esp_job_ctx *c, uint64_t seq,
+                        uint8_t *tag);
+
+void esp_outer_ipv4(struct esp_sa *sa, uint8_t *out, uint32_t total, const uint8_t *inner);
+void esp_outer_ipv6(struct esp_sa *sa, uint8_t *out, uint32_t total, const uint8_t *inner);
+void esp_iv_seq(const struct esp_sa *sa, uint8_t *iv, uint64_t seq);
+void esp_iv_random(const struct esp_sa *sa, uint8_t *iv, uint64_t seq);
+
+/*
+ * Burst contract: good packets first in their order, failed ones after
+ * them in theirs. Returns the number of good ones.
+ */
+uint16_t esp_burst_partition(struct esp_pkt *pkts[], uint16_t n);
+
+/* Records a finished job's status in its scratch. */
+static inline void esp_job_done(IMB_JOB *job)
+{
+	struct esp_job_ctx *c = job->user_data;
+
+	c->status = job->status;
+}
+
+#endif
