@@ -15,6 +15,8 @@ PACKAGES=(
 	# tests: unit framework, independent ESP decoders, peers and traffic
 	check tshark python3-scapy strongswan-charon strongswan-swanctl
 	libcharon-extra-plugins iproute2 iputils-ping iperf3 curl
+	# scripts: column (demo output)
+	bsdextrautils
 )
 
 missing=()
