@@ -11,7 +11,7 @@ PACKAGES=(
 	libdpdk-dev dpdk dpdk-dev dpdk-doc libipsec-mb-dev libnuma-dev libpcap-dev
 	libsodium-dev libssl-dev
 	# control plane
-	libcyaml-dev libjansson-dev libmicrohttpd-dev
+	libcyaml-dev libyaml-dev libjansson-dev libmicrohttpd-dev
 	# tests: unit framework, independent ESP decoders, peers and traffic
 	check tshark python3-scapy strongswan-charon strongswan-swanctl
 	libcharon-extra-plugins iproute2 iputils-ping iperf3 curl
