@@ -7,6 +7,8 @@ set -euo pipefail
 PACKAGES=(
 	# build
 	build-essential meson ninja-build pkg-config clang-format
+	# fuzzing (libFuzzer comes with clang's runtime)
+	clang libclang-rt-14-dev
 	# data plane and crypto
 	libdpdk-dev dpdk dpdk-dev dpdk-doc libipsec-mb-dev libnuma-dev libpcap-dev
 	libsodium-dev libssl-dev

@@ -84,8 +84,30 @@ if [ $quick -eq 0 ]; then
 	step "ASan+UBSan build"
 	setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
 	ninja -C build-asan
-	step "unit tests (ASan+UBSan build)"
-	run_suites build-asan --suite unit || status=1
+	step "unit and fuzz-replay tests (ASan+UBSan build)"
+	run_suites build-asan --suite unit --suite fuzz || status=1
+
+	# libFuzzer (clang) on every fuzz target for a bounded time each.
+	step "fuzzing (libFuzzer, ${FUZZ_SECONDS:-30} s per target)"
+	CC=clang setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C build-fuzz
+	for target in build-fuzz/tests/fuzz/fuzz_*; do
+		[ -x "$target" ] && [ -f "$target" ] || continue
+		name=$(basename "$target")
+		corpus=$(mktemp -d)
+		cp build-fuzz/tests/fuzz/"${name#fuzz_}"_*.bin "$corpus"/ 2>/dev/null || true
+		if "$target" -max_total_time="${FUZZ_SECONDS:-30}" -max_len=4000 -artifact_prefix=build-fuzz/ \
+			"$corpus" >"build-fuzz/$name.log" 2>&1; then
+			passed=$((passed + 1))
+			echo "$name: $(grep -o 'Done [0-9]* runs in [0-9]* second' "build-fuzz/$name.log")"
+		else
+			failed=$((failed + 1))
+			status=1
+			tail -40 "build-fuzz/$name.log"
+			echo "$name: FAILED (crash input and log in build-fuzz/)"
+		fi
+		rm -rf "$corpus"
+	done
 fi
 
 echo
