@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Inbound ESP tunnel mode (RFC 4303): parse the outer header, check the
- * replay window, verify the ICV (constant time) and decrypt, then check the
+ * replay window, verify the ICV (constant time; cipher+auth before any
+ * decryption, AEAD by the tag) and decrypt, then check the
  * trailer and hand back the inner packet. Every read of the untrusted
  * packet goes through the bounded cursor or is checked against what is
  * left; nothing of a packet whose ICV fails is looked at.
  */
 #include <string.h>
-
-#include <sodium.h>
 
 #include "cursor.h"
 #include "esp_internal.h"
@@ -107,7 +106,55 @@ static inline uint8_t inb_prepare(const struct esp_sa *sa, struct esp_pkt *p, st
 	/* Before the ICV: a replayed packet costs no crypto (RFC 4303 3.4.3). */
 	if (unlikely(!esp_replay_check(&sa->replay, p->seq)))
 		return ESP_DROP_REPLAY;
-	memcpy(c->icv_rx, c->esp + ESP_HDR_LEN + sa->iv_len + payload, sa->icv_len);
+	c->icv = c->esp + ESP_HDR_LEN + sa->iv_len + payload;
+	if (sa->icv_save) {
+		/* The ESN high half is hashed where the ICV is (esp_fill_cbc_esn). */
+		memcpy(c->icv_rx, c->icv, sa->icv_len);
+		c->icv = c->icv_rx;
+	}
+	return ESP_OK;
+}
+
+/*
+ * Constant time in the bytes compared (the length is the SA's, not a
+ * secret): every word is looked at, the differences are only ORed.
+ */
+static inline bool icv_equal(const uint8_t *a, const uint8_t *b, uint32_t len)
+{
+	uint32_t d = 0;
+
+	if (len == 16) {
+		/* AEAD tags and HMAC-SHA-256-128: two words, no loop. */
+		uint64_t x[2], y[2];
+
+		memcpy(x, a, 16);
+		memcpy(y, b, 16);
+		return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+	}
+	for (uint32_t i = 0; i < len; i += 4) {
+		uint32_t x, y;
+
+		memcpy(&x, a + i, 4);
+		memcpy(&y, b + i, 4);
+		d |= x ^ y;
+	}
+	return d == 0;
+}
+
+/*
+ * The ICV of a packet whose crypto completed. On failure the packet is left
+ * as it came: a saved ICV goes back over the ESN high half.
+ */
+static inline uint8_t inb_verify(const struct esp_sa *sa, struct esp_job_ctx *c)
+{
+	if (unlikely(c->status != IMB_STATUS_COMPLETED))
+		return ESP_DROP_CRYPTO_ERROR;
+	if (unlikely(!icv_equal(c->icv_calc, c->icv, sa->icv_len))) {
+		if (sa->icv_save)
+			memcpy(c->esp + ESP_HDR_LEN + sa->iv_len + c->payload_len, c->icv_rx,
+			       sa->icv_len);
+		return ESP_DROP_BAD_ICV;
+	}
 	return ESP_OK;
 }
 
@@ -155,14 +202,62 @@ static inline uint8_t inb_finish(struct esp_sa *sa, struct esp_pkt *p, struct es
 	return ESP_OK;
 }
 
+/* Cipher-only jobs of one key size, run at once (IPsec-MB's cipher burst). */
+struct cbc_run {
+	uint32_t n;
+	IMB_KEY_SIZE_BYTES key_size;
+	IMB_JOB jobs[ESP_MAX_BURST];
+};
+
+static void cbc_run_flush(IMB_MGR *mgr, struct cbc_run *r)
+{
+	uint32_t done = IMB_SUBMIT_CIPHER_BURST(mgr, r->jobs, r->n, IMB_CIPHER_CBC, IMB_DIR_DECRYPT,
+	                                        r->key_size);
+
+	for (uint32_t i = 0; i < r->n; i++) {
+		struct esp_job_ctx *c = r->jobs[i].user_data;
+
+		c->status = i < done ? r->jobs[i].status : IMB_STATUS_INVALID_ARGS;
+	}
+	r->n = 0;
+}
+
+static inline void cbc_run_add(IMB_MGR *mgr, struct cbc_run *r, const struct esp_sa *sa,
+                               struct esp_job_ctx *c)
+{
+	uint32_t off = ESP_HDR_LEN + sa->iv_len;
+	IMB_JOB *job;
+
+	if (r->n != 0 && r->key_size != sa->job_cipher.key_len_in_bytes)
+		cbc_run_flush(mgr, r);
+	r->key_size = sa->job_cipher.key_len_in_bytes;
+	job = &r->jobs[r->n++];
+	*job = sa->job_cipher;
+	job->src = c->esp;
+	job->dst = c->esp + off;
+	job->cipher_start_src_offset_in_bytes = off;
+	job->msg_len_to_cipher_in_bytes = c->payload_len;
+	job->iv = c->esp + ESP_HDR_LEN;
+	job->user_data = c;
+}
+
+/*
+ * Three passes over a burst: (1) parse, replay check and the first job:
+ * AEAD decrypts and computes the tag, cipher+auth only hashes; (2) the ICV
+ * compare, then for cipher+auth the decryption of the packets that
+ * verified, so no byte of a forged packet is decrypted; (3) the trailer.
+ */
 uint16_t esp_inb_burst(struct esp_pkt *pkts[], uint16_t n)
 {
 	struct esp_job_ctx ctx[ESP_MAX_BURST];
+	struct cbc_run run;
 	IMB_MGR *mgr = crypto_imb();
 
+	run.n = 0;
 	for (uint32_t pos = 0; pos < n; pos += ESP_MAX_BURST) {
 		uint32_t m = MIN((uint32_t)n - pos, (uint32_t)ESP_MAX_BURST);
 		struct esp_pkt **b = pkts + pos;
+		uint32_t queued = 0;
 		IMB_JOB *job;
 
 		for (uint32_t i = 0; i < m; i++) {
@@ -185,23 +280,53 @@ uint16_t esp_inb_burst(struct esp_pkt *pkts[], uint16_t n)
 			while ((job = IMB_FLUSH_JOB(mgr)) != NULL)
 				esp_job_done(job);
 
-		/* In order, so the first of two same-numbered packets wins. */
+		/*
+		 * In order, so the first of two same-numbered packets wins; an
+		 * SA's packets all finish in the same pass, so its order holds.
+		 */
 		for (uint32_t i = 0; i < m; i++) {
 			struct esp_pkt *p = b[i];
 			struct esp_sa *sa = p->sa;
 			struct esp_job_ctx *c = &ctx[i];
 
+			c->decrypt = 0;
 			if (p->drop != ESP_OK)
+				continue;
+			p->drop = inb_verify(sa, c);
+			if (unlikely(p->drop != ESP_OK))
+				continue;
+			if (sa->cbc_burst) {
+				cbc_run_add(mgr, &run, sa, c);
+				c->decrypt = 1;
+				continue;
+			}
+			if (sa->decrypt != NULL) {
+				sa->decrypt(mgr, sa, c, p->seq, NULL);
+				c->decrypt = 1;
+				queued++;
+				continue;
+			}
+			p->drop = inb_finish(sa, p, c);
+		}
+		if (run.n != 0)
+			cbc_run_flush(mgr, &run);
+		else if (queued == 0)
+			continue;
+		if (queued != 0)
+			while ((job = IMB_FLUSH_JOB(mgr)) != NULL)
+				esp_job_done(job);
+
+		for (uint32_t i = 0; i < m; i++) {
+			struct esp_pkt *p = b[i];
+			struct esp_job_ctx *c = &ctx[i];
+
+			if (!c->decrypt)
 				continue;
 			if (unlikely(c->status != IMB_STATUS_COMPLETED)) {
 				p->drop = ESP_DROP_CRYPTO_ERROR;
 				continue;
 			}
-			if (unlikely(sodium_memcmp(c->icv_calc, c->icv_rx, sa->icv_len) != 0)) {
-				p->drop = ESP_DROP_BAD_ICV;
-				continue;
-			}
-			p->drop = inb_finish(sa, p, c);
+			p->drop = inb_finish(p->sa, p, c);
 		}
 	}
 	return esp_burst_partition(pkts, n);

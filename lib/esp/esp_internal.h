@@ -30,9 +30,11 @@
 struct esp_job_ctx {
 	alignas(16) uint8_t nonce[16]; /* AEAD: salt || explicit IV */
 	alignas(16) uint8_t icv_calc[ESP_ICV_MAX];
-	alignas(16) uint8_t icv_rx[ESP_ICV_MAX];
+	alignas(16) uint8_t icv_rx[ESP_ICV_MAX]; /* inbound cipher+auth ESN: the ICV saved */
 	uint8_t aad[12];
+	uint8_t decrypt;      /* inbound: a cipher job is queued after the ICV verified */
 	uint8_t *esp;         /* ESP header in the packet */
+	const uint8_t *icv;   /* inbound: the received ICV (in the packet or icv_rx) */
 	uint32_t payload_len; /* ciphertext: inner + padding + trailer */
 	IMB_STATUS status;
 };
@@ -69,6 +71,7 @@ struct esp_sa {
 	uint8_t udp;       /* ESP-in-UDP */
 	uint8_t udp6_csum; /* outbound IPv6+UDP: checksum after encryption */
 	uint8_t stopped;   /* outbound sequence space used up */
+	uint8_t icv_save;  /* inbound cipher+auth ESN: the hash overwrites the ICV */
 	uint16_t ip_id;    /* outbound IPv4 identification */
 	uint32_t v4_sum;   /* outbound IPv4: checksum sum of the fixed fields */
 	uint64_t seq;      /* outbound: last used */
@@ -83,8 +86,15 @@ struct esp_sa {
 	/* Line 2: counters, written by every packet. */
 	cache_aligned uint64_t packets;
 	uint64_t bytes;
+	/*
+	 * Inbound cipher+auth with a real cipher: queues the decryption of a
+	 * packet whose ICV verified (job_tmpl is then hash only). NULL otherwise.
+	 */
+	esp_submit_fn decrypt;
+	uint8_t cbc_burst; /* inbound AES-CBC: decrypt through IPsec-MB's cipher burst */
 	/* Per-SA fields of every job (modes, keys, sizes). */
 	cache_aligned IMB_JOB job_tmpl;
+	IMB_JOB job_cipher; /* inbound cipher+auth: the cipher-only job */
 	struct esp_replay replay;
 	struct crypto_sym sym;
 };
@@ -92,6 +102,7 @@ struct esp_sa {
 static_assert(sizeof(struct esp_sa) <= 4096, "esp_sa grew past a page");
 static_assert(offsetof(struct esp_sa, iv_fn) < CACHE_LINE, "hot fields must share a line");
 static_assert(offsetof(struct esp_sa, gcm_off) < 2 * CACHE_LINE, "filler next to the template");
+static_assert(offsetof(struct esp_sa, decrypt) < 3 * CACHE_LINE, "decrypt next to the counters");
 
 /* Job fillers, shared by both directions (the template sets the direction). */
 void esp_fill_aead(const struct esp_sa *sa, IMB_JOB *job, struct esp_job_ctx *c, uint64_t seq,
@@ -103,6 +114,8 @@ void esp_fill_cbc(const struct esp_sa *sa, IMB_JOB *job, struct esp_job_ctx *c, 
 void esp_fill_cbc_esn(const struct esp_sa *sa, IMB_JOB *job, struct esp_job_ctx *c, uint64_t seq,
                       uint8_t *tag);
 
+void esp_submit_decrypt(IMB_MGR *mgr, const struct esp_sa *sa, struct esp_job_ctx *c, uint64_t seq,
+                        uint8_t *tag);
 void esp_submit_job(IMB_MGR *mgr, const struct esp_sa *sa, struct esp_job_ctx *c, uint64_t seq,
                     uint8_t *tag);
 void esp_submit_gcm(IMB_MGR *mgr, const struct esp_sa *sa, struct esp_job_ctx *c, uint64_t seq,

@@ -102,14 +102,9 @@ void esp_fill_cbc_esn(const struct esp_sa *sa, IMB_JOB *job, struct esp_job_ctx 
 	job->msg_len_to_hash_in_bytes += 4;
 }
 
-/* Jobs: everything but AES-GCM, whose direct API costs less per packet. */
-void esp_submit_job(IMB_MGR *mgr, const struct esp_sa *sa, struct esp_job_ctx *c, uint64_t seq,
-                    uint8_t *tag)
+/* Queues a filled job; whatever completes meanwhile is recorded. */
+static inline void submit(IMB_MGR *mgr, IMB_JOB *job, struct esp_job_ctx *c)
 {
-	IMB_JOB *job = IMB_GET_NEXT_JOB(mgr);
-
-	*job = sa->job_tmpl;
-	sa->fill(sa, job, c, seq, tag);
 	job->user_data = c;
 	c->status = IMB_STATUS_BEING_PROCESSED;
 	job = IMB_SUBMIT_JOB(mgr);
@@ -117,6 +112,39 @@ void esp_submit_job(IMB_MGR *mgr, const struct esp_sa *sa, struct esp_job_ctx *c
 		esp_job_done(job);
 		job = IMB_GET_COMPLETED_JOB(mgr);
 	}
+}
+
+/*
+ * Jobs: everything but AES-GCM, whose direct API costs less per packet.
+ * Inbound cipher+auth this is the hash only: nothing is decrypted before
+ * the ICV verified (RFC 4303 3.4.4), esp_submit_decrypt follows.
+ */
+void esp_submit_job(IMB_MGR *mgr, const struct esp_sa *sa, struct esp_job_ctx *c, uint64_t seq,
+                    uint8_t *tag)
+{
+	IMB_JOB *job = IMB_GET_NEXT_JOB(mgr);
+
+	*job = sa->job_tmpl;
+	sa->fill(sa, job, c, seq, tag);
+	submit(mgr, job, c);
+}
+
+/* Inbound cipher+auth, once the ICV verified: the cipher-only job. */
+void esp_submit_decrypt(IMB_MGR *mgr, const struct esp_sa *sa, struct esp_job_ctx *c, uint64_t seq,
+                        uint8_t *tag)
+{
+	IMB_JOB *job = IMB_GET_NEXT_JOB(mgr);
+	uint32_t off = ESP_HDR_LEN + sa->iv_len;
+
+	(void)seq;
+	(void)tag;
+	*job = sa->job_cipher;
+	job->src = c->esp;
+	job->dst = c->esp + off;
+	job->cipher_start_src_offset_in_bytes = off;
+	job->msg_len_to_cipher_in_bytes = c->payload_len;
+	job->iv = c->esp + ESP_HDR_LEN;
+	submit(mgr, job, c);
 }
 
 static inline void gcm_direct(IMB_MGR *mgr, const struct esp_sa *sa, struct esp_job_ctx *c,
@@ -301,6 +329,12 @@ int esp_sa_init(struct esp_sa *sa, const struct esp_sa_conf *conf, char *err, si
 	sa->esn = conf->esn;
 	sa->iv_len = e->iv_len;
 	sa->icv_len = e->aead ? e->icv_len : a->icv_len;
+	/* The inbound compare runs in 4-byte words. */
+	if (sa->icv_len == 0 || sa->icv_len % 4 != 0 || sa->icv_len > ESP_ICV_MAX) {
+		snprintf(err, err_len, "integ: %s has an ICV of %u bytes", a->name, sa->icv_len);
+		rc = -EINVAL;
+		goto fail;
+	}
 	sa->block_len = e->block_len;
 	sa->pad_align = MAX(e->block_len, 4);
 	sa->seq = conf->seq;
@@ -328,6 +362,24 @@ int esp_sa_init(struct esp_sa *sa, const struct esp_sa_conf *conf, char *err, si
 	sa->job_tmpl.sgl_state = IMB_SGL_ALL;
 	if (e->aead)
 		sa->job_tmpl.u.GCM.aad_len_in_bytes = conf->esn ? 12 : 8;
+	if (conf->dir == ESP_DIR_IN && !e->aead) {
+		/*
+		 * Verify, then decrypt (RFC 4303 3.4.4): a hash-only job first,
+		 * a cipher-only one for the packets whose ICV verified. The
+		 * NULL cipher has nothing to decrypt.
+		 */
+		sa->job_cipher = sa->job_tmpl;
+		sa->job_cipher.hash_alg = IMB_AUTH_NULL;
+		sa->job_cipher.auth_tag_output_len_in_bytes = 0;
+		sa->job_tmpl.cipher_mode = IMB_CIPHER_NULL;
+		sa->job_tmpl.cipher_direction = IMB_DIR_ENCRYPT;
+		sa->job_tmpl.chain_order = IMB_ORDER_CIPHER_HASH;
+		sa->icv_save = conf->esn;
+		if (sa->sym.imb_cipher == IMB_CIPHER_CBC)
+			sa->cbc_burst = 1;
+		else if (sa->sym.imb_cipher != IMB_CIPHER_NULL)
+			sa->decrypt = esp_submit_decrypt;
+	}
 	return 0;
 fail:
 	esp_sa_wipe(sa);

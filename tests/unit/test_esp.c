@@ -412,6 +412,7 @@ START_TEST(every_flipped_byte_fails_the_icv)
 	struct esp_sa *out, *in;
 	struct esp_pkt *p = one_packet(o, &out, &in, 100);
 	uint32_t esp = (o->family == AF_INET6 ? 40 : 20) + (o->udp ? 8 : 0);
+	uint8_t sent[256];
 	struct esp_sa_conf c;
 	char err[200];
 
@@ -421,17 +422,79 @@ START_TEST(every_flipped_byte_fails_the_icv)
 
 		/* 0x80: a flipped sequence number never becomes 0. */
 		t->data[i] ^= 0x80;
+		memcpy(sent, t->data, t->len);
 		ck_assert_int_eq(esp_sa_init(in, &c, err, sizeof(err)), 0);
 		t->sa = in;
 		ck_assert_uint_eq(esp_inb_burst(&t, 1), 0);
 		ck_assert_msg(t->drop == ESP_DROP_BAD_ICV, "byte %u: %s", i,
 		              esp_drop_names[t->drop]);
+		/* Cipher+auth decrypts nothing before the ICV verified. */
+		if (o->integ != CRYPTO_INTEG_NONE)
+			ck_assert_mem_eq(t->data, sent, t->len);
 		/* A failed ICV does not move the window. */
 		ck_assert_uint_eq(esp_sa_seq(in), o->seq_in);
 		ck_assert_uint_eq(esp_sa_packets(in), 0);
 		pkt_free(t);
 	}
 	pkt_free(p);
+	sa_free(out);
+	sa_free(in);
+}
+END_TEST
+
+/*
+ * Cipher+auth verifies before it decrypts (RFC 4303 3.4.4): a packet whose
+ * ICV fails, in a burst with good ones, comes back byte for byte as it came,
+ * so none of its ciphertext went through the cipher.
+ */
+START_TEST(forged_packet_is_not_decrypted)
+{
+	const struct sa_opts *o = &sample_sas[_i];
+	struct esp_sa *out, *in;
+	struct esp_pkt *pkts[8], *orig[8];
+	uint8_t inner[8][300], sent[8][512];
+	uint32_t lens[8];
+	unsigned good = 0;
+
+	if (o->integ == CRYPTO_INTEG_NONE)
+		return; /* AEAD: the tag is checked by the decryption itself */
+	out = sa_new(o, ESP_DIR_OUT);
+	in = sa_new(o, ESP_DIR_IN);
+	for (unsigned i = 0; i < 8; i++) {
+		lens[i] = make_inner(inner[i], i & 1, 60 + 31 * i, 0, true, i);
+		pkts[i] = pkt_new(inner[i], lens[i], esp_sa_head_len(out), esp_sa_tail_max(out));
+		pkts[i]->sa = out;
+	}
+	ck_assert_uint_eq(esp_outb_burst(pkts, 8), 8);
+	for (unsigned i = 0; i < 8; i++) {
+		struct esp_pkt *p = pkts[i];
+
+		/* Odd ones forged: in the ciphertext or in the ICV. */
+		if (i % 4 == 1)
+			p->data[p->len / 2] ^= 0x04;
+		else if (i % 4 == 3)
+			p->data[p->len - 1] ^= 0x01;
+		else
+			good++;
+		ck_assert_uint_le(p->len, sizeof(sent[i]));
+		memcpy(sent[i], p->data, p->len);
+		p->sa = in;
+		orig[i] = p;
+	}
+	ck_assert_uint_eq(esp_inb_burst(pkts, 8), good);
+	for (unsigned i = 0; i < 8; i++) {
+		struct esp_pkt *p = orig[i];
+
+		if (i & 1) {
+			ck_assert_uint_eq(p->drop, ESP_DROP_BAD_ICV);
+			ck_assert_mem_eq(p->data, sent[i], p->len);
+		} else {
+			ck_assert_uint_eq(p->drop, ESP_OK);
+			ck_assert_uint_eq(p->len, lens[i]);
+			ck_assert_mem_eq(p->data, inner[i], lens[i]);
+		}
+		pkt_free(p);
+	}
 	sa_free(out);
 	sa_free(in);
 }
@@ -1072,6 +1135,7 @@ static Suite *esp_suite(void)
 	tcase_add_loop_test(tc, round_trip_every_transform, 0, N_COMBOS);
 	tcase_add_loop_test(tc, every_truncation_is_dropped, 0, ARRAY_SIZE(sample_sas));
 	tcase_add_loop_test(tc, every_flipped_byte_fails_the_icv, 0, ARRAY_SIZE(sample_sas));
+	tcase_add_loop_test(tc, forged_packet_is_not_decrypted, 0, ARRAY_SIZE(sample_sas));
 	tcase_add_loop_test(tc, replayed_packet_is_dropped, 0, ARRAY_SIZE(sample_sas));
 	tcase_add_loop_test(tc, crafted_trailers, 0, ARRAY_SIZE(craft_sas));
 	tcase_add_test(tc, cbc_ciphertext_must_be_whole_blocks);
