@@ -34,10 +34,12 @@
 	X(BAD_ICV, "bad_icv")                 /* ICV / AEAD tag does not verify */                 \
 	X(BAD_PADDING, "bad_padding")         /* pad length too long or pad bytes not 1, 2, ... */ \
 	X(BAD_NEXT_HEADER, "bad_next_header") /* inner protocol not 4 (IPv4) or 41 (IPv6) */       \
+	X(DUMMY, "dummy_packet")              /* TFC dummy (next header 59): RFC 4303 2.6 */       \
 	X(SEQ_OVERFLOW, "seq_overflow")       /* outbound sequence space used up: SA stopped */    \
 	X(NO_HEADROOM, "no_headroom")         /* no room in front for outer headers */             \
 	X(NO_TAILROOM, "no_tailroom")         /* no room behind for trailer and ICV */             \
-	X(BAD_INNER, "bad_inner_packet")      /* outbound input not an IPv4/IPv6 packet */         \
+	X(BAD_INNER, "bad_inner_packet")      /* inner (either direction) not sound IPv4/IPv6 */   \
+	X(TOO_BIG, "too_big")                 /* outer packet would exceed 65535 bytes */          \
 	X(CRYPTO_ERROR, "crypto_error")       /* IPsec-MB refused or failed the job */
 
 enum esp_drop {

@@ -180,7 +180,8 @@ static inline uint8_t inb_finish(struct esp_sa *sa, struct esp_pkt *p, struct es
 		if (unlikely(len < 20 || inner[0] >> 4 != 4))
 			return ESP_DROP_BAD_INNER;
 		ip_len = get_be16(inner + 2);
-		if (unlikely(ip_len < 20 || ip_len > len))
+		if (unlikely((inner[0] & 0xfu) < 5 || (inner[0] & 0xfu) * 4u > ip_len ||
+		             ip_len > len))
 			return ESP_DROP_BAD_INNER;
 	} else if (nh == IPPROTO_IPV6_) {
 		if (unlikely(len < 40 || inner[0] >> 4 != 6))
@@ -188,6 +189,9 @@ static inline uint8_t inb_finish(struct esp_sa *sa, struct esp_pkt *p, struct es
 		ip_len = 40u + get_be16(inner + 4);
 		if (unlikely(ip_len > len))
 			return ESP_DROP_BAD_INNER;
+	} else if (nh == IPPROTO_NONE_) {
+		/* RFC 4303 2.6: a TFC dummy packet is silently discarded. */
+		return ESP_DROP_DUMMY;
 	} else {
 		return ESP_DROP_BAD_NEXT_HEADER;
 	}

@@ -25,6 +25,7 @@
 #define IPPROTO_UDP_  17
 #define IPPROTO_IPIP_ 4
 #define IPPROTO_IPV6_ 41
+#define IPPROTO_NONE_ 59 /* TFC dummy packet (RFC 4303 2.6) */
 
 /* Per-packet scratch of one burst: IPsec-MB reads nonce and AAD from here. */
 struct esp_job_ctx {
@@ -70,7 +71,6 @@ struct esp_sa {
 	uint8_t outer_v6;  /* outer header is IPv6 */
 	uint8_t udp;       /* ESP-in-UDP */
 	uint8_t udp6_csum; /* outbound IPv6+UDP: checksum after encryption */
-	uint8_t stopped;   /* outbound sequence space used up */
 	uint8_t icv_save;  /* inbound cipher+auth ESN: the hash overwrites the ICV */
 	uint16_t ip_id;    /* outbound IPv4 identification */
 	uint32_t v4_sum;   /* outbound IPv4: checksum sum of the fixed fields */

@@ -136,9 +136,15 @@ static inline uint8_t outb_prepare(struct esp_sa *sa, struct esp_pkt *p, struct 
 		return ESP_DROP_NO_HEADROOM;
 	if (unlikely(p->tailroom < tail))
 		return ESP_DROP_NO_TAILROOM;
+	/*
+	 * The outer IPv4 total length / IPv6 payload length is 16 bits; checked
+	 * before a sequence number is taken, so a dropped packet uses none.
+	 */
+	total = head + len + tail;
+	if (unlikely(total - (sa->outer_v6 ? 40u : 0u) > UINT16_MAX))
+		return ESP_DROP_TOO_BIG;
 	if (unlikely(sa->seq >= sa->seq_max)) {
 		/* RFC 4303 3.3.3: never cycle; the SA must be rekeyed. */
-		sa->stopped = 1;
 		return ESP_DROP_SEQ_OVERFLOW;
 	}
 	seq = ++sa->seq;
@@ -153,7 +159,6 @@ static inline uint8_t outb_prepare(struct esp_sa *sa, struct esp_pkt *p, struct 
 	t[pad + 1] = nh;
 
 	out = in - head;
-	total = head + len + tail;
 	sa->outer_fn(sa, out, total, in);
 	c->esp = out + sa->outer_len;
 	put_be32(c->esp, sa->spi);

@@ -25,13 +25,17 @@ static_assert(ESP_REPLAY_MAX / BLOCK_BITS + 1 < ESP_REPLAY_BLOCKS, "ring too sma
  */
 #define INFER_NO_WINDOW (UINT32_C(1) << 31)
 
-int esp_replay_init(struct esp_replay *w, uint32_t window, bool esn)
+int esp_replay_init(struct esp_replay *w, uint32_t window, bool esn, uint64_t top)
 {
 	memset(w, 0, sizeof(*w));
 	if (window != 0 && (window < ESP_REPLAY_MIN || window > ESP_REPLAY_MAX))
 		return -EINVAL;
 	w->window = (window + BLOCK_BITS - 1) & ~(uint32_t)(BLOCK_BITS - 1);
 	w->esn = esn;
+	w->top = top;
+	/* The initial top counts as received: one packet with it is a replay. */
+	if (w->window != 0 && top != 0)
+		w->bits[(top / BLOCK_BITS) & BLOCK_MASK] |= UINT64_C(1) << (top % BLOCK_BITS);
 	return 0;
 }
 

@@ -30,9 +30,11 @@ struct esp_replay {
 /*
  * window 0 turns the check off (sequence numbers are still inferred and
  * tracked); otherwise 64..4096. A window that is not a multiple of 64 is
- * rounded up. Returns 0 or -EINVAL.
+ * rounded up. top is the initial top of the window (0 for a new SA); a
+ * non-zero top counts as already seen, so a packet with exactly that
+ * number is refused as a replay. Returns 0 or -EINVAL.
  */
-int esp_replay_init(struct esp_replay *w, uint32_t window, bool esn);
+int esp_replay_init(struct esp_replay *w, uint32_t window, bool esn, uint64_t top);
 
 /*
  * The full 64-bit sequence number of a packet that carries seq_lo (RFC 4303

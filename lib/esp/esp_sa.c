@@ -159,6 +159,14 @@ static inline void gcm_direct(IMB_MGR *mgr, const struct esp_sa *sa, struct esp_
 	memcpy(c->nonce + 4, c->esp + ESP_HDR_LEN, 8);
 	fn(&sa->sym.k.gcm, &gctx, data, data, c->payload_len, c->nonce, aad, aad_len, tag,
 	   sa->icv_len);
+	/*
+	 * GHASH state and the last keystream block stay behind in the context;
+	 * wipe those two (the counters are public). The barrier keeps the
+	 * stores from being dropped as dead.
+	 */
+	memset(gctx.aad_hash, 0, sizeof(gctx.aad_hash));
+	memset(gctx.partial_block_enc_key, 0, sizeof(gctx.partial_block_enc_key));
+	__asm__ volatile("" : : "r"(&gctx) : "memory");
 	c->status = IMB_STATUS_COMPLETED;
 }
 
@@ -317,12 +325,11 @@ int esp_sa_init(struct esp_sa *sa, const struct esp_sa_conf *conf, char *err, si
 		goto fail;
 	}
 	if (conf->dir == ESP_DIR_IN) {
-		rc = esp_replay_init(&sa->replay, conf->replay_window, conf->esn);
+		rc = esp_replay_init(&sa->replay, conf->replay_window, conf->esn, conf->seq);
 		if (rc) {
 			snprintf(err, err_len, "replay_window: %u refused", conf->replay_window);
 			goto fail;
 		}
-		sa->replay.top = conf->seq;
 	}
 	sa->spi = conf->spi;
 	sa->dir = (uint8_t)conf->dir;

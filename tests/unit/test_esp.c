@@ -607,7 +607,17 @@ START_TEST(crafted_trailers)
 		  { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 },
 		  10,
 		  59,
-		  ESP_DROP_BAD_NEXT_HEADER },
+		  ESP_DROP_DUMMY },
+		{ "IPv4 inside with IHL 4",
+		  { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 },
+		  10,
+		  4,
+		  ESP_DROP_BAD_INNER },
+		{ "IPv4 inside with IHL 15 > its length",
+		  { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 },
+		  10,
+		  4,
+		  ESP_DROP_BAD_INNER },
 		{ "next header 41 with IPv4 inside",
 		  { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 },
 		  10,
@@ -622,6 +632,14 @@ START_TEST(crafted_trailers)
 		struct esp_pkt *p;
 
 		make_inner(pt, false, inner, 0, false, i);
+		if (strstr(cases[i].what, "IHL 4"))
+			pt[0] = 0x44;
+		if (strstr(cases[i].what, "IHL 15"))
+			pt[0] = 0x4f; /* 60 bytes of header in a 40-byte packet */
+		if (strstr(cases[i].what, "IHL 15")) {
+			pt[2] = 0;
+			pt[3] = 40;
+		}
 		memcpy(pt + inner, cases[i].pad, 10);
 		pt[inner + 10] = cases[i].pad_len;
 		pt[inner + 11] = cases[i].nh;
@@ -816,6 +834,50 @@ START_TEST(room_and_inner_checks)
 }
 END_TEST
 
+/* The outer length field is 16 bits: a packet that would not fit is dropped, costing no number. */
+START_TEST(outer_packet_must_fit_16_bits)
+{
+	for (unsigned v6 = 0; v6 < 2; v6++) {
+		struct sa_opts o = { .encr = CRYPTO_ENCR_AES128_GCM16,
+			             .integ = CRYPTO_INTEG_NONE,
+			             .family = v6 ? AF_INET6 : AF_INET,
+			             .udp = v6 };
+		struct esp_sa *out = sa_new(&o, ESP_DIR_OUT);
+		uint32_t fit = 65535;
+		static uint8_t inner[65535];
+		struct esp_pkt *p;
+
+		make_inner(inner, v6, 65535, 0, false, 1);
+		p = pkt_new(inner, 65535, 256, 256);
+		p->sa = out;
+		ck_assert_uint_eq(esp_outb_burst(&p, 1), 0);
+		ck_assert_msg(p->drop == ESP_DROP_TOO_BIG, "%s", esp_drop_names[p->drop]);
+		ck_assert_uint_eq(p->len, 65535);
+		ck_assert_uint_eq(esp_sa_seq(out), 0);
+		pkt_free(p);
+		/* The largest inner packet that fits goes through with number 1. */
+		while (esp_outb_len(out, fit) - (v6 ? 40 : 0) > 65535)
+			fit--;
+		make_inner(inner, v6, fit, 0, false, 1);
+		p = pkt_new(inner, fit, 256, 256);
+		p->sa = out;
+		ck_assert_uint_eq(esp_outb_burst(&p, 1), 1);
+		ck_assert_uint_eq(p->seq, 1);
+		ck_assert_uint_eq(v6 ? be16(p->data + 4) + 40u : be16(p->data + 2), p->len);
+		pkt_free(p);
+		/* One byte more does not. */
+		make_inner(inner, v6, fit + 4, 0, false, 1);
+		p = pkt_new(inner, fit + 4, 256, 256);
+		p->sa = out;
+		ck_assert_uint_eq(esp_outb_burst(&p, 1), 0);
+		ck_assert_uint_eq(p->drop, ESP_DROP_TOO_BIG);
+		ck_assert_uint_eq(esp_sa_seq(out), 1);
+		pkt_free(p);
+		sa_free(out);
+	}
+}
+END_TEST
+
 #define BIG_BURST 70
 
 /* Mixed SAs, failures in between: good ones first in order, then the bad ones. */
@@ -999,6 +1061,121 @@ START_TEST(sa_init_refuses_bad_conf)
 }
 END_TEST
 
+/* AES-128 of one block under the test key (OpenSSL, ECB). */
+static void aes128_block(const uint8_t in[16], uint8_t out[16])
+{
+	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+	int n;
+
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(EVP_EncryptInit_ex(x, EVP_aes_128_ecb(), NULL, enc_key, NULL), 1);
+	EVP_CIPHER_CTX_set_padding(x, 0);
+	ck_assert_int_eq(EVP_EncryptUpdate(x, out, &n, in, 16), 1);
+	EVP_CIPHER_CTX_free(x);
+}
+
+/* x = x * h in GF(2^128) as GCM defines it (bitwise, slow, independent). */
+static void gf_mul(uint8_t x[16], const uint8_t h[16])
+{
+	uint8_t z[16] = { 0 }, v[16];
+
+	memcpy(v, h, 16);
+	for (unsigned i = 0; i < 128; i++) {
+		unsigned lsb = v[15] & 1;
+
+		if (x[i / 8] >> (7 - i % 8) & 1)
+			for (unsigned k = 0; k < 16; k++)
+				z[k] ^= v[k];
+		for (unsigned k = 15; k > 0; k--)
+			v[k] = (uint8_t)(v[k] >> 1 | v[k - 1] << 7);
+		v[0] >>= 1;
+		if (lsb)
+			v[0] ^= 0xe1;
+	}
+	memcpy(x, z, 16);
+}
+
+/* GHASH state y after absorbing len bytes (zero-padded to blocks). */
+static void ghash_blocks(uint8_t y[16], const uint8_t h[16], const uint8_t *p, uint32_t len)
+{
+	for (uint32_t off = 0; off < len; off += 16) {
+		for (uint32_t k = 0; k < 16 && off + k < len; k++)
+			y[k] ^= p[off + k];
+		gf_mul(y, h);
+	}
+}
+
+/* Dead stack below the caller's frame: where the burst's callees lived. */
+static __attribute__((noinline)) bool stack_holds(const uint8_t *a, const uint8_t *b)
+{
+	uint8_t dead[32768];
+	const volatile uint8_t *d = dead;
+	uint8_t w[16];
+
+	/* Hide from the compiler that dead was never written: it is read as found. */
+	__asm__ volatile("" : "+r"(d) : : "memory");
+	for (size_t i = 0; i + 16 <= sizeof(dead); i++) {
+		for (unsigned k = 0; k < 16; k++)
+			w[k] = d[i + k];
+		if (memcmp(w, a, 16) == 0 || memcmp(w, b, 16) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The AES-GCM direct path keeps GHASH state and keystream in a context on
+ * the stack: neither may be left there once the burst returns.
+ */
+START_TEST(gcm_context_is_wiped)
+{
+	struct sa_opts o = { .encr = CRYPTO_ENCR_AES128_GCM16, .integ = CRYPTO_INTEG_NONE };
+	struct esp_sa *out = sa_new(&o, ESP_DIR_OUT);
+	uint8_t inner[100], j[16], ek[16], ghash[16], ks[16], h[16], tag[16];
+	uint8_t put_len[16] = { 0 };
+	uint8_t *esp;
+	uint32_t payload;
+	struct esp_pkt *p;
+	bool found;
+
+	make_inner(inner, false, sizeof(inner), 0, false, 9);
+	p = pkt_new(inner, sizeof(inner), esp_sa_head_len(out), esp_sa_tail_max(out));
+	p->sa = out;
+	ck_assert_uint_eq(esp_outb_burst(&p, 1), 1);
+	esp = p->data + 20;
+	payload = p->len - 20 - 8 - 8 - 16;
+	ck_assert_uint_ne(payload % 16, 0);
+	/* tag = GHASH ^ E(K, J0); J0 = salt || IV || 1. */
+	memcpy(j, enc_key + 16, 4);
+	memcpy(j + 4, esp + 8, 8);
+	memcpy(j + 12, "\0\0\0\1", 4);
+	aes128_block(j, ek);
+	/* GHASH over AAD (SPI || seq) and ciphertext, before the length block. */
+	memset(h, 0, sizeof(h));
+	aes128_block(h, h);
+	memset(ghash, 0, sizeof(ghash));
+	ghash_blocks(ghash, h, esp, 8);
+	ghash_blocks(ghash, h, esp + 16, payload);
+	/* Shown right by the tag: (state ^ lengths) * H ^ E(K, J0). */
+	memcpy(tag, ghash, 16);
+	put_len[7] = 8 * 8;
+	put_len[14] = (uint8_t)((payload * 8) >> 8);
+	put_len[15] = (uint8_t)(payload * 8);
+	ghash_blocks(tag, h, put_len, 16);
+	for (unsigned k = 0; k < 16; k++)
+		tag[k] ^= ek[k];
+	ck_assert_mem_eq(tag, esp + 16 + payload, 16);
+	/* The keystream of the last, partial block: counter 2 + payload / 16. */
+	j[15] = (uint8_t)(2 + payload / 16);
+	aes128_block(j, ks);
+	/* The scan runs right after the burst, over the addresses its frames used. */
+	found = stack_holds(ghash, ks);
+	ck_assert_msg(!found, "GHASH state or keystream left on the stack");
+	pkt_free(p);
+	sa_free(out);
+}
+END_TEST
+
 /* --- Independent decryption with OpenSSL --- */
 
 static void openssl_check(const struct sa_opts *o, uint32_t inner_len)
@@ -1142,10 +1319,12 @@ static Suite *esp_suite(void)
 	tcase_add_test(tc, esn_sequence_crosses_2_32);
 	tcase_add_test(tc, sequence_overflow_stops_the_sa);
 	tcase_add_test(tc, room_and_inner_checks);
+	tcase_add_test(tc, outer_packet_must_fit_16_bits);
 	tcase_add_loop_test(tc, burst_order_and_mixed_sas, 0, 2);
 	tcase_add_test(tc, inb_spi_finds_esp);
 	tcase_add_test(tc, sa_init_refuses_bad_conf);
 	tcase_add_test(tc, openssl_decrypts_our_esp);
+	tcase_add_test(tc, gcm_context_is_wiped);
 	suite_add_tcase(s, tc);
 	return s;
 }

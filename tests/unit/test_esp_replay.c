@@ -123,7 +123,19 @@ static const struct window_case window_cases[] = {
 	  64,
 	  false,
 	  500,
-	  { { CHK, 437, true }, { CHK, 436, false }, { UPD, 500, true }, { CHK, 500, false } } },
+	  /* The initial top counts as seen: one packet with it is a replay. */
+	  { { CHK, 500, false },
+	    { UPD, 500, false },
+	    { CHK, 437, true },
+	    { CHK, 436, false },
+	    { UPD, 499, true },
+	    { CHK, 499, false },
+	    { UPD, 501, true } } },
+	{ "initial top with the window off",
+	  0,
+	  false,
+	  500,
+	  { { CHK, 500, true }, { UPD, 500, true } } },
 	{ "window 0 accepts all but 0",
 	  0,
 	  false,
@@ -161,8 +173,7 @@ START_TEST(window_table)
 	const struct window_case *tc = &window_cases[_i];
 	struct esp_replay w;
 
-	ck_assert_int_eq(esp_replay_init(&w, tc->window, tc->esn), 0);
-	w.top = tc->top;
+	ck_assert_int_eq(esp_replay_init(&w, tc->window, tc->esn, tc->top), 0);
 	for (unsigned s = 0; s < ARRAY_SIZE(tc->steps) && tc->steps[s].op != END; s++) {
 		const struct step *st = &tc->steps[s];
 		bool got = st->op == UPD ? esp_replay_update(&w, st->seq)
@@ -178,18 +189,18 @@ START_TEST(init_sizes)
 {
 	struct esp_replay w;
 
-	ck_assert_int_eq(esp_replay_init(&w, 0, false), 0);
+	ck_assert_int_eq(esp_replay_init(&w, 0, false, 0), 0);
 	ck_assert_uint_eq(w.window, 0);
-	ck_assert_int_eq(esp_replay_init(&w, 64, false), 0);
+	ck_assert_int_eq(esp_replay_init(&w, 64, false, 0), 0);
 	ck_assert_uint_eq(w.window, 64);
-	ck_assert_int_eq(esp_replay_init(&w, 65, true), 0);
+	ck_assert_int_eq(esp_replay_init(&w, 65, true, 0), 0);
 	ck_assert_uint_eq(w.window, 128);
 	ck_assert(w.esn);
-	ck_assert_int_eq(esp_replay_init(&w, 4096, false), 0);
+	ck_assert_int_eq(esp_replay_init(&w, 4096, false, 0), 0);
 	ck_assert_uint_eq(w.window, 4096);
-	ck_assert_int_eq(esp_replay_init(&w, 63, false), -EINVAL);
-	ck_assert_int_eq(esp_replay_init(&w, 4097, false), -EINVAL);
-	ck_assert_int_eq(esp_replay_init(&w, 1, false), -EINVAL);
+	ck_assert_int_eq(esp_replay_init(&w, 63, false, 0), -EINVAL);
+	ck_assert_int_eq(esp_replay_init(&w, 4097, false, 0), -EINVAL);
+	ck_assert_int_eq(esp_replay_init(&w, 1, false, 0), -EINVAL);
 }
 END_TEST
 
@@ -200,7 +211,7 @@ START_TEST(window_edges_every_size)
 		struct esp_replay w;
 		uint64_t top = 100000 + win;
 
-		ck_assert_int_eq(esp_replay_init(&w, win, false), 0);
+		ck_assert_int_eq(esp_replay_init(&w, win, false, 0), 0);
 		ck_assert(esp_replay_update(&w, top));
 		ck_assert(esp_replay_check(&w, top - win + 1));
 		ck_assert(!esp_replay_check(&w, top - win));
@@ -254,8 +265,7 @@ START_TEST(esn_infer_table)
 	struct esp_replay w;
 	uint64_t got;
 
-	ck_assert_int_eq(esp_replay_init(&w, tc->window, true), 0);
-	w.top = tc->top;
+	ck_assert_int_eq(esp_replay_init(&w, tc->window, true, tc->top), 0);
 	got = esp_replay_infer(&w, tc->seq_lo);
 	ck_assert_msg(got == tc->want, "case %d: top %#llx seq_lo %#x gave %#llx, want %#llx", _i,
 	              (unsigned long long)tc->top, tc->seq_lo, (unsigned long long)got,
@@ -267,8 +277,7 @@ START_TEST(no_esn_infer_is_identity)
 {
 	struct esp_replay w;
 
-	ck_assert_int_eq(esp_replay_init(&w, 64, false), 0);
-	w.top = 0xfffffff0u;
+	ck_assert_int_eq(esp_replay_init(&w, 64, false, 0xfffffff0u), 0);
 	ck_assert_uint_eq(esp_replay_infer(&w, 5), 5);
 	ck_assert_uint_eq(esp_replay_infer(&w, 0xffffffffu), 0xffffffffu);
 }
@@ -280,8 +289,7 @@ START_TEST(esn_walk_across_2_32)
 	struct esp_replay w;
 	uint64_t seq;
 
-	ck_assert_int_eq(esp_replay_init(&w, 128, true), 0);
-	w.top = T32 - 200;
+	ck_assert_int_eq(esp_replay_init(&w, 128, true, T32 - 200), 0);
 	for (seq = T32 - 199; seq < T32 + 200; seq++) {
 		uint64_t got = esp_replay_infer(&w, (uint32_t)seq);
 
