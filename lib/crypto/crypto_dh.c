@@ -117,35 +117,43 @@ enum crypto_alg_id crypto_dh_group(const struct crypto_dh *dh)
 	return dh->group;
 }
 
+/*
+ * Builds an EVP key of type ("DH" or "EC") from the parameters pushed on
+ * bld, and frees bld. A private value pushed as a secure BIGNUM has its
+ * copy in the parameters cleansed when they are freed.
+ */
+static EVP_PKEY *pkey_from_params(OSSL_PARAM_BLD *bld, const char *type, int selection)
+{
+	OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+	EVP_PKEY *pkey = NULL;
+
+	if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pkey, selection, params) != 1)
+		pkey = NULL;
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	EVP_PKEY_CTX_free(ctx);
+	return pkey;
+}
+
 /* ---- MODP ---- */
 
 /* An EVP "DH" key from p, g = 2 and the optional private/public values. */
 static EVP_PKEY *modp_pkey(const BIGNUM *p, const BIGNUM *priv, const BIGNUM *pub, int selection)
 {
 	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
 	EVP_PKEY *pkey = NULL;
 	BIGNUM *g = BN_new();
 
 	if (bld == NULL || g == NULL || !BN_set_word(g, 2) ||
 	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_FFC_P, p) ||
-	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_FFC_G, g))
-		goto out;
-	if (priv != NULL && !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv))
-		goto out;
-	if (pub != NULL && !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PUB_KEY, pub))
-		goto out;
-	params = OSSL_PARAM_BLD_to_param(bld);
-	ctx = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL);
-	if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, &pkey, selection, params) != 1)
-		pkey = NULL;
-out:
-	/* A private value was a secure BIGNUM: its copy in params is cleansed on free. */
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	EVP_PKEY_CTX_free(ctx);
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_FFC_G, g) ||
+	    (priv != NULL && !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv)) ||
+	    (pub != NULL && !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PUB_KEY, pub)))
+		OSSL_PARAM_BLD_free(bld);
+	else
+		pkey = pkey_from_params(bld, "DH", selection);
 	BN_free(g);
 	return pkey;
 }
@@ -260,26 +268,15 @@ static EVP_PKEY *ecp_pkey(const struct dh_group *g, const BIGNUM *priv, const ui
                           size_t pub_enc_len, int selection)
 {
 	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
-	EVP_PKEY *pkey = NULL;
 
 	if (bld == NULL ||
 	    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, g->curve, 0) ||
-	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub_enc, pub_enc_len))
-		goto out;
-	if (priv != NULL && !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv))
-		goto out;
-	params = OSSL_PARAM_BLD_to_param(bld);
-	ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, &pkey, selection, params) != 1)
-		pkey = NULL;
-out:
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	EVP_PKEY_CTX_free(ctx);
-	return pkey;
+	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub_enc, pub_enc_len) ||
+	    (priv != NULL && !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv))) {
+		OSSL_PARAM_BLD_free(bld);
+		return NULL;
+	}
+	return pkey_from_params(bld, "EC", selection);
 }
 
 static int ecp_generate(struct crypto_dh *dh)

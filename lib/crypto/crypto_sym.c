@@ -54,11 +54,9 @@ IMB_MGR *crypto_imb(void)
 	return mgr;
 }
 
-const char *crypto_imb_arch_name(void)
+const char *crypto_imb_arch_str(uint32_t arch)
 {
-	if (crypto_imb() == NULL)
-		return "none";
-	switch (tls_arch) {
+	switch (arch) {
 	case IMB_ARCH_NOAESNI:
 		return "noaesni";
 	case IMB_ARCH_SSE:
@@ -72,6 +70,13 @@ const char *crypto_imb_arch_name(void)
 	default:
 		return "unknown";
 	}
+}
+
+const char *crypto_imb_arch_name(void)
+{
+	if (crypto_imb() == NULL)
+		return "none";
+	return crypto_imb_arch_str(tls_arch);
 }
 
 /* Largest HMAC block (SHA-384/512) and ICV (SHA-512-256, AEAD tags). */

@@ -33,8 +33,10 @@
  */
 IMB_MGR *crypto_imb(void);
 
-/* Name of the arch the manager runs ("avx512", "avx2", "avx", "sse"). */
+/* Name of the arch this thread's manager runs ("avx512", "avx2", "avx", "sse"). */
 const char *crypto_imb_arch_name(void);
+/* Name of an IMB_ARCH value (for managers made elsewhere, e.g. a benchmark's). */
+const char *crypto_imb_arch_str(uint32_t arch);
 
 struct crypto_sym {
 	/* Expanded keys first: IPsec-MB wants them 16- (GCM: 64-) aligned. */

@@ -556,24 +556,6 @@ static void cpu_model(char *out, size_t cap)
 	fclose(f);
 }
 
-static const char *arch_name(IMB_ARCH arch)
-{
-	switch (arch) {
-	case IMB_ARCH_NOAESNI:
-		return "noaesni";
-	case IMB_ARCH_SSE:
-		return "sse";
-	case IMB_ARCH_AVX:
-		return "avx";
-	case IMB_ARCH_AVX2:
-		return "avx2";
-	case IMB_ARCH_AVX512:
-		return "avx512";
-	default:
-		return "none";
-	}
-}
-
 static void usage(void)
 {
 	fprintf(stderr,
@@ -634,7 +616,7 @@ int main(int argc, char **argv)
 	tsc_calibrate();
 	cpu_model(model, sizeof(model));
 	printf("CPU: %s; TSC %.3f GHz; IPsec-MB %s, arch ours %s, raw %s\n", model, tsc_hz / 1e9,
-	       imb_get_version_str(), crypto_imb_arch_name(), arch_name(raw_arch));
+	       imb_get_version_str(), crypto_imb_arch_name(), crypto_imb_arch_str(raw_arch));
 	printf("one core, bursts of %d over a pool of %d packets, %.2f s per measurement, "
 	       "median of %u runs, ours and raw alternating;\n"
 	       "Gbps counts inner bytes; decrypt includes copying each encrypted packet "
