@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A stand-in daemon for the vpnctl tests: serves the control socket with
+ * canned answers in the shapes the real daemon uses, so vpnctl's output and
+ * exit codes can be checked without DPDK. Usage: api_test_server SOCKET.
+ * Prints "ready" once listening; SIGTERM or SIGINT ends it.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static const char stats_json[] =
+        "{\"ports\":[{\"name\":\"wan\",\"rx_packets\":1200,\"rx_bytes\":1843200,"
+        "\"tx_packets\":1100,\"tx_bytes\":1650000,\"drops\":3},"
+        "{\"name\":\"lan\",\"rx_packets\":1100,\"rx_bytes\":1540000,"
+        "\"tx_packets\":1195,\"tx_bytes\":1673000,\"drops\":0}],"
+        "\"workers\":[{\"lcore\":1,\"packets\":2300,\"busy_cycles\":2530000,"
+        "\"cycles_per_packet\":1100.0},{\"lcore\":2,\"packets\":0,\"busy_cycles\":0,"
+        "\"cycles_per_packet\":0}],"
+        "\"drops\":{\"replay\":2,\"bad_icv\":1,\"no_sa\":0}}";
+
+static const char sa_json[] =
+        "{\"sas\":[{\"name\":\"lab-1\",\"spi\":\"0x00001000\",\"direction\":\"out\","
+        "\"encryption\":\"aes-gcm-128\",\"integrity\":\"none\",\"packets\":1100,"
+        "\"bytes\":1540000,\"drops\":{}},"
+        "{\"name\":\"lab-1\",\"spi\":8192,\"direction\":\"in\","
+        "\"encryption\":\"aes-gcm-128\",\"integrity\":\"none\",\"packets\":1195,"
+        "\"bytes\":1673000,\"drops\":{\"replay\":2,\"bad_icv\":1,\"peer_source_nat\":0}}]}";
+
+static const char status_json[] =
+        "{\"connections\":[{\"name\":\"idc-bj-1\",\"ike_version\":\"ikev1\","
+        "\"state\":\"phase1 failed\",\"since\":\"2026-11-28T08:00:00Z\","
+        "\"cause\":\"psk_mismatch\",\"evidence\":\"invalid HASH_V1 payload length\","
+        "\"remedy\":\"set the same pre-shared key on both sides\",\"children\":[]},"
+        "{\"name\":\"lab-1\",\"ike_version\":\"ikev2\",\"state\":\"phase2 succeeded\","
+        "\"since\":\"2026-11-28T08:01:00Z\",\"cause\":null,\"evidence\":null,\"remedy\":null,"
+        "\"children\":[{\"local_subnet\":\"10.0.0.0/16\",\"remote_subnet\":\"192.168.0.0/24\","
+        "\"bytes_in\":10,\"bytes_out\":20}]}]}";
+
+static int canned(void *ctx, json_t *args, json_t **result, char *err, size_t err_len)
+{
+	(void)args;
+	*result = json_loads(ctx, 0, NULL);
+	if (!*result) {
+		snprintf(err, err_len, "test server: bad canned JSON");
+		return -1;
+	}
+	return 0;
+}
+
+/* Connection commands: "nope" does not exist, anything else does. */
+static int by_name(void *ctx, json_t *args, json_t **result, char *err, size_t err_len)
+{
+	const char *name = json_string_value(json_object_get(args, "name"));
+
+	if (name && strcmp(name, "nope") == 0) {
+		snprintf(err, err_len, "no connection 'nope'; connections: idc-bj-1, lab-1");
+		return -1;
+	}
+	if (ctx)
+		return canned(ctx, args, result, err, err_len);
+	*result = json_pack("{s:s,s:s}", "name", name ? name : "", "state", "phase1 negotiating");
+	return 0;
+}
+
+static int reload(void *ctx, json_t *args, json_t **result, char *err, size_t err_len)
+{
+	(void)ctx;
+	(void)args;
+	(void)err;
+	(void)err_len;
+	*result = NULL;
+	return 0;
+}
+
+static int rate(void *ctx, json_t *args, json_t **result, char *err, size_t err_len)
+{
+	(void)ctx;
+	(void)err;
+	(void)err_len;
+	*result = json_pack("{s:O}", "bandwidth_mbps", json_object_get(args, "mbps"));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct timespec ms = { 0, 1000000 };
+	char err[256];
+	struct api *a;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: api_test_server SOCKET\n");
+		return 2;
+	}
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	a = api_listen(argv[1], err, sizeof(err));
+	if (!a) {
+		fprintf(stderr, "api_test_server: %s\n", err);
+		return 1;
+	}
+	api_register(a, "stats", canned, (void *)stats_json);
+	api_register(a, "sa", canned, (void *)sa_json);
+	api_register(a, "status", by_name, (void *)status_json);
+	api_register(a, "up", by_name, NULL);
+	api_register(a, "down", by_name, NULL);
+	api_register(a, "reload", reload, NULL);
+	api_register(a, "rate", rate, NULL);
+	/* "diagnose" left out on purpose: the unknown-command path. */
+	printf("ready\n");
+	fflush(stdout);
+	while (!stop) {
+		api_poll(a);
+		nanosleep(&ms, NULL);
+	}
+	api_close(a);
+	return 0;
+}
