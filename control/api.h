@@ -17,8 +17,7 @@ struct api;
  * Handler for one command: fills *result (new reference) and returns 0, or
  * returns -1 with a message in err (shown to the operator as is).
  */
-typedef int (*api_handler_fn)(void *ctx, json_t *args, json_t **result, char *err,
-			      size_t err_len);
+typedef int (*api_handler_fn)(void *ctx, json_t *args, json_t **result, char *err, size_t err_len);
 
 /*
  * Listens on path (creating its directory, replacing a stale socket; mode
@@ -38,6 +37,6 @@ void api_poll(struct api *a);
  * with a message in err.
  */
 json_t *api_call(const char *path, const char *cmd, json_t *args, int timeout_ms, char *err,
-		 size_t err_len);
+                 size_t err_len);
 
 #endif

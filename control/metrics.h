@@ -40,8 +40,8 @@ void metrics_free(struct metrics *m);
  * first family. NULL on a bad name or label list.
  */
 struct metric_family *metrics_family(struct metrics *m, const char *name, const char *help,
-				     enum metric_type type, const char *const *labels,
-				     unsigned n_labels);
+                                     enum metric_type type, const char *const *labels,
+                                     unsigned n_labels);
 
 /*
  * A series of a family: label values (as many as the family has labels)
@@ -50,11 +50,11 @@ struct metric_family *metrics_family(struct metrics *m, const char *name, const 
  * NULL on failure (duplicate label values included).
  */
 struct metric_series *metrics_series(struct metric_family *f, const char *const *values,
-				     const volatile uint64_t *p, unsigned n, size_t stride);
+                                     const volatile uint64_t *p, unsigned n, size_t stride);
 
 /* A series whose value comes from a function (state gauges, derived values). */
 struct metric_series *metrics_series_fn(struct metric_family *f, const char *const *values,
-					uint64_t (*read)(void *arg), void *arg);
+                                        uint64_t (*read)(void *arg), void *arg);
 
 /* Removes a series (an SA deleted): its memory may be freed after this returns. */
 void metrics_series_remove(struct metric_series *s);

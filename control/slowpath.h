@@ -39,7 +39,7 @@ struct slowpath_ops {
 	 * or 16 bytes.
 	 */
 	void (*neigh_update)(void *ctx, unsigned port_idx, int family, const uint8_t *ip,
-			     const struct rte_ether_addr *mac);
+	                     const struct rte_ether_addr *mac);
 	void *ctx;
 };
 
@@ -58,7 +58,7 @@ struct slowpath;
 
 /* ports[i] is port index i (the index the workers use). NULL on failure. */
 struct slowpath *slowpath_create(const struct slowpath_port *ports, unsigned n_ports,
-				 struct rte_mempool *mp, const struct slowpath_ops *ops);
+                                 struct rte_mempool *mp, const struct slowpath_ops *ops);
 void slowpath_free(struct slowpath *sp);
 
 /*
@@ -66,7 +66,7 @@ void slowpath_free(struct slowpath *sp);
  * reported through neigh_update like a learned one.
  */
 int slowpath_neigh_static(struct slowpath *sp, unsigned port_idx, int family, const uint8_t *ip,
-			  const struct rte_ether_addr *mac);
+                          const struct rte_ether_addr *mac);
 
 /*
  * A punted packet (Ethernet frame) that arrived on port_idx: ARP, NS/NA,
@@ -86,7 +86,7 @@ void slowpath_poll(struct slowpath *sp, uint64_t now_ms);
 
 /* Looks up a known neighbour; true with *mac set. */
 bool slowpath_neigh_lookup(const struct slowpath *sp, unsigned port_idx, int family,
-			   const uint8_t *ip, struct rte_ether_addr *mac);
+                           const uint8_t *ip, struct rte_ether_addr *mac);
 
 const struct slowpath_stats *slowpath_stats(const struct slowpath *sp);
 

@@ -34,8 +34,8 @@ int dp_mss_clamp(struct rte_mbuf *m, uint16_t mss);
  * original source. The result starts at its IP header. Returns NULL if the
  * original is itself an ICMP error, malformed, or no mbuf is free.
  */
-struct rte_mbuf *dp_icmp_too_big(struct rte_mempool *mp, const struct rte_mbuf *orig,
-				 uint16_t mtu, const uint8_t *src);
+struct rte_mbuf *dp_icmp_too_big(struct rte_mempool *mp, const struct rte_mbuf *orig, uint16_t mtu,
+                                 const uint8_t *src);
 
 /*
  * Fragment an IPv4 packet (DF clear) so every fragment is at most mtu bytes
@@ -45,6 +45,6 @@ struct rte_mbuf *dp_icmp_too_big(struct rte_mempool *mp, const struct rte_mbuf *
  * packet is malformed, has DF set, or out/mp is too small.
  */
 int dp_frag_ipv4(const struct rte_mbuf *m, uint16_t mtu, struct rte_mempool *mp,
-		 struct rte_mbuf **out, unsigned max);
+                 struct rte_mbuf **out, unsigned max);
 
 #endif
