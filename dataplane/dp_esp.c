@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The ESP stages over mbufs. Outbound: SA slot -> checks (lifetime, TTL,
+ * MSS clamp, MTU: fragment or ICMP too-big, bandwidth meter) -> staged ->
+ * esp_outb_burst in place in the mbuf (head- and tailroom) -> public next
+ * hop. Inbound: SPI -> owner (handoff) -> SAD -> esp_inb_burst -> inbound
+ * policy check -> private next hop.
+ *
+ * TTL: the gateway is one router hop for the inner packet. It decrements
+ * the inner TTL / hop limit once on the way in (before encryption) and
+ * once on the way out (after decryption), and drops a packet whose TTL
+ * would reach 0 (ttl_exceeded; no ICMP time-exceeded is sent). The outer
+ * header gets a fresh TTL of 64 from lib/esp.
+ */
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_hash.h>
+#include <rte_ip.h>
+
+#include "dp_l3.h"
+#include "dp_worker.h"
+
+enum { FRAG_MAX = 16 };
+
+/* Decrements TTL / hop limit; false if the packet must not be forwarded. */
+static bool ttl_dec(uint8_t *ip)
+{
+	uint32_t c;
+
+	if ((ip[0] >> 4) == 4) {
+		if (ip[8] <= 1)
+			return false;
+		ip[8]--;
+		/* RFC 1624 incremental update: the TTL/proto word dropped by 0x0100. */
+		c = (uint32_t)(ip[10] << 8 | ip[11]) + 0x0100;
+		c = (c & 0xffff) + (c >> 16);
+		ip[10] = (uint8_t)(c >> 8);
+		ip[11] = (uint8_t)c;
+		return true;
+	}
+	if (ip[7] <= 1)
+		return false;
+	ip[7]--;
+	return true;
+}
+
+/* The largest inner packet that fits mtu once encapsulated by sa. */
+static uint32_t inner_mtu(const struct dp_sa *sa, uint32_t mtu)
+{
+	uint32_t over = esp_sa_head_len(sa->esp) + esp_sa_tail_max(sa->esp);
+
+	return mtu > over ? mtu - over : 0;
+}
+
+static void emit_sa_event(struct dp_worker *w, struct dp_sa *sa, uint32_t type, bool *sent)
+{
+	struct dp_event ev = { .type = type, .ptr = sa, .sa_id = sa->id };
+
+	*sent = dp_event_emit(w, &ev);
+}
+
+/* Lifetimes and sequence space, checked by the owner as the SA is used. */
+static void sa_check_limits(struct dp_worker *w, struct dp_sa *sa)
+{
+	if (!sa->soft_sent && ((sa->soft_packets && sa->c.packets >= sa->soft_packets) ||
+	                       (sa->soft_bytes && sa->c.bytes >= sa->soft_bytes) ||
+	                       (sa->soft_tsc && w->now_tsc >= sa->soft_tsc)))
+		emit_sa_event(w, sa, DP_EV_SOFT_EXPIRE, &sa->soft_sent);
+	if (!sa->expired && ((sa->hard_packets && sa->c.packets >= sa->hard_packets) ||
+	                     (sa->hard_bytes && sa->c.bytes >= sa->hard_bytes) ||
+	                     (sa->hard_tsc && w->now_tsc >= sa->hard_tsc))) {
+		sa->expired = true;
+		emit_sa_event(w, sa, DP_EV_HARD_EXPIRE, &sa->hard_sent);
+	} else if (sa->expired && !sa->hard_sent) {
+		emit_sa_event(w, sa, DP_EV_HARD_EXPIRE, &sa->hard_sent);
+	}
+	if (sa->dir == ESP_DIR_OUT && !sa->esn && !sa->seq_sent &&
+	    esp_sa_seq(sa->esp) >= UINT32_MAX - DP_SA_SEQ_MARGIN)
+		emit_sa_event(w, sa, DP_EV_SEQ_NEAR_END, &sa->seq_sent);
+}
+
+static void acquire(struct dp_worker *w, uint32_t sa_id)
+{
+	struct dp_event ev = { .type = DP_EV_ACQUIRE, .sa_id = sa_id };
+
+	/* One acquire per slot and second: a traffic burst is one request to IKE. */
+	if (w->now_tsc - w->acquire_tsc[sa_id] < rte_get_tsc_hz() && w->acquire_tsc[sa_id] != 0)
+		return;
+	if (dp_event_emit(w, &ev))
+		w->acquire_tsc[sa_id] = w->now_tsc;
+}
+
+static void outb_run(struct dp_worker *w)
+{
+	struct esp_pkt pk[DP_MAX_BURST], *pp[DP_MAX_BURST];
+	uint32_t ilen[DP_MAX_BURST];
+	unsigned i, k, n = w->n_outb;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = w->outb[i];
+
+		pk[i] = (struct esp_pkt){
+			.data = rte_pktmbuf_mtod(m, uint8_t *),
+			.len = rte_pktmbuf_data_len(m),
+			/* Keep room for the Ethernet header that goes in front after ESP. */
+			.headroom = rte_pktmbuf_headroom(m) - RTE_ETHER_HDR_LEN,
+			.tailroom = rte_pktmbuf_tailroom(m),
+			.sa = w->outb_sa[i]->esp,
+		};
+		ilen[i] = pk[i].len;
+		pp[i] = &pk[i];
+	}
+	k = esp_outb_burst(pp, (uint16_t)n);
+	w->c.encrypted += k;
+	for (i = 0; i < n; i++) {
+		unsigned j = (unsigned)(pp[i] - pk);
+		struct rte_mbuf *m = w->outb[j];
+		struct dp_sa *sa = w->outb_sa[j];
+
+		if (i >= k) {
+			dp_drop_sa(w, sa, m, pp[i]->drop);
+			continue;
+		}
+		m->data_off = (uint16_t)(pp[i]->data - (uint8_t *)m->buf_addr);
+		m->data_len = (uint16_t)pp[i]->len;
+		m->pkt_len = pp[i]->len;
+		sa->c.packets++;
+		sa->c.bytes += ilen[j];
+		sa_check_limits(w, sa);
+		dp_forward(w, m, w->outb_nh[j], sa->family == AF_INET ? 4 : 6, sa->peer);
+	}
+	w->n_outb = 0;
+}
+
+static void outb_stage(struct dp_worker *w, struct rte_mbuf *m, struct dp_sa *sa,
+                       const struct dp_nexthop *nh)
+{
+	if (w->meter_on &&
+	    rte_meter_srtcm_color_blind_check(&w->meter, &w->meter_prof, w->now_tsc,
+	                                      rte_pktmbuf_pkt_len(m)) == RTE_COLOR_RED) {
+		dp_drop_sa(w, sa, m, DP_DROP_RATE_LIMITED);
+		return;
+	}
+	if (w->n_outb == DP_MAX_BURST)
+		outb_run(w);
+	w->outb[w->n_outb] = m;
+	w->outb_sa[w->n_outb] = sa;
+	w->outb_nh[w->n_outb] = nh;
+	w->n_outb++;
+}
+
+/* Too big for the tunnel: ICMP back to the sender (DF / IPv6). */
+static void send_too_big(struct dp_worker *w, struct rte_mbuf *m, int family, uint32_t mtu)
+{
+	const struct dp_port *in = &w->dp->ports[dp_port_index[m->port]];
+	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
+	const uint8_t *src =
+	        family == 4 ? (in->has_v4 ? in->v4 : NULL) : (in->has_v6 ? in->v6 : NULL);
+	const struct dp_nexthop *nh;
+	struct rte_mbuf *icmp;
+	uint8_t dst[16];
+
+	if (src == NULL)
+		return;
+	if (family == 6 && mtu < 1280)
+		mtu = 1280;
+	memcpy(dst, family == 4 ? ip + 12 : ip + 8, family == 4 ? 4 : 16);
+	icmp = dp_icmp_too_big(w->dp->mp, m, (uint16_t)mtu, src);
+	if (icmp == NULL)
+		return;
+	icmp->port = m->port;
+	nh = dp_route_lookup(w->routes, family, dst);
+	if (nh == NULL || w->dp->ports[nh->port].role != DP_PORT_PRIVATE) {
+		dp_drop_pkt(w, icmp, DP_DROP_NO_ROUTE);
+		return;
+	}
+	dp_forward(w, icmp, nh, family, dst);
+}
+
+void dp_outb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t sa_id)
+{
+	struct rte_mbuf *frags[FRAG_MAX];
+	const struct dp_nexthop *nh;
+	struct dp_sa *sa = sa_id < DP_SA_MAX ? w->sa_out[sa_id] : NULL;
+	uint8_t *ip;
+	uint32_t imtu;
+	int family, nf, i;
+
+	if (sa == NULL) {
+		if (sa_id < DP_SA_MAX)
+			acquire(w, sa_id);
+		dp_drop_pkt(w, m, DP_DROP_NO_SA);
+		return;
+	}
+	if (sa->expired) {
+		sa_check_limits(w, sa);
+		dp_drop_sa(w, sa, m, DP_DROP_SA_EXPIRED);
+		return;
+	}
+	if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0) {
+		dp_drop_sa(w, sa, m, DP_DROP_MULTI_SEGMENT);
+		return;
+	}
+	ip = rte_pktmbuf_mtod(m, uint8_t *);
+	family = ip[0] >> 4;
+	if (!ttl_dec(ip)) {
+		dp_drop_sa(w, sa, m, DP_DROP_TTL_EXCEEDED);
+		return;
+	}
+	nh = dp_route_lookup(w->routes, sa->family == AF_INET ? 4 : 6, sa->peer);
+	if (nh == NULL || w->dp->ports[nh->port].role != DP_PORT_PUBLIC) {
+		dp_drop_sa(w, sa, m, DP_DROP_NO_ROUTE);
+		return;
+	}
+	imtu = inner_mtu(sa, w->dp->ports[nh->port].mtu);
+	if (w->dp->mss_clamp && ip[family == 4 ? 9 : 6] == IPPROTO_TCP &&
+	    imtu > (family == 4 ? 40u : 60u) &&
+	    dp_mss_clamp(m, (uint16_t)(imtu - (family == 4 ? 40 : 60))) < 0) {
+		dp_drop_sa(w, sa, m, DP_DROP_MALFORMED_MSS);
+		return;
+	}
+	if (rte_pktmbuf_pkt_len(m) <= imtu) {
+		outb_stage(w, m, sa, nh);
+		return;
+	}
+	if (family == 4 && !(ip[6] & 0x40)) {
+		/* No DF: fragment the inner packet, then encrypt each fragment. */
+		nf = dp_frag_ipv4(m, (uint16_t)imtu, w->dp->mp, frags, FRAG_MAX);
+		if (nf < 0) {
+			dp_drop_sa(w, sa, m, DP_DROP_FRAG_FAILED);
+			return;
+		}
+		rte_pktmbuf_free(m);
+		for (i = 0; i < nf; i++)
+			outb_stage(w, frags[i], sa, nh);
+		return;
+	}
+	send_too_big(w, m, family, imtu);
+	dp_drop_sa(w, sa, m, DP_DROP_MTU_EXCEEDED);
+}
+
+static void inb_run(struct dp_worker *w)
+{
+	struct esp_pkt pk[DP_MAX_BURST], *pp[DP_MAX_BURST];
+	unsigned i, k, n = w->n_inb;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = w->inb[i];
+
+		pk[i] = (struct esp_pkt){
+			.data = rte_pktmbuf_mtod(m, uint8_t *),
+			.len = rte_pktmbuf_data_len(m),
+			.headroom = rte_pktmbuf_headroom(m),
+			.tailroom = rte_pktmbuf_tailroom(m),
+			.sa = w->inb_sa[i]->esp,
+		};
+		pp[i] = &pk[i];
+	}
+	k = esp_inb_burst(pp, (uint16_t)n);
+	w->c.decrypted += k;
+	for (i = 0; i < n; i++) {
+		unsigned j = (unsigned)(pp[i] - pk);
+		struct rte_mbuf *m = w->inb[j];
+		struct dp_sa *sa = w->inb_sa[j];
+		const struct dp_nexthop *nh;
+		uint8_t *ip;
+		int family;
+
+		if (i >= k) {
+			dp_drop_sa(w, sa, m, pp[i]->drop);
+			continue;
+		}
+		m->data_off = (uint16_t)(pp[i]->data - (uint8_t *)m->buf_addr);
+		m->data_len = (uint16_t)pp[i]->len;
+		m->pkt_len = pp[i]->len;
+		sa->c.packets++;
+		sa->c.bytes += pp[i]->len;
+		sa_check_limits(w, sa);
+		ip = pp[i]->data;
+		family = pp[i]->next_header == 4 ? 4 : 6;
+		if (!dp_sa_inner_allowed(sa, ip, pp[i]->len)) {
+			dp_drop_sa(w, sa, m, DP_DROP_PEER_SOURCE_NAT);
+			continue;
+		}
+		if (!ttl_dec(ip)) {
+			dp_drop_sa(w, sa, m, DP_DROP_TTL_EXCEEDED);
+			continue;
+		}
+		nh = dp_route_lookup(w->routes, family, family == 4 ? ip + 16 : ip + 24);
+		if (nh == NULL || w->dp->ports[nh->port].role != DP_PORT_PRIVATE) {
+			dp_drop_sa(w, sa, m, DP_DROP_NO_ROUTE);
+			continue;
+		}
+		dp_forward(w, m, nh, family, family == 4 ? ip + 16 : ip + 24);
+	}
+	w->n_inb = 0;
+}
+
+void dp_inb_submit(struct dp_worker *w, struct rte_mbuf *m)
+{
+	struct dp_sa *sa;
+	void *data;
+	uint32_t spi;
+	unsigned owner;
+
+	if (esp_inb_spi(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &spi) != 0) {
+		dp_drop_pkt(w, m, DP_DROP_BAD_OUTER);
+		return;
+	}
+	owner = dp_owner(w->dp, spi);
+	if (owner != w->idx) {
+		dp_handoff(w, owner, m, DP_TAG_INB);
+		return;
+	}
+	if (rte_hash_lookup_data(w->sad_in, &spi, &data) < 0) {
+		dp_drop_pkt(w, m, DP_DROP_UNKNOWN_SPI);
+		return;
+	}
+	sa = data;
+	if (sa->expired) {
+		sa_check_limits(w, sa);
+		dp_drop_sa(w, sa, m, DP_DROP_SA_EXPIRED);
+		return;
+	}
+	if (w->n_inb == DP_MAX_BURST)
+		inb_run(w);
+	w->inb[w->n_inb] = m;
+	w->inb_sa[w->n_inb] = sa;
+	w->n_inb++;
+}
+
+void dp_esp_flush(struct dp_worker *w)
+{
+	outb_run(w);
+	inb_run(w);
+}
+
+void dp_rate_set(struct dp_worker *w, uint32_t kbps)
+{
+	struct rte_meter_srtcm_params p;
+
+	w->meter_on = false;
+	if (kbps == 0)
+		return;
+	p.cir = (uint64_t)kbps * 1000 / 8;
+	/* Bursts of 20 ms at the rate, never less than a few jumbo frames. */
+	p.cbs = p.cir / 50 > 32768 ? p.cir / 50 : 32768;
+	p.ebs = p.cbs;
+	if (rte_meter_srtcm_profile_config(&w->meter_prof, &p) != 0 ||
+	    rte_meter_srtcm_config(&w->meter, &w->meter_prof) != 0)
+		return;
+	w->meter_on = true;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * An installed SA as the data plane holds it: the lib/esp state (keys in
+ * locked memory), its slot, its owner worker, the selectors for the
+ * inbound policy check, lifetimes and per-SA counters. Built and freed by
+ * the control thread; between SA_ADD and its return in a RETIRED event it
+ * belongs to the owner worker, which alone writes its counters and flags.
+ */
+#ifndef VPNGW_DP_SA_H
+#define VPNGW_DP_SA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dp_drop.h"
+#include "esp.h"
+#include "ts.h"
+
+enum {
+	DP_SA_TS_MAX = 16, /* selectors per side */
+	/* Sequence numbers left (32-bit) when "near overflow" is raised. */
+	DP_SA_SEQ_MARGIN = 1u << 20,
+};
+
+/* What an SA is made from, beyond the ESP parameters. */
+struct dp_sa_params {
+	const char *name; /* connection / static SA name */
+	uint32_t id;      /* slot, < DP_SA_MAX; unique among installed SAs */
+	uint16_t owner;   /* worker index */
+	struct ts local[DP_SA_TS_MAX];
+	unsigned n_local;
+	struct ts remote[DP_SA_TS_MAX];
+	unsigned n_remote;
+	uint64_t soft_packets, hard_packets; /* 0: no limit */
+	uint64_t soft_bytes, hard_bytes;
+	uint64_t soft_seconds, hard_seconds;
+};
+
+struct dp_sa_counters {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t drops[DP_DROP_COUNT];
+};
+
+struct dp_sa {
+	/* Hot, read per burst. */
+	struct esp_sa *esp;
+	uint32_t id;
+	uint32_t spi;
+	uint16_t owner;
+	uint8_t dir;    /* enum esp_dir */
+	uint8_t family; /* outer: AF_INET / AF_INET6 */
+	uint8_t peer[16];
+	bool esn;
+	bool soft_sent, hard_sent, seq_sent, expired;
+	uint64_t soft_packets, hard_packets, soft_bytes, hard_bytes;
+	uint64_t soft_tsc, hard_tsc; /* absolute TSC deadlines; 0: none */
+	struct dp_sa_counters c;
+	/* Cold. */
+	unsigned n_local, n_remote;
+	struct ts local[DP_SA_TS_MAX];
+	struct ts remote[DP_SA_TS_MAX];
+	char name[64];
+	enum crypto_alg_id encr, integ;
+	bool udp_encap;
+};
+
+/*
+ * Builds an SA (memory and keys from locked memory). NULL with a message
+ * in err on failure.
+ */
+struct dp_sa *dp_sa_create(const struct esp_sa_conf *conf, const struct dp_sa_params *p, char *err,
+                           size_t err_len);
+/* Wipes the keys and frees; the SA must not be in any worker's table. */
+void dp_sa_free(struct dp_sa *sa);
+
+/*
+ * The inbound policy check (RFC 4301 5.2): the inner packet's source lies
+ * in one of the SA's remote selectors and its destination in one of its
+ * local ones. pkt starts at the inner IP header.
+ */
+bool dp_sa_inner_allowed(const struct dp_sa *sa, const uint8_t *pkt, uint32_t len);
+
+#endif

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A worker's private state and the stages of its loop. Everything here is
+ * touched by the worker alone, except the counters at the top of struct
+ * dp_worker, which control reads in place, and the rings.
+ *
+ * Internal to dataplane/: the stages live in dp_classify.c (RX and
+ * classify), dp_esp.c (SPD actions, ESP over mbufs, meter, MTU), dp_neigh.c
+ * (routes, neighbours, pending queue, TX) and dp_worker.c (loop, messages,
+ * events, handoff).
+ */
+#ifndef VPNGW_DP_WORKER_H
+#define VPNGW_DP_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_meter.h>
+
+#include "dp.h"
+#include "dp_counters.h"
+#include "dp_msg.h"
+#include "dp_route.h"
+#include "dp_sa.h"
+#include "dp_spd.h"
+
+/* Tags in mbuf->hash.usr for packets crossing rings. */
+#define DP_TAG_OUTB       0x80000000u /* | SA slot: handed off for encryption */
+#define DP_TAG_INB        0x40000000u /* handed off for decryption (SPI re-read) */
+#define DP_PUNT_SLOW      0x10000u    /* | port index: ARP, ND, ICMP echo */
+#define DP_PUNT_IKE       0x20000u    /* | port index: UDP 500, 4500 non-ESP */
+#define DP_PUNT_PORT(tag) ((tag)&0xffffu)
+
+struct dp_neigh_key {
+	uint8_t ip[16];
+	uint16_t port;
+	uint8_t family;
+	uint8_t pad;
+};
+
+struct dp_pending {
+	struct rte_mbuf *m;
+	struct dp_neigh_key key;
+	uint16_t ether_type;
+};
+
+struct dp_txbuf {
+	uint16_t n;
+	struct rte_mbuf *pkts[DP_MAX_BURST];
+};
+
+struct dp_worker {
+	struct dp_worker_counters c; /* first: read by control with a stride */
+	struct dp *dp;
+	unsigned idx;
+	unsigned lcore;
+	struct rte_ring *msg;                    /* control -> me */
+	struct rte_ring *events;                 /* me -> control */
+	struct rte_ring *punt;                   /* me -> control, mbufs */
+	struct rte_ring *ho_out[DP_MAX_WORKERS]; /* me -> worker d */
+	struct rte_ring *ho_in[DP_MAX_WORKERS];  /* worker s -> me */
+
+	/* Tables: mine (SAs I own) or shared read-only (SPD, routes). */
+	struct rte_hash *sad_in; /* inbound SPI -> struct dp_sa */
+	struct dp_sa **sa_out;   /* [DP_SA_MAX]: outbound SAs by slot */
+	uint64_t *acquire_tsc;   /* [DP_SA_MAX]: last acquire raised per slot */
+	const struct dp_spd *spd;
+	const struct dp_routes *routes;
+	struct rte_hash *neigh; /* dp_neigh_key -> packed MAC and state */
+	struct dp_pending pending[DP_PENDING_MAX];
+	unsigned n_pending;
+
+	bool meter_on;
+	struct rte_meter_srtcm meter;
+	struct rte_meter_srtcm_profile meter_prof;
+
+	struct dp_txbuf tx[DP_MAX_PORTS];
+	struct dp_txbuf ho[DP_MAX_WORKERS];
+	struct dp_event stash[DP_RETIRE_STASH];
+	unsigned n_stash;
+
+	/* ESP stages: filled by classify / handoff, run when full or at loop end. */
+	unsigned n_outb;
+	struct rte_mbuf *outb[DP_MAX_BURST];
+	struct dp_sa *outb_sa[DP_MAX_BURST];
+	const struct dp_nexthop *outb_nh[DP_MAX_BURST];
+	unsigned n_inb;
+	struct rte_mbuf *inb[DP_MAX_BURST];
+	struct dp_sa *inb_sa[DP_MAX_BURST];
+	uint64_t now_tsc; /* TSC at the start of this loop */
+} __rte_cache_aligned;
+
+static inline void dp_drop_pkt(struct dp_worker *w, struct rte_mbuf *m, unsigned reason)
+{
+	w->c.drops[reason]++;
+	rte_pktmbuf_free(m);
+}
+
+static inline void dp_drop_sa(struct dp_worker *w, struct dp_sa *sa, struct rte_mbuf *m,
+                              unsigned reason)
+{
+	sa->c.drops[reason]++;
+	dp_drop_pkt(w, m, reason);
+}
+
+/* Port index of a DPDK port id (control fills the map before launch). */
+extern uint8_t dp_port_index[RTE_MAX_ETHPORTS];
+
+/* dp_worker.c */
+bool dp_event_emit(struct dp_worker *w, const struct dp_event *ev);
+/* Queues m for worker owner (tag says what it needs); consumes m. */
+void dp_handoff(struct dp_worker *w, unsigned owner, struct rte_mbuf *m, uint32_t tag);
+
+/* dp_classify.c: a received burst from port index pi. */
+void dp_classify_burst(struct dp_worker *w, unsigned pi, struct rte_mbuf **pkts, uint16_t n);
+
+/* dp_esp.c */
+void dp_outb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t sa_id);
+void dp_inb_submit(struct dp_worker *w, struct rte_mbuf *m);
+void dp_esp_flush(struct dp_worker *w);
+void dp_rate_set(struct dp_worker *w, uint32_t kbps);
+
+/* dp_neigh.c */
+int dp_neigh_init(struct dp_worker *w);
+void dp_neigh_fini(struct dp_worker *w);
+/* Sends m (data at the IP header) towards dst via nh; consumes m. */
+void dp_forward(struct dp_worker *w, struct rte_mbuf *m, const struct dp_nexthop *nh, int family,
+                const uint8_t *dst);
+void dp_neigh_set(struct dp_worker *w, const struct dp_msg *msg);
+void dp_tx_flush(struct dp_worker *w);
+void dp_pending_drop_all(struct dp_worker *w);
+
+#endif
