@@ -84,8 +84,8 @@ if [ $quick -eq 0 ]; then
 	step "ASan+UBSan build"
 	setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
 	ninja -C build-asan
-	step "unit and fuzz-replay tests (ASan+UBSan build)"
-	run_suites build-asan --suite unit --suite fuzz || status=1
+	step "unit, fuzz-replay and data plane tests (ASan+UBSan build)"
+	run_suites build-asan --suite unit --suite fuzz --suite dp || status=1
 
 	# libFuzzer (clang) on every fuzz target for a bounded time each.
 	step "fuzzing (libFuzzer, ${FUZZ_SECONDS:-30} s per target)"
