@@ -5,6 +5,9 @@
 #
 #   scripts/bench.sh esp [esp_bench options]   ESP: ours vs raw IPsec-MB
 #       options: -r RUNS -t SECONDS -a ALG_SUBSTRING -s 64|512|1420|IMIX
+#   scripts/bench.sh gateway [options]      the daemon vs DPDK's ipsec-secgw
+#       options: -r RUNS -t SECONDS -d enc|dec -a gcm|cbc -s SIZES -k
+#       (needs root, dpdk-doc, python3-scapy; see tests/bench/gateway/run.sh)
 #
 # BENCH_BUILD_DIR=DIR uses another build directory (default build).
 # Numbers on shared machines vary by tens of percent between runs: compare
@@ -15,7 +18,7 @@ cd "$(dirname "$0")/.."
 build=${BENCH_BUILD_DIR:-build}
 
 usage() {
-	sed -n '3,11p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -41,11 +44,18 @@ bench_esp() {
 	"$exe" "$@"
 }
 
+bench_gateway() {
+	# The runner builds what it needs (ipsec-secgw into $build/bench-secgw,
+	# vpngw with ninja) and prints the table on stdout.
+	BENCH_BUILD_DIR=$build exec tests/bench/gateway/run.sh "$@"
+}
+
 [ $# -ge 1 ] || usage
 cmd=$1
 shift
 case "$cmd" in
 esp) bench_esp "$@" ;;
+gateway) bench_gateway "$@" ;;
 -h | --help | help) usage ;;
 *)
 	echo "bench.sh: unknown benchmark '$cmd'" >&2
