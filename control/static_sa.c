@@ -31,11 +31,25 @@ static int prefixes_to_ts(const struct config_prefix *p, unsigned n, struct ts *
 	return 0;
 }
 
+/* The tunnel's local end: the first public port of the peer's family. */
+static const struct config_port *public_port(const struct config *cfg, int family)
+{
+	unsigned i;
+
+	for (i = 0; i < cfg->gateway.n_ports; i++) {
+		const struct config_port *p = &cfg->gateway.ports[i];
+
+		if (p->role == CONFIG_PORT_PUBLIC && p->address.addr.family == family)
+			return p;
+	}
+	return NULL;
+}
+
 static struct dp_sa *one_sa(const struct config *cfg, const struct config_static_sa *s,
                             enum esp_dir dir, const struct dp_sa_params *p, char *err,
                             size_t err_len)
 {
-	const struct config_port *pub = &cfg->gateway.ports[cfg->gateway.public_port];
+	const struct config_port *pub = public_port(cfg, s->peer.family);
 	const struct config_sa_dir *d = dir == ESP_DIR_OUT ? &s->out : &s->in;
 	struct esp_sa_conf c;
 	char why[256];
@@ -53,9 +67,11 @@ static struct dp_sa *one_sa(const struct config *cfg, const struct config_static
 	c.esn = s->esn;
 	c.replay_window = dir == ESP_DIR_IN ? s->replay_window : 0;
 	c.family = s->peer.family;
-	if (pub->address.addr.family != s->peer.family) {
+	if (pub == NULL) {
 		snprintf(err, err_len,
-		         "static_sas %s: peer and public port address differ in family", s->name);
+		         "static_sas %s: peer is IPv%c but no public port has an IPv%c address",
+		         s->name, s->peer.family == AF_INET ? '4' : '6',
+		         s->peer.family == AF_INET ? '4' : '6');
 		return NULL;
 	}
 	/* lib/esp names the tunnel ends from our side in both directions. */

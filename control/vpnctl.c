@@ -60,6 +60,10 @@ static void fmt_value(char *out, size_t cap, const json_t *v)
 {
 	char *s;
 
+	if (v == NULL) { /* a key the daemon did not send */
+		snprintf(out, cap, "-");
+		return;
+	}
 	switch (json_typeof(v)) {
 	case JSON_STRING:
 		snprintf(out, cap, "%s", json_string_value(v));
@@ -162,12 +166,12 @@ static uint64_t drops_total(const json_t *drops)
 
 static void print_ports(const json_t *ports)
 {
-	static const char *const keys[] = { "name",       "rx_packets", "rx_bytes",
-		                            "tx_packets", "tx_bytes",   "drops" };
-	struct table t = { .n_cols = 6,
-		           .head = { "PORT", "RX PACKETS", "RX BYTES", "TX PACKETS", "TX BYTES",
-		                     "DROPS" },
-		           .right = { false, true, true, true, true, true } };
+	static const char *const keys[] = { "name",     "role",       "link_up", "rx_packets",
+		                            "rx_bytes", "tx_packets", "tx_bytes" };
+	struct table t = { .n_cols = 7,
+		           .head = { "PORT", "ROLE", "LINK", "RX PACKETS", "RX BYTES", "TX PACKETS",
+		                     "TX BYTES" },
+		           .right = { false, false, false, true, true, true, true } };
 	size_t i;
 	unsigned c;
 
@@ -186,11 +190,12 @@ static void print_ports(const json_t *ports)
 
 static void print_workers(const json_t *workers)
 {
-	static const char *const keys[] = { "lcore", "packets", "busy_cycles",
-		                            "cycles_per_packet" };
-	struct table t = { .n_cols = 4,
-		           .head = { "WORKER", "PACKETS", "BUSY CYCLES", "CYCLES/PACKET" },
-		           .right = { false, true, true, true } };
+	static const char *const keys[] = { "worker",    "lcore",     "rx_packets",
+		                            "encrypted", "decrypted", "cycles_per_packet" };
+	struct table t = { .n_cols = 6,
+		           .head = { "WORKER", "LCORE", "RX PACKETS", "ENCRYPTED", "DECRYPTED",
+		                     "CYCLES/PACKET" },
+		           .right = { false, false, true, true, true, true } };
 	size_t i;
 	unsigned c;
 
@@ -207,6 +212,7 @@ static void print_workers(const json_t *workers)
 	table_print(&t);
 }
 
+/* Drop reasons that counted something; the JSON has every reason. */
 static void print_drops(const json_t *drops)
 {
 	struct table t = { .n_cols = 2,
@@ -215,7 +221,7 @@ static void print_drops(const json_t *drops)
 	const char *k;
 	json_t *v;
 
-	if (json_object_size(drops) == 0) {
+	if (drops_total(drops) == 0) {
 		printf("no drops\n");
 		return;
 	}
@@ -223,6 +229,8 @@ static void print_drops(const json_t *drops)
 		return;
 	json_object_foreach((json_t *)drops, k, v)
 	{
+		if (json_integer_value(v) == 0)
+			continue;
 		snprintf(table_cell(&t, t.n_rows, 0), VPNCTL_CELL_MAX, "%s", k);
 		fmt_value(table_cell(&t, t.n_rows, 1), VPNCTL_CELL_MAX, v);
 		t.n_rows++;

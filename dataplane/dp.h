@@ -27,15 +27,16 @@ enum dp_limits {
 	DP_MAX_BURST = 32,
 	DP_MAX_WORKERS = 64,
 	DP_MAX_PORTS = 16,
-	DP_SA_MAX = 65536,      /* SA slots (both directions); per-worker table of pointers */
-	DP_MSG_RING = 4096,     /* control -> worker messages */
-	DP_EVENT_RING = 4096,   /* worker -> control events and retired objects */
-	DP_PUNT_RING = 1024,    /* worker -> control packets */
-	DP_HANDOFF_RING = 1024, /* worker -> worker packets */
-	DP_MSG_BUDGET = 64,     /* messages applied per loop: a flood never stalls */
-	DP_PENDING_MAX = 64,    /* packets parked per worker for unresolved next hops */
-	DP_NEIGH_MAX = 8192,    /* neighbour entries per worker */
-	DP_RETIRE_STASH = 256,  /* retired objects waiting for room in the event ring */
+	DP_SA_MAX = 65536,          /* SA slots (both directions); per-worker table of pointers */
+	DP_MSG_RING = 4096,         /* control -> worker messages */
+	DP_EVENT_RING = 4096,       /* worker -> control events and retired objects */
+	DP_PUNT_RING = 1024,        /* worker -> control packets */
+	DP_HANDOFF_RING = 1024,     /* worker -> worker packets */
+	DP_MSG_BUDGET = 64,         /* messages applied per loop: a flood never stalls */
+	DP_PENDING_MAX = 64,        /* packets parked per worker for unresolved next hops */
+	DP_NEIGH_MAX = 8192,        /* neighbour entries per worker */
+	DP_RETIRE_STASH = 256,      /* retired objects waiting for room in the event ring */
+	DP_WORKER_RXQ_MAX = 4 * 16, /* (port, queue) pairs one worker polls */
 	DP_RX_DESC = 1024,
 	DP_TX_DESC = 1024,
 	DP_IDLE_SPINS = 256, /* adaptive: empty polls before the first sleep */
@@ -52,7 +53,7 @@ enum dp_port_role {
 struct dp_port {
 	char name[64];
 	uint16_t port_id;
-	uint16_t n_rxq;   /* worker w polls queue w when w < n_rxq */
+	uint16_t n_rxq;   /* worker w polls the queues q with q % n_workers == w */
 	uint16_t ctl_txq; /* the control thread's TX queue: n_workers */
 	uint8_t role;     /* enum dp_port_role */
 	bool has_v4;

@@ -54,7 +54,7 @@ static enum cls classify4(const struct dp_port *p, struct rte_mbuf *m, unsigned 
 		return CLS_DROP;
 	ihl = (uint32_t)(ip[0] & 0xf) * 4;
 	tot = (uint32_t)(ip[2] << 8 | ip[3]);
-	if (ihl < 20 || tot < ihl || tot > len || m->nb_segs != 1)
+	if (ihl < 20 || tot < ihl || tot > len)
 		return CLS_DROP;
 	/* Ethernet pads short frames: the IP length is the truth. */
 	if (tot < len)
@@ -85,7 +85,7 @@ static enum cls classify6(const struct dp_port *p, struct rte_mbuf *m, unsigned 
 	uint32_t tot;
 
 	*reason = DP_DROP_BAD_IP;
-	if (len < 40 || (ip[0] >> 4) != 6 || m->nb_segs != 1)
+	if (len < 40 || (ip[0] >> 4) != 6)
 		return CLS_DROP;
 	tot = 40 + (uint32_t)(ip[4] << 8 | ip[5]);
 	if (tot > len)
@@ -177,6 +177,11 @@ void dp_classify_burst(struct dp_worker *w, unsigned pi, struct rte_mbuf **pkts,
 		const struct rte_ether_hdr *eh;
 
 		pc->rx_bytes += rte_pktmbuf_pkt_len(m);
+		/* Chained frames (scatter RX): the stages want one segment. */
+		if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) != 0) {
+			dp_drop_pkt(w, m, DP_DROP_MULTI_SEGMENT);
+			continue;
+		}
 		if (rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN) {
 			dp_drop_pkt(w, m, DP_DROP_NOT_IP);
 			continue;

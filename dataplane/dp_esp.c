@@ -45,14 +45,6 @@ static bool ttl_dec(uint8_t *ip)
 	return true;
 }
 
-/* The largest inner packet that fits mtu once encapsulated by sa. */
-static uint32_t inner_mtu(const struct dp_sa *sa, uint32_t mtu)
-{
-	uint32_t over = esp_sa_head_len(sa->esp) + esp_sa_tail_max(sa->esp);
-
-	return mtu > over ? mtu - over : 0;
-}
-
 static void emit_sa_event(struct dp_worker *w, struct dp_sa *sa, uint32_t type, bool *sent)
 {
 	struct dp_event ev = { .type = type, .ptr = sa, .sa_id = sa->id };
@@ -206,7 +198,11 @@ void dp_outb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t sa_id)
 	}
 	ip = rte_pktmbuf_mtod(m, uint8_t *);
 	family = ip[0] >> 4;
-	if (!ttl_dec(ip)) {
+	/*
+	 * TTL is checked now and decremented only once the packet goes on: an
+	 * ICMP too-big quotes the header as the sender sent it (as Linux does).
+	 */
+	if (ip[family == 4 ? 8 : 7] <= 1) {
 		dp_drop_sa(w, sa, m, DP_DROP_TTL_EXCEEDED);
 		return;
 	}
@@ -215,7 +211,7 @@ void dp_outb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t sa_id)
 		dp_drop_sa(w, sa, m, DP_DROP_NO_ROUTE);
 		return;
 	}
-	imtu = inner_mtu(sa, w->dp->ports[nh->port].mtu);
+	imtu = dp_sa_inner_mtu(sa, w->dp->ports[nh->port].mtu);
 	if (w->dp->mss_clamp && ip[family == 4 ? 9 : 6] == IPPROTO_TCP &&
 	    imtu > (family == 4 ? 40u : 60u) &&
 	    dp_mss_clamp(m, (uint16_t)(imtu - (family == 4 ? 40 : 60))) < 0) {
@@ -223,11 +219,13 @@ void dp_outb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t sa_id)
 		return;
 	}
 	if (rte_pktmbuf_pkt_len(m) <= imtu) {
+		ttl_dec(ip);
 		outb_stage(w, m, sa, nh);
 		return;
 	}
 	if (family == 4 && !(ip[6] & 0x40)) {
 		/* No DF: fragment the inner packet, then encrypt each fragment. */
+		ttl_dec(ip);
 		nf = dp_frag_ipv4(m, (uint16_t)imtu, w->dp->mp, frags, FRAG_MAX);
 		if (nf < 0) {
 			dp_drop_sa(w, sa, m, DP_DROP_FRAG_FAILED);

@@ -80,9 +80,9 @@ static int lsc_event(uint16_t port_id, enum rte_eth_event_type type, void *arg, 
 	return 0;
 }
 
-static int find_port(const char *device, uint16_t *port_id, char *err, size_t err_len)
+static int find_port(const char *device, unsigned ntx, uint16_t *port_id, char *err, size_t err_len)
 {
-	char name[RTE_DEV_NAME_MAX_LEN];
+	char name[RTE_DEV_NAME_MAX_LEN], args[512];
 	size_t n = strcspn(device, ",");
 	int ret;
 
@@ -94,7 +94,14 @@ static int find_port(const char *device, uint16_t *port_id, char *err, size_t er
 	name[n] = '\0';
 	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
 		return 0;
-	/* Not probed by EAL: a vdev string, or a PCI device EAL was told to skip. */
+	/*
+	 * Not probed by EAL: a vdev string, or a PCI device EAL was told to
+	 * skip. net_af_packet has one queue pair unless told: give it one per
+	 * TX queue we use.
+	 */
+	if (strncmp(device, "net_af_packet", 13) == 0 && strstr(device, "qpairs=") == NULL &&
+	    (size_t)snprintf(args, sizeof(args), "%s,qpairs=%u", device, ntx) < sizeof(args))
+		device = args;
 	ret = rte_dev_probe(device);
 	if (ret != 0) {
 		snprintf(err, err_len, "cannot probe device \"%s\": %s%s", device,
@@ -119,7 +126,7 @@ int dp_port_open(struct dp *dp, unsigned pi, const char *device, char *err, size
 	uint16_t nb_rxd = DP_RX_DESC, nb_txd = DP_TX_DESC;
 	int ret;
 
-	if (find_port(device, &id, err, err_len) != 0)
+	if (find_port(device, ntx, &id, err, err_len) != 0)
 		return -1;
 	if (port_open[id]) {
 		snprintf(err, err_len, "device \"%s\" used by two ports", device);
@@ -133,18 +140,38 @@ int dp_port_open(struct dp *dp, unsigned pi, const char *device, char *err, size
 	if (info.max_rx_queues < 1 || info.max_tx_queues < ntx) {
 		snprintf(err, err_len,
 		         "%s offers %u RX / %u TX queues; %u workers need 1 RX and %u TX (one per "
-		         "worker and one for control; net_pcap: one tx_pcap per TX queue)",
-		         device, info.max_rx_queues, info.max_tx_queues, dp->n_workers, ntx);
+		         "worker and one for control; net_pcap: one tx_pcap per TX queue; "
+		         "net_af_packet: qpairs=%u)",
+		         device, info.max_rx_queues, info.max_tx_queues, dp->n_workers, ntx, ntx);
 		return -1;
 	}
-	nrx = (uint16_t)RTE_MIN(dp->n_workers, (unsigned)info.max_rx_queues);
 	memset(&conf, 0, sizeof(conf));
 	port_lsc[id] = (*info.dev_flags & RTE_ETH_DEV_INTR_LSC) != 0;
 	if (port_lsc[id])
 		conf.intr_conf.lsc = 1;
+	/*
+	 * One RX queue per worker where the device has them. Some drivers want
+	 * as many RX as TX queues (net_tap: a queue pair is one kernel tap
+	 * queue), net_af_packet has one socket per qpair in a fanout group, so
+	 * all its qpairs receive; for others, when the first try is refused,
+	 * ask for ntx RX queues. Every
+	 * RX queue is polled (queue q by worker q % n_workers), since the
+	 * kernel or the NIC spreads flows over all of them.
+	 */
+	if (strcmp(info.driver_name, "net_tap") == 0)
+		nrx = ntx;
+	else if (strcmp(info.driver_name, "net_af_packet") == 0)
+		nrx = (uint16_t)info.max_rx_queues; /* every qpair's socket is in the fanout */
+	else
+		nrx = (uint16_t)RTE_MIN(dp->n_workers, (unsigned)info.max_rx_queues);
 	ret = rte_eth_dev_configure(id, nrx, ntx, &conf);
+	if (ret != 0 && nrx < ntx && info.max_rx_queues >= ntx) {
+		nrx = ntx;
+		ret = rte_eth_dev_configure(id, nrx, ntx, &conf);
+	}
 	if (ret != 0) {
-		snprintf(err, err_len, "%s: configure: %s", device, rte_strerror(-ret));
+		snprintf(err, err_len, "%s: configure (%u RX, %u TX queues): %s", device, nrx, ntx,
+		         rte_strerror(-ret));
 		return -1;
 	}
 	port_open[id] = true;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Ports: probe by PCI address or vdev string, one RX queue per worker (as
- * many as the device has), one TX queue per worker plus one for the
- * control thread, MTU, link state. Control thread only.
+ * many as the device has; more where the driver needs them: net_tap wants
+ * as many RX as TX queues, net_af_packet receives on all its qpairs), one
+ * TX queue per worker plus one for the control thread, MTU, link state.
+ * Every RX queue is polled by some worker. Control thread only.
  */
 #ifndef VPNGW_DP_PORT_H
 #define VPNGW_DP_PORT_H

@@ -33,6 +33,19 @@ struct dp_sa *dp_sa_create(const struct esp_sa_conf *conf, const struct dp_sa_pa
 	}
 	if (esp_sa_init(sa->esp, conf, err, err_len) != 0)
 		goto fail;
+	/*
+	 * ESP length = head + align_up(inner + 2) + ICV: the first inner length
+	 * whose length steps up is align - 1; tail_max is align + 1 + ICV.
+	 */
+	{
+		uint32_t l0 = esp_outb_len(sa->esp, 0), a = 1;
+
+		while (a < 256 && esp_outb_len(sa->esp, a) == l0)
+			a++;
+		sa->pad_align = (uint8_t)(a + 1);
+		sa->mtu_over = (uint16_t)(esp_sa_head_len(sa->esp) + esp_sa_tail_max(sa->esp) -
+		                          (a + 1) - 1);
+	}
 	sa->id = p->id;
 	sa->spi = conf->spi;
 	sa->owner = p->owner;

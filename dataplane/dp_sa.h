@@ -52,6 +52,8 @@ struct dp_sa {
 	uint8_t family; /* outer: AF_INET / AF_INET6 */
 	uint8_t peer[16];
 	bool esn;
+	uint8_t pad_align; /* ESP payload alignment (4 or the cipher block) */
+	uint16_t mtu_over; /* outer headers + ESP header + IV + ICV */
 	bool soft_sent, hard_sent, seq_sent, expired;
 	uint64_t soft_packets, hard_packets, soft_bytes, hard_bytes;
 	uint64_t soft_tsc, hard_tsc; /* absolute TSC deadlines; 0: none */
@@ -73,6 +75,17 @@ struct dp_sa *dp_sa_create(const struct esp_sa_conf *conf, const struct dp_sa_pa
                            size_t err_len);
 /* Wipes the keys and frees; the SA must not be in any worker's table. */
 void dp_sa_free(struct dp_sa *sa);
+
+/*
+ * The largest inner packet that fits mtu once encapsulated by sa (exact:
+ * the ESP payload, inner + 2 trailer bytes, padded to pad_align).
+ */
+static inline uint32_t dp_sa_inner_mtu(const struct dp_sa *sa, uint32_t mtu)
+{
+	uint32_t room = mtu > sa->mtu_over ? (mtu - sa->mtu_over) & ~(sa->pad_align - 1u) : 0;
+
+	return room > 2 ? room - 2 : 0;
+}
 
 /*
  * The inbound policy check (RFC 4301 5.2): the inner packet's source lies

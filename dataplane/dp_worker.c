@@ -242,7 +242,7 @@ static int worker_main(void *arg)
 	struct dp_worker *w = arg;
 	struct dp *dp = w->dp;
 	struct rte_mbuf *pkts[DP_MAX_BURST];
-	unsigned idle = 0, pi, moved;
+	unsigned idle = 0, pi, i, moved;
 	uint16_t n;
 
 	/* Tables sent before launch are all in place before the first packet. */
@@ -252,10 +252,9 @@ static int worker_main(void *arg)
 		w->now_tsc = rte_rdtsc();
 		moved = drain_messages(w, DP_MSG_BUDGET);
 		stash_flush(w);
-		for (pi = 0; pi < dp->n_ports; pi++) {
-			if (w->idx >= dp->ports[pi].n_rxq)
-				continue;
-			n = rte_eth_rx_burst(dp->ports[pi].port_id, (uint16_t)w->idx, pkts,
+		for (i = 0; i < w->n_rxq; i++) {
+			pi = w->rxq[i].port;
+			n = rte_eth_rx_burst(dp->ports[pi].port_id, w->rxq[i].queue, pkts,
 			                     DP_MAX_BURST);
 			if (n > 0) {
 				dp_classify_burst(w, pi, pkts, n);
@@ -289,6 +288,22 @@ static struct rte_ring *ring_new(const char *what, unsigned a, unsigned b, unsig
 	return rte_ring_create(name, count, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 }
 
+/* Every RX queue of every port has one poller: queue q is worker q % n_workers's. */
+static int rxq_assign(struct dp *dp, struct dp_worker *w)
+{
+	unsigned pi, q;
+
+	w->n_rxq = 0;
+	for (pi = 0; pi < dp->n_ports; pi++) {
+		for (q = w->idx; q < dp->ports[pi].n_rxq; q += dp->n_workers) {
+			if (w->n_rxq == DP_WORKER_RXQ_MAX)
+				return -1;
+			w->rxq[w->n_rxq++] = (struct dp_rxq){ (uint16_t)pi, (uint16_t)q };
+		}
+	}
+	return 0;
+}
+
 int dp_workers_create(struct dp *dp)
 {
 	struct rte_hash_parameters hp = { 0 };
@@ -305,6 +320,8 @@ int dp_workers_create(struct dp *dp)
 		w->dp = dp;
 		w->idx = i;
 		w->lcore = dp->worker_lcores[i];
+		if (rxq_assign(dp, w) != 0)
+			return -1;
 		snprintf(name, sizeof(name), "msg%u_%d", i, (int)getpid());
 		w->msg = dp_msg_ring_create(name, DP_MSG_RING, false);
 		snprintf(name, sizeof(name), "ev%u_%d", i, (int)getpid());

@@ -46,6 +46,11 @@ struct dp_pending {
 	uint16_t ether_type;
 };
 
+struct dp_rxq {
+	uint16_t port; /* port index */
+	uint16_t queue;
+};
+
 struct dp_txbuf {
 	uint16_t n;
 	struct rte_mbuf *pkts[DP_MAX_BURST];
@@ -56,6 +61,8 @@ struct dp_worker {
 	struct dp *dp;
 	unsigned idx;
 	unsigned lcore;
+	unsigned n_rxq;
+	struct dp_rxq rxq[DP_WORKER_RXQ_MAX];    /* what I poll, filled at create */
 	struct rte_ring *msg;                    /* control -> me */
 	struct rte_ring *events;                 /* me -> control */
 	struct rte_ring *punt;                   /* me -> control, mbufs */

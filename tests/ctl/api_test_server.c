@@ -20,14 +20,15 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/* The shape control/daemon_stats.c answers "stats" with. */
 static const char stats_json[] =
-        "{\"ports\":[{\"name\":\"wan\",\"rx_packets\":1200,\"rx_bytes\":1843200,"
-        "\"tx_packets\":1100,\"tx_bytes\":1650000,\"drops\":3},"
-        "{\"name\":\"lan\",\"rx_packets\":1100,\"rx_bytes\":1540000,"
-        "\"tx_packets\":1195,\"tx_bytes\":1673000,\"drops\":0}],"
-        "\"workers\":[{\"lcore\":1,\"packets\":2300,\"busy_cycles\":2530000,"
-        "\"cycles_per_packet\":1100.0},{\"lcore\":2,\"packets\":0,\"busy_cycles\":0,"
-        "\"cycles_per_packet\":0}],"
+        "{\"ports\":[{\"name\":\"wan\",\"role\":\"public\",\"link_up\":true,"
+        "\"rx_packets\":1200,\"rx_bytes\":1843200,\"tx_packets\":1100,\"tx_bytes\":1650000},"
+        "{\"name\":\"lan\",\"role\":\"private\",\"link_up\":false,\"rx_packets\":1100,"
+        "\"rx_bytes\":1540000,\"tx_packets\":1195,\"tx_bytes\":1673000}],"
+        "\"workers\":[{\"worker\":0,\"lcore\":1,\"rx_packets\":2300,\"encrypted\":1100,"
+        "\"decrypted\":1195,\"cycles_per_packet\":1100.0},{\"worker\":1,\"lcore\":2,"
+        "\"rx_packets\":0,\"encrypted\":0,\"decrypted\":0}],"
         "\"drops\":{\"replay\":2,\"bad_icv\":1,\"no_sa\":0}}";
 
 static const char sa_json[] =

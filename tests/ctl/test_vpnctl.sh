@@ -64,18 +64,17 @@ done
 
 # --- readable output ---
 run 0 --socket "$SOCK" stats
-expect_out "PORT  RX PACKETS  RX BYTES  TX PACKETS  TX BYTES  DROPS
-wan         1200   1843200        1100   1650000      3
-lan         1100   1540000        1195   1673000      0
+expect_out "PORT  ROLE     LINK  RX PACKETS  RX BYTES  TX PACKETS  TX BYTES
+wan   public   yes         1200   1843200        1100   1650000
+lan   private  no          1100   1540000        1195   1673000
 
-WORKER  PACKETS  BUSY CYCLES  CYCLES/PACKET
-1          2300      2530000         1100.0
-2             0            0              0
+WORKER  LCORE  RX PACKETS  ENCRYPTED  DECRYPTED  CYCLES/PACKET
+0       1            2300       1100       1195         1100.0
+1       2               0          0          0              -
 
 DROP REASON  PACKETS
 replay             2
-bad_icv            1
-no_sa              0" stats
+bad_icv            1" stats
 
 run 0 sa --socket="$SOCK"
 expect_out "NAME   SPI         DIR  ENCRYPTION   INTEGRITY  PACKETS    BYTES  DROPS

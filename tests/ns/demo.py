@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""scripts/demo.sh: two vpngw gateways back to back with a LAN host behind
+each (tests/ns/topology.py), traffic across the tunnel, and what an operator
+sees: `vpnctl sa`, `vpnctl stats` and a /metrics excerpt.
+
+The names are fixed ("demo" suffix) so that a run killed halfway is cleaned
+up by the next one before it starts.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+import topology
+from topology import Topology, sh
+
+SUFFIX = "demo"
+
+
+def cleanup_stale():
+    """Whatever an earlier, killed demo left: daemons, namespaces, taps."""
+    subprocess.run(["pkill", "-f", "file-prefix vpngw[12]%s" % SUFFIX], capture_output=True)
+    time.sleep(0.5)
+    for ns in ("lan1", "lan2", "wan"):
+        name = ns + SUFFIX
+        for tap in ("v1p", "v1l", "v2p", "v2l"):
+            sh("ip", "link", "set", tap + SUFFIX, "netns", "1", ns=name, check=False)
+        sh("ip", "netns", "del", name, check=False)
+
+
+def banner(text):
+    print("\n\033[1m== %s ==\033[0m" % text, flush=True)
+
+
+def run(cmd, ns=None):
+    shown = " ".join(cmd)
+    print("$ %s%s" % ("ip netns exec %s " % ns if ns else "", shown), flush=True)
+    full = (["ip", "netns", "exec", ns] if ns else []) + cmd
+    r = subprocess.run(full, capture_output=True, text=True, timeout=60)
+    print((r.stdout + r.stderr).rstrip(), flush=True)
+    return r
+
+
+def main():
+    vpngw, vpnctl = sys.argv[1], sys.argv[2]
+    cleanup_stale()
+    key_a, key_b = "000102030405060708090a0b0c0d0e0fa0a1a2a3", "101112131415161718191a1b1c1d1e1fb0b1b2b3"
+    sa1 = dict(encryption="aes-gcm-128", integrity="none", udp_encap=False, out_spi="0x1000", out_key=key_a,
+               out_auth=None, in_spi="0x2000", in_key=key_b, in_auth=None)
+    sa2 = dict(sa1, out_spi="0x2000", out_key=key_b, in_spi="0x1000", in_key=key_a)
+    topology.secrets.token_hex = lambda n: SUFFIX  # fixed names, see cleanup_stale
+    banner("starting two gateways (DPDK net_tap ports, AES-128-GCM static SAs)")
+    with Topology(vpngw, sa1, sa2) as t:
+        gw1, gw2 = t.gws
+        print("gw1: public %s, LAN 10.1.0.0/24 (host 10.1.0.2 in netns %s)" % (gw1.pub, t.ns["lan1"]))
+        print("gw2: public %s, LAN 10.2.0.0/24 (host 10.2.0.2 in netns %s)" % (gw2.pub, t.ns["lan2"]))
+        print("wan: netns %s routes between the public subnets" % t.ns["wan"])
+        banner("ping across the tunnel")
+        sh("ping", "-c", "2", "-W", "2", "10.2.0.2", ns=t.ns["lan1"], check=False)  # ARP warm-up
+        run(["ping", "-c", "5", "-i", "0.2", "10.2.0.2"], ns=t.ns["lan1"])
+        banner("iperf3 (TCP) across the tunnel")
+        srv = subprocess.Popen(["ip", "netns", "exec", t.ns["lan2"], "iperf3", "-s", "-1", "-B", "10.2.0.2"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        r = subprocess.run(["ip", "netns", "exec", t.ns["lan1"], "iperf3", "-c", "10.2.0.2", "-t", "3"],
+                           capture_output=True, text=True, timeout=60)
+        print("\n".join(l for l in r.stdout.splitlines() if re.search(r"sender|receiver|Connecting", l)))
+        srv.wait(timeout=10)
+        banner("vpnctl sa (gw1)")
+        run([vpnctl, "--socket", gw1.sock, "sa"])
+        banner("vpnctl stats (gw1)")
+        run([vpnctl, "--socket", gw1.sock, "stats"])
+        banner("metrics excerpt: curl http://127.0.0.1:%d/metrics (gw1)" % gw1.metrics_port)
+        lines = [l for l in gw1.metrics().splitlines() if l.startswith("vpngw_") and " 0" != l[-2:]]
+        print("\n".join(lines[:25]))
+        banner("stopping (SIGTERM) and cleaning up")
+    print("gateways exited with %s; namespaces and taps removed" % t.exit_codes)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,213 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Two vpngw gateways back to back, each with a LAN host, in network namespaces.
+
+    lan1 (10.1.0.2) --tap-- gw1 [vpngw] --tap-- wan router --tap-- [vpngw] gw2 --tap-- lan2 (10.2.0.2)
+                    10.1.0.1      203.0.113.1  .254 | .254  198.51.100.1     10.2.0.1
+
+Both gateways run in the root namespace with net_tap ports (DPDK makes the
+tap devices); once their ports have started, the taps are moved into the
+namespaces (INTEROP.md: a tap moved before port start carries nothing).
+The wan namespace routes between the two public subnets, as the Internet
+would. Names carry a random suffix so runs never clash; close() undoes
+everything, also after a failure.
+"""
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+
+def sh(*args, check=True, ns=None, timeout=60, capture=True):
+    cmd = list(args)
+    if ns:
+        cmd = ["ip", "netns", "exec", ns] + cmd
+    r = subprocess.run(cmd, capture_output=capture, text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s%s" % (" ".join(cmd), r.returncode, r.stdout, r.stderr))
+    return r
+
+
+class Gateway:
+    def __init__(self, topo, idx, pub, pub_gw, lan, lan_net, peer_pub, remote_net, sa):
+        self.topo, self.idx = topo, idx
+        s = topo.suffix
+        self.tap_pub = "v%dp%s" % (idx, s)
+        self.tap_lan = "v%dl%s" % (idx, s)
+        self.dir = os.path.join(topo.dir, "gw%d" % idx)
+        os.makedirs(self.dir)
+        self.sock = os.path.join(self.dir, "vpngw.sock")
+        self.metrics_port = free_port()
+        self.cfg = os.path.join(self.dir, "vpngw.yaml")
+        self.log = os.path.join(self.dir, "vpngw.log")
+        self.pub, self.lan = pub, lan
+        with open(self.cfg, "w") as f:
+            f.write(f"""gateway:
+  name: gw{idx}
+  workers: {topo.workers}
+  poll_mode: adaptive
+  ports:
+    - name: wan
+      device: "net_tap0,iface={self.tap_pub}"
+      role: public
+      address: {pub}/24
+      gateway: {pub_gw}
+    - name: lan
+      device: "net_tap1,iface={self.tap_lan}"
+      role: private
+      address: {lan}/24
+  control_socket: {self.sock}
+  metrics_listen: 127.0.0.1:{self.metrics_port}
+static_sas:
+  - name: tun{idx}
+    peer: {peer_pub}
+    local_subnets: [{lan_net}]
+    remote_subnets: [{remote_net}]
+    encryption: {sa["encryption"]}
+    integrity: {sa["integrity"]}
+    udp_encap: {"true" if sa["udp_encap"] else "false"}
+    out: {{spi: {sa["out_spi"]}, enc_key: "{sa["out_key"]}"{', auth_key: "%s"' % sa["out_auth"] if sa["out_auth"] else ""}}}
+    in:  {{spi: {sa["in_spi"]}, enc_key: "{sa["in_key"]}"{', auth_key: "%s"' % sa["in_auth"] if sa["in_auth"] else ""}}}
+""")
+        self.proc = None
+
+    def start(self):
+        # lcore i on cpu i % ncpu: more lcores than cores is fine in adaptive mode
+        # (EAL refuses "-l 0-2" on two cores).
+        ncpu = os.cpu_count() or 1
+        lcores = ",".join("%d@%d" % (i, i % ncpu) for i in range(self.topo.workers + 1))
+        eal = ["--no-huge", "-m", "512", "--no-pci", "--file-prefix", "vpngw%d%s" % (self.idx, self.topo.suffix),
+               "--lcores", lcores, "--log-level", "*:warning"]
+        self.logf = open(self.log, "w")
+        self.proc = subprocess.Popen([self.topo.vpngw, "--config", self.cfg, "--"] + eal,
+                                     stdout=self.logf, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout=30):
+        """The control socket answers once ports have started."""
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError("gw%d exited with %d:\n%s" % (self.idx, self.proc.returncode, self.read_log()))
+            try:
+                self.api("stats")
+                if os.path.exists("/sys/class/net/%s" % self.tap_pub) and \
+                   os.path.exists("/sys/class/net/%s" % self.tap_lan):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("gw%d not ready in %ds:\n%s" % (self.idx, timeout, self.read_log()))
+
+    def api(self, cmd, args=None, timeout=5):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect(self.sock)
+            s.sendall((json.dumps({"cmd": cmd, "args": args or {}}) + "\n").encode())
+            buf = b""
+            while not buf.endswith(b"\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+        finally:
+            s.close()
+        resp = json.loads(buf)
+        if not resp.get("ok"):
+            raise RuntimeError("gw%d %s: %s" % (self.idx, cmd, resp.get("error")))
+        return resp["result"]
+
+    def metrics(self):
+        r = sh("curl", "-sf", "http://127.0.0.1:%d/metrics" % self.metrics_port)
+        return r.stdout
+
+    def read_log(self):
+        try:
+            with open(self.log) as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                return self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                return -9
+        return self.proc.returncode if self.proc else None
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class Topology:
+    def __init__(self, vpngw, sa1, sa2, workers=1):
+        self.vpngw = vpngw
+        self.workers = workers
+        self.suffix = secrets.token_hex(2)
+        self.dir = tempfile.mkdtemp(prefix="vpngw-ns-")
+        self.ns = {k: "%s%s" % (k, self.suffix) for k in ("lan1", "lan2", "wan")}
+        self.gws = [
+            Gateway(self, 1, "203.0.113.1", "203.0.113.254", "10.1.0.1", "10.1.0.0/24",
+                    "198.51.100.1", "10.2.0.0/24", sa1),
+            Gateway(self, 2, "198.51.100.1", "198.51.100.254", "10.2.0.1", "10.2.0.0/24",
+                    "203.0.113.1", "10.1.0.0/24", sa2),
+        ]
+
+    def __enter__(self):
+        try:
+            self.up()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def up(self):
+        for ns in self.ns.values():
+            sh("ip", "netns", "add", ns)
+            sh("ip", "link", "set", "lo", "up", ns=ns)
+        for gw in self.gws:
+            gw.start()
+        for gw in self.gws:
+            gw.wait_ready()
+        wan = self.ns["wan"]
+        sh("sysctl", "-qw", "net.ipv4.ip_forward=1", ns=wan)
+        for gw, lan, host, router in ((self.gws[0], self.ns["lan1"], "10.1.0.2", "203.0.113.254"),
+                                      (self.gws[1], self.ns["lan2"], "10.2.0.2", "198.51.100.254")):
+            sh("ip", "link", "set", gw.tap_pub, "netns", wan)
+            sh("ip", "addr", "add", router + "/24", "dev", gw.tap_pub, ns=wan)
+            sh("ip", "link", "set", gw.tap_pub, "up", ns=wan)
+            sh("ip", "link", "set", gw.tap_lan, "netns", lan)
+            sh("ip", "addr", "add", host + "/24", "dev", gw.tap_lan, ns=lan)
+            sh("ip", "link", "set", gw.tap_lan, "up", ns=lan)
+            sh("ip", "route", "add", "default", "via", gw.lan, ns=lan)
+
+    def close(self):
+        # Taps go back to the root namespace before the namespaces go
+        # (deleting a namespace destroys a tap inside it under DPDK's feet).
+        for gw in self.gws:
+            for tap, ns in ((gw.tap_pub, self.ns["wan"]), (gw.tap_lan, self.ns["lan%d" % gw.idx])):
+                sh("ip", "link", "set", tap, "netns", "1", ns=ns, check=False)
+        codes = [gw.stop() for gw in self.gws]
+        for ns in self.ns.values():
+            sh("ip", "netns", "del", ns, check=False)
+        self.exit_codes = codes
+        if os.environ.get("VPNGW_KEEP_LOGS") is None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        return codes
