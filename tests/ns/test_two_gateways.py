@@ -101,6 +101,11 @@ def run_case(vpngw, name, c):
             srv.wait()
         sa = t.gws[0].api("sa")
         check(any(s.get("packets", 0) > 0 for s in sa.get("sas", [])), "%s: vpnctl sa shows traffic" % name)
+        # The same counters on DPDK's telemetry socket.
+        tel = t.gws[0].telemetry("/vpngw/metrics").get("/vpngw/metrics", {})
+        sa_pkts = tel.get("vpngw_sa_packets_total", {})
+        check(isinstance(sa_pkts, dict) and sum(sa_pkts.values()) > 0,
+              "%s: rte_telemetry /vpngw/metrics carries the SA counters (%s)" % (name, sa_pkts))
     check(t.exit_codes == [0, 0], "%s: both gateways stop cleanly on SIGTERM (exit %s)" % (name, t.exit_codes))
 
 

@@ -75,13 +75,14 @@ static_sas:
     in:  {{spi: {sa["in_spi"]}, enc_key: "{sa["in_key"]}"{', auth_key: "%s"' % sa["in_auth"] if sa["in_auth"] else ""}}}
 """)
         self.proc = None
+        self.file_prefix = "vpngw%d%s" % (idx, topo.suffix)
 
     def start(self):
         # lcore i on cpu i % ncpu: more lcores than cores is fine in adaptive mode
         # (EAL refuses "-l 0-2" on two cores).
         ncpu = os.cpu_count() or 1
         lcores = ",".join("%d@%d" % (i, i % ncpu) for i in range(self.topo.workers + 1))
-        eal = ["--no-huge", "-m", "512", "--no-pci", "--file-prefix", "vpngw%d%s" % (self.idx, self.topo.suffix),
+        eal = ["--no-huge", "-m", "512", "--no-pci", "--file-prefix", self.file_prefix,
                "--lcores", lcores, "--log-level", "*:warning"]
         self.logf = open(self.log, "w")
         self.proc = subprocess.Popen([self.topo.vpngw, "--config", self.cfg, "--"] + eal,
@@ -121,6 +122,19 @@ static_sas:
         if not resp.get("ok"):
             raise RuntimeError("gw%d %s: %s" % (self.idx, cmd, resp.get("error")))
         return resp["result"]
+
+    def telemetry(self, cmd):
+        """One command on DPDK's telemetry socket of this gateway (JSON)."""
+        path = "/var/run/dpdk/%s/dpdk_telemetry.v2" % self.file_prefix
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.settimeout(5)
+        try:
+            s.connect(path)
+            s.recv(1024)  # the greeting: version, pid, max_output_len
+            s.send(cmd.encode())
+            return json.loads(s.recv(1 << 20))
+        finally:
+            s.close()
 
     def metrics(self):
         r = sh("curl", "-sf", "http://127.0.0.1:%d/metrics" % self.metrics_port)
