@@ -30,10 +30,15 @@ int daemon_send(struct daemon *d, unsigned w, const struct dp_msg *m)
 {
 	unsigned tries;
 
-	/* A full ring means the worker is behind: wait up to ~100 ms for room. */
+	/*
+	 * A full ring means the worker is behind: wait up to ~100 ms for room,
+	 * taking its events meanwhile, so that what it retires while it works
+	 * through our messages never overflows its event ring.
+	 */
 	for (tries = 0; tries < 1000; tries++) {
 		if (dp_msg_send(d->dp.workers[w].msg, m) == 0)
 			return 0;
+		daemon_drain_events(d);
 		rte_delay_us_sleep(100);
 	}
 	d->c.messages_lost++;
@@ -64,15 +69,22 @@ void daemon_rate_set(struct daemon *d, uint32_t mbps)
 /* A shared table replaced: free it once every worker has given it back. */
 static void retire_shared(struct daemon *d, void *ptr, uint8_t kind)
 {
-	unsigned i;
+	unsigned i, tries;
 
 	if (ptr == NULL)
 		return;
-	for (i = 0; i < DAEMON_RETIRING_MAX; i++) {
-		if (d->retiring[i].ptr == NULL) {
-			d->retiring[i] = (struct daemon_retiring){ ptr, kind, d->dp.n_workers };
-			return;
+	/* Tables sent faster than the workers return them: wait up to ~1 s for a slot. */
+	for (tries = 0; tries < 10000; tries++) {
+		for (i = 0; i < DAEMON_RETIRING_MAX; i++) {
+			if (d->retiring[i].ptr == NULL) {
+				d->retiring[i] =
+				        (struct daemon_retiring){ ptr, kind, d->dp.n_workers };
+				d->c.retire_expected += d->dp.n_workers;
+				return;
+			}
 		}
+		daemon_drain_events(d);
+		rte_delay_us_sleep(100);
 	}
 	LOG("too many tables retiring; one is leaked\n");
 }
@@ -83,6 +95,7 @@ void daemon_spd_set(struct daemon *d, struct dp_spd *spd)
 
 	retire_shared(d, d->spd, DP_RETIRED_SPD);
 	d->spd = spd;
+	d->c.tables_sent++;
 	send_all(d, &m);
 }
 
@@ -92,6 +105,7 @@ void daemon_routes_set(struct daemon *d, struct dp_routes *routes)
 
 	retire_shared(d, d->routes, DP_RETIRED_ROUTES);
 	d->routes = routes;
+	d->c.tables_sent++;
 	send_all(d, &m);
 }
 
@@ -117,6 +131,9 @@ static void retired(struct daemon *d, const struct dp_event *ev)
 			    sa->spi, ev->worker);
 			daemon_sa_metrics(d, sa, false);
 			d->sas[sa->id] = NULL;
+			d->c.sa_refused++;
+		} else {
+			d->c.retired++;
 		}
 		dp_sa_free(sa);
 		return;
@@ -124,6 +141,8 @@ static void retired(struct daemon *d, const struct dp_event *ev)
 	for (i = 0; i < DAEMON_RETIRING_MAX; i++) {
 		struct daemon_retiring *r = &d->retiring[i];
 
+		if (r->ptr == ev->ptr)
+			d->c.retired++;
 		if (r->ptr == ev->ptr && --r->left == 0) {
 			free_object(r->ptr, r->kind);
 			r->ptr = NULL;
@@ -133,29 +152,129 @@ static void retired(struct daemon *d, const struct dp_event *ev)
 	}
 }
 
+static const char *dir_name(const struct dp_sa *sa)
+{
+	return sa->dir == ESP_DIR_OUT ? "out" : "in";
+}
+
+/* A limit in words for the log: "packets 90 of 90 (hard 100)". */
+static void limit_text(const struct dp_sa *sa, enum dp_sa_limit l, bool hard, char *buf, size_t len)
+{
+	switch (l) {
+	case DP_SA_LIMIT_PACKETS:
+		snprintf(buf, len, "packets: %llu, %s limit %llu",
+		         (unsigned long long)sa->c.packets, hard ? "hard" : "soft",
+		         (unsigned long long)(hard ? sa->hard_packets : sa->soft_packets));
+		break;
+	case DP_SA_LIMIT_BYTES:
+		snprintf(buf, len, "bytes: %llu, %s limit %llu", (unsigned long long)sa->c.bytes,
+		         hard ? "hard" : "soft",
+		         (unsigned long long)(hard ? sa->hard_bytes : sa->soft_bytes));
+		break;
+	case DP_SA_LIMIT_SECONDS:
+		snprintf(buf, len, "seconds: %s limit %llu s", hard ? "hard" : "soft",
+		         (unsigned long long)(hard ? sa->hard_seconds : sa->soft_seconds));
+		break;
+	default:
+		snprintf(buf, len, "limit not identified");
+		break;
+	}
+}
+
+static void sa_event(struct daemon *d, struct dp_sa *sa, uint32_t type)
+{
+	struct dp_sa_ctl *ctl = &sa->ctl;
+	char what[128];
+	enum dp_sa_limit l;
+
+	switch (type) {
+	case DP_EV_SOFT_EXPIRE:
+		d->c.soft_expires++;
+		ctl->events[DP_SA_EV_SOFT]++;
+		l = dp_sa_limit_reached(sa, false);
+		ctl->soft_limit = (uint8_t)l;
+		if (ctl->state < DP_SA_SOFT_EXPIRED)
+			ctl->state = DP_SA_SOFT_EXPIRED;
+		limit_text(sa, l, false, what, sizeof(what));
+		LOG("SA %s %s spi 0x%08x: soft lifetime reached (%s)\n", sa->name, dir_name(sa),
+		    sa->spi, what);
+		break;
+	case DP_EV_HARD_EXPIRE:
+		d->c.hard_expires++;
+		ctl->events[DP_SA_EV_HARD]++;
+		l = dp_sa_limit_reached(sa, true);
+		ctl->hard_limit = (uint8_t)l;
+		ctl->state = DP_SA_EXPIRED;
+		limit_text(sa, l, true, what, sizeof(what));
+		/* Static SAs have nobody to renegotiate them: expired they stay. */
+		LOG("SA %s %s spi 0x%08x: hard lifetime reached (%s); SA stopped, its packets "
+		    "dropped as sa_expired\n",
+		    sa->name, dir_name(sa), sa->spi, what);
+		break;
+	case DP_EV_SEQ_NEAR_END:
+		d->c.seq_near_end++;
+		ctl->events[DP_SA_EV_SEQ]++;
+		if (ctl->state < DP_SA_SEQ_NEAR_END)
+			ctl->state = DP_SA_SEQ_NEAR_END;
+		LOG("SA %s %s spi 0x%08x: sequence numbers nearly used up (last %llu of "
+		    "4294967295, no ESN); the SA stops at the end\n",
+		    sa->name, dir_name(sa), sa->spi, (unsigned long long)esp_sa_seq(sa->esp));
+		break;
+	default:
+		break;
+	}
+}
+
+static void acquire(struct daemon *d, const struct dp_event *ev)
+{
+	uint32_t base = STATIC_CONN_SLOT(d->cfg->n_static_sas, 0), p;
+	struct daemon_policy *pol;
+	const struct config_connection *c;
+	struct daemon_conn *dc;
+	char l[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
+	uint64_t t = now_ms();
+
+	d->c.acquires++;
+	if (ev->sa_id < base || (ev->sa_id - base) % 2 != 0 ||
+	    (p = (ev->sa_id - base) / 2) >= d->n_policies) {
+		d->c.acquires_unknown++;
+		return;
+	}
+	pol = &d->policies[p];
+	c = &d->cfg->connections[pol->p.conn];
+	dc = &d->conns[pol->p.conn];
+	pol->acquires++;
+	dc->acquires++;
+	dc->last_acquire_ms = t;
+	dc->last_policy = p;
+	/* Counted every time; logged once per policy and interval. */
+	if (pol->last_log_ms != 0 && t - pol->last_log_ms < DAEMON_ACQUIRE_LOG_MS)
+		return;
+	pol->last_log_ms = t;
+	inet_ntop(c->local_subnets[pol->p.local].addr.family,
+	          c->local_subnets[pol->p.local].addr.u.bytes, l, sizeof(l));
+	inet_ntop(c->remote_subnets[pol->p.remote].addr.family,
+	          c->remote_subnets[pol->p.remote].addr.u.bytes, r, sizeof(r));
+	LOG("acquire: connection %s (%s/%u -> %s/%u): traffic waits for an SA (IKE not "
+	    "available yet)\n",
+	    c->name, l, c->local_subnets[pol->p.local].len, r,
+	    c->remote_subnets[pol->p.remote].len);
+}
+
 static void handle_event(struct daemon *d, const struct dp_event *ev)
 {
-	const struct dp_sa *sa = ev->ptr;
-
 	switch (ev->type) {
 	case DP_EV_RETIRED:
 		retired(d, ev);
 		break;
 	case DP_EV_ACQUIRE:
-		/* IKE comes later: there is nobody to negotiate the SA yet. */
-		d->c.acquires++;
+		acquire(d, ev);
 		break;
 	case DP_EV_SOFT_EXPIRE:
-		d->c.soft_expires++;
-		LOG("SA %s spi 0x%08x: soft lifetime reached\n", sa->name, sa->spi);
-		break;
 	case DP_EV_HARD_EXPIRE:
-		d->c.hard_expires++;
-		LOG("SA %s spi 0x%08x: hard lifetime reached, SA stopped\n", sa->name, sa->spi);
-		break;
 	case DP_EV_SEQ_NEAR_END:
-		d->c.seq_near_end++;
-		LOG("SA %s spi 0x%08x: sequence numbers nearly used up\n", sa->name, sa->spi);
+		/* The SA is alive: its RETIRED event, if any, comes after this one. */
+		sa_event(d, ev->ptr, ev->type);
 		break;
 	case DP_EV_NEIGH_MISS:
 		d->c.neigh_misses++;
@@ -164,6 +283,31 @@ static void handle_event(struct daemon *d, const struct dp_event *ev)
 	default:
 		break;
 	}
+}
+
+static unsigned drain_worker_events(struct daemon *d, unsigned w)
+{
+	struct dp_event evs[32];
+	unsigned i, n;
+
+	n = rte_ring_dequeue_burst_elem(d->dp.workers[w].events, evs, sizeof(evs[0]), 32, NULL);
+	for (i = 0; i < n; i++)
+		handle_event(d, &evs[i]);
+	return n;
+}
+
+void daemon_drain_events(struct daemon *d)
+{
+	unsigned w;
+
+	/* Handlers may send (a neighbour learned): no drain inside a drain. */
+	if (d->draining || d->dp.workers == NULL)
+		return;
+	d->draining = true;
+	for (w = 0; w < d->dp.n_workers; w++)
+		while (drain_worker_events(d, w) > 0)
+			;
+	d->draining = false;
 }
 
 static void neigh_update(void *ctx, unsigned port_idx, int family, const uint8_t *ip,
@@ -183,17 +327,15 @@ static void neigh_update(void *ctx, unsigned port_idx, int family, const uint8_t
 
 static unsigned poll_workers(struct daemon *d)
 {
-	struct dp_event evs[32];
 	struct rte_mbuf *pkts[32];
 	unsigned w, i, n, moved = 0;
 
 	for (w = 0; w < d->dp.n_workers; w++) {
 		struct dp_worker *wk = &d->dp.workers[w];
 
-		n = rte_ring_dequeue_burst_elem(wk->events, evs, sizeof(evs[0]), 32, NULL);
-		for (i = 0; i < n; i++)
-			handle_event(d, &evs[i]);
-		moved += n;
+		d->draining = true;
+		moved += drain_worker_events(d, w);
+		d->draining = false;
 		n = rte_ring_sc_dequeue_burst(wk->punt, (void **)pkts, 32, NULL);
 		for (i = 0; i < n; i++) {
 			uint32_t tag = pkts[i]->hash.usr;
@@ -302,25 +444,29 @@ static void ports_from_config(struct daemon *d)
 	}
 }
 
+static void install_sa(struct daemon *d, struct dp_sa *sa)
+{
+	struct dp_msg m = { .type = DP_MSG_SA_ADD, .ptr = sa };
+
+	d->sas[sa->id] = sa;
+	daemon_send(d, sa->owner, &m);
+	daemon_sa_metrics(d, sa, true);
+}
+
 static int install_tables(struct daemon *d, char *err, size_t err_len)
 {
 	struct static_sa_set set;
 	struct dp_routes *rt;
 	struct dp_spd *spd;
-	struct dp_route *routes;
-	struct dp_msg m;
-	unsigned n_routes, i;
+	unsigned i;
 
-	routes = calloc(DP_ROUTES_MAX, sizeof(*routes));
-	if (routes == NULL)
+	d->route_list = calloc(DP_ROUTES_MAX, sizeof(d->route_list[0]));
+	if (d->route_list == NULL)
 		return -1;
 	rt = NULL;
-	if (static_routes_build(d->cfg, routes, &n_routes, err, err_len) != 0 ||
-	    (rt = dp_routes_build(routes, n_routes, err, err_len)) == NULL) {
-		free(routes);
+	if (static_routes_build(d->cfg, d->route_list, &d->n_routes, err, err_len) != 0 ||
+	    (rt = dp_routes_build(d->route_list, d->n_routes, err, err_len)) == NULL)
 		return -1;
-	}
-	free(routes);
 	daemon_routes_set(d, rt);
 	if (static_sa_build(d->cfg, &d->dp, &set, err, err_len) != 0)
 		return -1;
@@ -335,14 +481,123 @@ static int install_tables(struct daemon *d, char *err, size_t err_len)
 	for (i = 0; i < set.n_sas; i++) {
 		struct dp_sa *sa = set.sas[i];
 
-		d->sas[sa->id] = sa;
-		m = (struct dp_msg){ .type = DP_MSG_SA_ADD, .ptr = sa };
-		daemon_send(d, sa->owner, &m);
-		daemon_sa_metrics(d, sa, true);
-		LOG("SA %s %s spi 0x%08x on worker %u\n", sa->name,
-		    sa->dir == ESP_DIR_OUT ? "out" : "in", sa->spi, sa->owner);
+		install_sa(d, sa);
+		LOG("SA %s %s spi 0x%08x on worker %u\n", sa->name, dir_name(sa), sa->spi,
+		    sa->owner);
 	}
+	/* Keep what the tables came from (resend), and the connections' policies. */
+	d->spd_rules = set.rules;
+	d->n_spd_rules = set.n_rules;
+	set.rules = NULL;
+	d->n_policies = set.n_policies;
+	d->policies = calloc(set.n_policies + 1, sizeof(d->policies[0]));
+	if (d->policies == NULL) {
+		static_sa_release(&set);
+		return -1;
+	}
+	for (i = 0; i < set.n_policies; i++)
+		d->policies[i].p = set.policies[i];
 	static_sa_release(&set);
+	return 0;
+}
+
+int daemon_sa_replace(struct daemon *d, const char *name, unsigned count, char *err, size_t err_len)
+{
+	unsigned i, n;
+
+	for (i = 0; i < d->cfg->n_static_sas; i++)
+		if (strcmp(d->cfg->static_sas[i].name, name) == 0)
+			break;
+	if (i == d->cfg->n_static_sas) {
+		snprintf(err, err_len, "no static SA named \"%s\"", name);
+		return -1;
+	}
+	for (n = 0; n < count; n++) {
+		struct dp_sa *old_out = d->sas[STATIC_SA_SLOT_OUT(i)];
+		struct dp_sa *old_in = d->sas[STATIC_SA_SLOT_OUT(i) + 1];
+		struct dp_sa *so, *si;
+		uint64_t seq_out, seq_in;
+
+		if (old_out == NULL || old_in == NULL) {
+			snprintf(err, err_len, "static SA %s is not installed", name);
+			return -1;
+		}
+		/*
+		 * Same keys: the sequence numbers go on (a 64-bit read of the
+		 * owner's counter; x86 loads it whole). Outbound skips ahead by
+		 * what the worker may still send on the old SA before the swap.
+		 */
+		seq_out = esp_sa_seq(old_out->esp) + DAEMON_REPLACE_SEQ_SKIP;
+		seq_in = esp_sa_seq(old_in->esp);
+		if (!old_out->esn && seq_out > UINT32_MAX) {
+			snprintf(err, err_len,
+			         "static SA %s: its sequence space is too near its end to replace "
+			         "it with the same keys (after %u replacements)",
+			         name, n);
+			return -1;
+		}
+		if (static_sa_pair(d->cfg, &d->dp, i, seq_out, seq_in, &so, &si, err, err_len) != 0)
+			return -1;
+		/* Make-before-break: the worker swaps the new SA in, then returns the old. */
+		daemon_sa_metrics(d, old_out, false);
+		daemon_sa_metrics(d, old_in, false);
+		install_sa(d, so);
+		install_sa(d, si);
+		d->c.retire_expected += 2;
+		d->c.sa_replaced++;
+		daemon_drain_events(d);
+	}
+	LOG("static SA %s replaced %u time(s)\n", name, count);
+	return 0;
+}
+
+/* Waits (taking events) until no shared table is out for retiring; 0 or -1. */
+static int wait_retiring(struct daemon *d, unsigned tries)
+{
+	unsigned i, t;
+
+	for (t = 0; t < tries; t++) {
+		daemon_drain_events(d);
+		for (i = 0; i < DAEMON_RETIRING_MAX; i++)
+			if (d->retiring[i].ptr != NULL)
+				break;
+		if (i == DAEMON_RETIRING_MAX)
+			return 0;
+		rte_delay_us_sleep(100);
+	}
+	return -1;
+}
+
+int daemon_tables_resend(struct daemon *d, unsigned count, char *err, size_t err_len)
+{
+	unsigned n;
+
+	for (n = 0; n < count; n++) {
+		struct dp_spd *spd;
+		struct dp_routes *rt;
+
+		/*
+		 * A route table holds a 64 MiB LPM: build the next one only once
+		 * every worker has returned the previous (up to ~2 s), so a
+		 * resend loop never piles tables up in memory.
+		 */
+		if (wait_retiring(d, 20000) != 0) {
+			snprintf(err, err_len,
+			         "tables_resend: workers did not return the "
+			         "previous tables within 2 s");
+			return -1;
+		}
+		spd = dp_spd_build(d->spd_rules, d->n_spd_rules, err, err_len);
+
+		if (spd == NULL)
+			return -1;
+		daemon_spd_set(d, spd);
+		rt = dp_routes_build(d->route_list, d->n_routes, err, err_len);
+		if (rt == NULL)
+			return -1;
+		daemon_routes_set(d, rt);
+		daemon_drain_events(d);
+	}
 	return 0;
 }
 
@@ -432,9 +687,12 @@ int daemon_start(struct daemon *d, struct config *cfg, volatile sig_atomic_t *st
 	ports_from_config(d);
 	for (i = 0; i < d->dp.n_ports; i++)
 		max_mtu = RTE_MAX(max_mtu, d->dp.ports[i].mtu);
+	d->start_ms = now_ms();
+	d->start_utc = (long long)time(NULL);
 	d->sas = calloc(DP_SA_MAX, sizeof(d->sas[0]));
-	d->sa_series = calloc((size_t)DP_SA_MAX * (2 + DP_DROP_COUNT), sizeof(d->sa_series[0]));
-	if (d->sas == NULL || d->sa_series == NULL ||
+	d->sa_series = calloc((size_t)DP_SA_MAX * DAEMON_SA_SERIES, sizeof(d->sa_series[0]));
+	d->conns = calloc(cfg->n_connections + 1, sizeof(d->conns[0]));
+	if (d->sas == NULL || d->sa_series == NULL || d->conns == NULL ||
 	    dp_mempool_create(&d->dp, max_mtu, err, sizeof(err)) != 0) {
 		LOG("%s\n", d->dp.mp == NULL ? err : "out of memory");
 		return DAEMON_EXIT_FAIL;
@@ -471,8 +729,10 @@ int daemon_start(struct daemon *d, struct config *cfg, volatile sig_atomic_t *st
 		LOG("cannot launch workers\n");
 		return DAEMON_EXIT_FAIL;
 	}
-	LOG("gateway %s running: %u port(s), %u worker(s), %u static SA(s)\n", cfg->gateway.name,
-	    d->dp.n_ports, d->dp.n_workers, cfg->n_static_sas);
+	LOG("gateway %s running: %u port(s), %u worker(s), %u static SA(s), %u connection(s) "
+	    "(%u policies waiting for IKE)\n",
+	    cfg->gateway.name, d->dp.n_ports, d->dp.n_workers, cfg->n_static_sas,
+	    cfg->n_connections, d->n_policies);
 	return DAEMON_EXIT_OK;
 }
 
@@ -498,6 +758,14 @@ void daemon_stop(struct daemon *d)
 			dp_sa_free(d->sas[i]);
 	free(d->sas);
 	free(d->sa_series);
+	free(d->spd_rules);
+	free(d->route_list);
+	free(d->policies);
+	free(d->conns);
+	d->spd_rules = NULL;
+	d->route_list = NULL;
+	d->policies = NULL;
+	d->conns = NULL;
 	d->sas = NULL;
 	dp_spd_free(d->spd);
 	dp_routes_free(d->routes);

@@ -21,6 +21,7 @@
 #include "dp_spd.h"
 #include "metrics.h"
 #include "slowpath.h"
+#include "static_sa.h"
 
 /* Exit codes (DESIGN.md "Interfaces"). */
 enum daemon_exit {
@@ -37,7 +38,35 @@ struct daemon_retiring {
 	unsigned left;
 };
 
-enum { DAEMON_RETIRING_MAX = 64 };
+enum {
+	DAEMON_RETIRING_MAX = 64,
+	/* An acquire is logged once per policy in this interval (counted always). */
+	DAEMON_ACQUIRE_LOG_MS = 10000,
+	/* A connection has "traffic_waiting" while its last acquire is this recent. */
+	DAEMON_ACQUIRE_WAITING_MS = 10000,
+	/*
+	 * sa_replace with the same keys: the new outbound SA starts this far
+	 * past the old one's sequence number as control reads it, so that no
+	 * sequence number (nor, for AEAD, IV) is used twice under one key while
+	 * the worker still sends on the old SA before it swaps.
+	 */
+	DAEMON_REPLACE_SEQ_SKIP = 1 << 20,
+	/* Per SA slot: packets, bytes, drops by reason, events by enum dp_sa_ev. */
+	DAEMON_SA_SERIES = 2 + DP_DROP_COUNT + DP_SA_EV_COUNT,
+};
+
+/* An IKE connection as the control thread tracks it until IKE arrives. */
+struct daemon_conn {
+	uint64_t acquires;        /* ACQUIRE events for its policies */
+	uint64_t last_acquire_ms; /* monotonic; 0: never */
+	uint32_t last_policy;     /* index into daemon.policies */
+};
+
+struct daemon_policy {
+	struct static_conn_policy p;
+	uint64_t acquires;
+	uint64_t last_log_ms; /* 0: never logged */
+};
 
 struct daemon_counters {
 	uint64_t ike_punted; /* IKE packets (no IKE yet: counted and freed) */
@@ -47,7 +76,13 @@ struct daemon_counters {
 	uint64_t hard_expires;
 	uint64_t seq_near_end;
 	uint64_t neigh_misses;
-	uint64_t messages_lost; /* a worker's ring stayed full */
+	uint64_t messages_lost;    /* a worker's ring stayed full */
+	uint64_t acquires_unknown; /* ACQUIRE for a slot no policy of ours names */
+	uint64_t retire_expected;  /* objects sent away that must come back */
+	uint64_t retired;          /* of those, returned and freed */
+	uint64_t sa_refused;       /* SAs a worker returned unused (table full) */
+	uint64_t sa_replaced;      /* SA pairs replaced through the API */
+	uint64_t tables_sent;      /* SPD and route tables sent (both counted) */
 };
 
 struct daemon {
@@ -60,6 +95,16 @@ struct daemon {
 	struct metric_series **sa_series; /* by slot: 2 + DP_DROP_COUNT each */
 	struct dp_spd *spd;
 	struct dp_routes *routes;
+	struct dp_spd_rule *spd_rules; /* what spd was built from (for a resend) */
+	unsigned n_spd_rules;
+	struct dp_route *route_list; /* what routes was built from */
+	unsigned n_routes;
+	struct daemon_conn *conns; /* by config.connections index */
+	struct daemon_policy *policies;
+	unsigned n_policies;
+	uint64_t start_ms;   /* monotonic */
+	long long start_utc; /* time(NULL) at start: "since" of connections */
+	bool draining;       /* inside an event drain: no nested one */
 	struct daemon_retiring retiring[DAEMON_RETIRING_MAX];
 	uint32_t rate_mbps;
 	struct daemon_counters c;
@@ -87,7 +132,22 @@ void daemon_routes_set(struct daemon *d, struct dp_routes *routes);
 /* Sets the gateway bandwidth (0: unlimited), shared evenly by the workers. */
 void daemon_rate_set(struct daemon *d, uint32_t mbps);
 
-/* daemon_stats.c: API commands "stats", "sa", "rate"; metrics series. */
+/*
+ * Replaces static SA name (both directions) count times with new SAs from
+ * the same config (make-before-break: the worker swaps each in before it
+ * returns the old one). 0, or -1 with err set.
+ */
+int daemon_sa_replace(struct daemon *d, const char *name, unsigned count, char *err,
+                      size_t err_len);
+/* Rebuilds and re-sends the SPD and the route table count times; 0 or -1. */
+int daemon_tables_resend(struct daemon *d, unsigned count, char *err, size_t err_len);
+/* Handles whatever events the workers have returned (not punted packets). */
+void daemon_drain_events(struct daemon *d);
+
+/*
+ * daemon_stats.c: API commands "stats", "sa", "rate", "status",
+ * "sa_replace", "tables_resend"; metrics series.
+ */
 int daemon_api_register(struct daemon *d);
 int daemon_metrics_register(struct daemon *d);
 void daemon_sa_metrics(struct daemon *d, struct dp_sa *sa, bool add);

@@ -4,8 +4,10 @@
  * shapes vpnctl renders), and the metrics registry's series, which read
  * the workers' counters in place (per-worker copies summed with a stride).
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_ethdev.h>
 
@@ -118,7 +120,18 @@ static int api_stats(void *ctx, json_t *args, json_t **result, char *err, size_t
 	        (json_int_t)ss->nd_adverts_learned, "nd_solicits_sent",
 	        (json_int_t)ss->nd_solicits_sent, "echo_answered", (json_int_t)ss->echo_answered,
 	        "dropped", (json_int_t)ss->dropped);
-	return *result ? 0 : -1;
+	if (*result == NULL)
+		return -1;
+	/* Objects the workers still hold that they must give back (0 when all came back). */
+	json_object_set_new(
+	        json_object_get(*result, "control"), "retire",
+	        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "expected",
+	                  (json_int_t)d->c.retire_expected, "returned", (json_int_t)d->c.retired,
+	                  "outstanding", (json_int_t)(d->c.retire_expected - d->c.retired),
+	                  "sa_refused", (json_int_t)d->c.sa_refused, "sa_replaced",
+	                  (json_int_t)d->c.sa_replaced, "tables_sent", (json_int_t)d->c.tables_sent,
+	                  "acquires_unknown", (json_int_t)d->c.acquires_unknown));
+	return 0;
 }
 
 static int api_sa(void *ctx, json_t *args, json_t **result, char *err, size_t err_len)
@@ -145,13 +158,25 @@ static int api_sa(void *ctx, json_t *args, json_t **result, char *err, size_t er
 		snprintf(spi, sizeof(spi), "0x%08x", sa->spi);
 		json_array_append_new(
 		        sas,
-		        json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:i, s:b}", "name",
-		                  sa->name, "spi", spi, "direction",
+		        json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:i, s:b, s:s, s:s?, "
+		                  "s:s?, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
+		                  "name", sa->name, "spi", spi, "direction",
 		                  sa->dir == ESP_DIR_OUT ? "out" : "in", "encryption",
 		                  crypto_alg(sa->encr)->name, "integrity",
 		                  crypto_alg(sa->integ)->name, "packets", (json_int_t)sa->c.packets,
 		                  "bytes", (json_int_t)sa->c.bytes, "drops", drops, "worker",
-		                  (int)sa->owner, "udp_encap", sa->udp_encap));
+		                  (int)sa->owner, "udp_encap", sa->udp_encap, "state",
+		                  dp_sa_state_name(sa->ctl.state), "soft_limit",
+		                  sa->ctl.soft_limit ? dp_sa_limit_name(sa->ctl.soft_limit) : NULL,
+		                  "hard_limit",
+		                  sa->ctl.hard_limit ? dp_sa_limit_name(sa->ctl.hard_limit) : NULL,
+		                  "seq", (json_int_t)esp_sa_seq(sa->esp), "lifetime",
+		                  "soft_packets", (json_int_t)sa->soft_packets, "hard_packets",
+		                  (json_int_t)sa->hard_packets, "soft_bytes",
+		                  (json_int_t)sa->soft_bytes, "hard_bytes",
+		                  (json_int_t)sa->hard_bytes, "soft_seconds",
+		                  (json_int_t)sa->soft_seconds, "hard_seconds",
+		                  (json_int_t)sa->hard_seconds));
 	}
 	*result = json_pack("{s:o}", "sas", sas);
 	return *result ? 0 : -1;
@@ -175,11 +200,139 @@ static int api_rate(void *ctx, json_t *args, json_t **result, char *err, size_t 
 	return 0;
 }
 
+/* "since" of a connection: the daemon's start, ISO 8601 UTC. */
+static void iso_time(long long t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static json_t *prefix_json(const struct config_prefix *p)
+{
+	char a[INET6_ADDRSTRLEN], buf[INET6_ADDRSTRLEN + 8];
+
+	inet_ntop(p->addr.family, p->addr.u.bytes, a, sizeof(a));
+	snprintf(buf, sizeof(buf), "%s/%u", a, p->len);
+	return json_string(buf);
+}
+
+/*
+ * Connections: until IKE exists each is "down"; an acquire (traffic for
+ * one of its policies) shows as traffic_waiting with the policy it hit.
+ */
+static int api_status(void *ctx, json_t *args, json_t **result, char *err, size_t err_len)
+{
+	struct daemon *d = ctx;
+	json_t *name = args ? json_object_get(args, "name") : NULL;
+	json_t *conns = json_array();
+	uint64_t t;
+	unsigned i;
+	char since[32];
+	bool found = false;
+	struct timespec ts;
+
+	if (name != NULL && !json_is_string(name)) {
+		snprintf(err, err_len, "status: name must be a string");
+		json_decref(conns);
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	iso_time(d->start_utc, since, sizeof(since));
+	for (i = 0; i < d->cfg->n_connections; i++) {
+		const struct config_connection *c = &d->cfg->connections[i];
+		const struct daemon_conn *dc = &d->conns[i];
+		json_t *last = json_null();
+
+		if (name != NULL && strcmp(json_string_value(name), c->name) != 0)
+			continue;
+		found = true;
+		if (dc->last_acquire_ms != 0) {
+			const struct daemon_policy *p = &d->policies[dc->last_policy];
+
+			last = json_pack("{s:o, s:o, s:I}", "local_subnet",
+			                 prefix_json(&c->local_subnets[p->p.local]),
+			                 "remote_subnet",
+			                 prefix_json(&c->remote_subnets[p->p.remote]), "ago_ms",
+			                 (json_int_t)(t - dc->last_acquire_ms));
+		}
+		json_array_append_new(
+		        conns,
+		        json_pack("{s:s, s:s, s:s, s:s, s:n, s:n, s:n, s:[], s:I, s:b, s:o}",
+		                  "name", c->name, "ike_version",
+		                  c->ike.version == CONFIG_IKEV2 ? "ikev2" : "ikev1", "state",
+		                  "down", "since", since, "cause", "evidence", "remedy", "children",
+		                  "acquires", (json_int_t)dc->acquires, "traffic_waiting",
+		                  dc->last_acquire_ms != 0 &&
+		                          t - dc->last_acquire_ms < DAEMON_ACQUIRE_WAITING_MS,
+		                  "last_acquire", last));
+	}
+	if (name != NULL && !found) {
+		snprintf(err, err_len, "no connection named \"%s\"", json_string_value(name));
+		json_decref(conns);
+		return -1;
+	}
+	*result = json_pack("{s:o}", "connections", conns);
+	return *result ? 0 : -1;
+}
+
+static int count_arg(json_t *args, const char *cmd, unsigned *count, char *err, size_t err_len)
+{
+	json_t *v = args ? json_object_get(args, "count") : NULL;
+
+	*count = 1;
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 100000) {
+		snprintf(err, err_len, "%s: count must be an integer 1..100000", cmd);
+		return -1;
+	}
+	*count = (unsigned)json_integer_value(v);
+	return 0;
+}
+
+/* {"name": STATIC_SA, "count": N}: replace that SA pair N times (same keys). */
+static int api_sa_replace(void *ctx, json_t *args, json_t **result, char *err, size_t err_len)
+{
+	struct daemon *d = ctx;
+	json_t *name = args ? json_object_get(args, "name") : NULL;
+	unsigned count;
+
+	if (!json_is_string(name)) {
+		snprintf(err, err_len, "sa_replace: name (a static SA) is required");
+		return -1;
+	}
+	if (count_arg(args, "sa_replace", &count, err, err_len) != 0 ||
+	    daemon_sa_replace(d, json_string_value(name), count, err, err_len) != 0)
+		return -1;
+	*result = json_pack("{s:i}", "replaced", (int)count);
+	return *result ? 0 : -1;
+}
+
+/* {"count": N}: rebuild and re-send the SPD and route table N times. */
+static int api_tables_resend(void *ctx, json_t *args, json_t **result, char *err, size_t err_len)
+{
+	struct daemon *d = ctx;
+	unsigned count;
+
+	if (count_arg(args, "tables_resend", &count, err, err_len) != 0 ||
+	    daemon_tables_resend(d, count, err, err_len) != 0)
+		return -1;
+	*result = json_pack("{s:i}", "resent", (int)count);
+	return *result ? 0 : -1;
+}
+
 int daemon_api_register(struct daemon *d)
 {
 	if (api_register(d->api, "stats", api_stats, d) != 0 ||
 	    api_register(d->api, "sa", api_sa, d) != 0 ||
-	    api_register(d->api, "rate", api_rate, d) != 0)
+	    api_register(d->api, "rate", api_rate, d) != 0 ||
+	    api_register(d->api, "status", api_status, d) != 0 ||
+	    api_register(d->api, "sa_replace", api_sa_replace, d) != 0 ||
+	    api_register(d->api, "tables_resend", api_tables_resend, d) != 0)
 		return -1;
 	return 0;
 }
@@ -244,15 +397,18 @@ void daemon_sa_metrics(struct daemon *d, struct dp_sa *sa, bool add)
 {
 	static const char *const l3[] = { "connection", "spi", "direction" };
 	static const char *const l4[] = { "connection", "spi", "direction", "reason" };
-	struct metric_series **s = &d->sa_series[(size_t)sa->id * (2 + DP_DROP_COUNT)];
-	struct metric_family *fp, *fb, *fd;
+	static const char *const l4e[] = { "connection", "spi", "direction", "event" };
+	static const char *const ev_names[DP_SA_EV_COUNT] = { "soft_expire", "hard_expire",
+		                                              "seq_near_end" };
+	struct metric_series **s = &d->sa_series[(size_t)sa->id * DAEMON_SA_SERIES];
+	struct metric_family *fp, *fb, *fd, *fe;
 	char spi[16];
 	unsigned r;
 
 	if (d->metrics == NULL)
 		return;
 	if (!add) {
-		for (r = 0; r < 2 + DP_DROP_COUNT; r++) {
+		for (r = 0; r < DAEMON_SA_SERIES; r++) {
 			if (s[r] != NULL)
 				metrics_series_remove(s[r]);
 			s[r] = NULL;
@@ -265,7 +421,10 @@ void daemon_sa_metrics(struct daemon *d, struct dp_sa *sa, bool add)
 	                    METRIC_COUNTER, l3, 3);
 	fd = metrics_family(d->metrics, "sa_drops_total", "Packets of an SA dropped, by reason",
 	                    METRIC_COUNTER, l4, 4);
-	if (fp == NULL || fb == NULL || fd == NULL)
+	fe = metrics_family(d->metrics, "sa_events_total",
+	                    "Lifetime and sequence events the data plane raised for an SA",
+	                    METRIC_COUNTER, l4e, 4);
+	if (fp == NULL || fb == NULL || fd == NULL || fe == NULL)
 		return;
 	snprintf(spi, sizeof(spi), "0x%08x", sa->spi);
 	{
@@ -276,6 +435,10 @@ void daemon_sa_metrics(struct daemon *d, struct dp_sa *sa, bool add)
 		for (r = 1; r < DP_DROP_COUNT; r++) {
 			v[3] = dp_drop_names[r];
 			s[1 + r] = metrics_series(fd, v, &sa->c.drops[r], 1, 0);
+		}
+		for (r = 0; r < DP_SA_EV_COUNT; r++) {
+			v[3] = ev_names[r];
+			s[2 + DP_DROP_COUNT + r] = metrics_series(fe, v, &sa->ctl.events[r], 1, 0);
 		}
 	}
 }
@@ -326,5 +489,21 @@ int daemon_metrics_register(struct daemon *d)
 	for (i = 0; i < DP_SA_MAX; i++)
 		if (d->sas[i] != NULL)
 			daemon_sa_metrics(d, d->sas[i], true);
+	{
+		static const char *const lc[] = { "connection" };
+
+		f = metrics_family(
+		        d->metrics, "acquire_total",
+		        "ACQUIRE events: traffic for a connection's policy without an SA",
+		        METRIC_COUNTER, lc, 1);
+		if (f == NULL)
+			return -1;
+		for (i = 0; i < d->cfg->n_connections; i++) {
+			const char *v[] = { d->cfg->connections[i].name };
+
+			if (metrics_series(f, v, &d->conns[i].acquires, 1, 0) == NULL)
+				return -1;
+		}
+	}
 	return 0;
 }

@@ -8,13 +8,13 @@
 #include "static_sa.h"
 
 static int prefixes_to_ts(const struct config_prefix *p, unsigned n, struct ts *out,
-                          unsigned *n_out, const char *sa, const char *side, char *err,
-                          size_t err_len)
+                          unsigned *n_out, const char *kind, const char *sa, const char *side,
+                          char *err, size_t err_len)
 {
 	unsigned i;
 
 	if (n > DP_SA_TS_MAX) {
-		snprintf(err, err_len, "static_sas %s: more than %d %s subnets", sa, DP_SA_TS_MAX,
+		snprintf(err, err_len, "%s %s: more than %d %s subnets", kind, sa, DP_SA_TS_MAX,
 		         side);
 		return -1;
 	}
@@ -23,7 +23,7 @@ static int prefixes_to_ts(const struct config_prefix *p, unsigned n, struct ts *
 
 		if (ts_from_prefix(&out[i], fam, p[i].addr.u.bytes, p[i].len, TS_ALLOW_HOST_BITS) !=
 		    TS_OK) {
-			snprintf(err, err_len, "static_sas %s: bad %s subnet", sa, side);
+			snprintf(err, err_len, "%s %s: bad %s subnet", kind, sa, side);
 			return -1;
 		}
 	}
@@ -46,7 +46,7 @@ static const struct config_port *public_port(const struct config *cfg, int famil
 }
 
 static struct dp_sa *one_sa(const struct config *cfg, const struct config_static_sa *s,
-                            enum esp_dir dir, const struct dp_sa_params *p, char *err,
+                            enum esp_dir dir, uint64_t seq, const struct dp_sa_params *p, char *err,
                             size_t err_len)
 {
 	const struct config_port *pub = public_port(cfg, s->peer.family);
@@ -65,6 +65,7 @@ static struct dp_sa *one_sa(const struct config *cfg, const struct config_static
 	c.auth_key = d->auth_key;
 	c.auth_key_len = crypto_alg(s->integrity)->key_len;
 	c.esn = s->esn;
+	c.seq = seq;
 	c.replay_window = dir == ESP_DIR_IN ? s->replay_window : 0;
 	c.family = s->peer.family;
 	if (pub == NULL) {
@@ -86,57 +87,123 @@ static struct dp_sa *one_sa(const struct config *cfg, const struct config_static
 	return sa;
 }
 
+int static_sa_pair(const struct config *cfg, const struct dp *dp, unsigned i, uint64_t seq_out,
+                   uint64_t seq_in, struct dp_sa **out, struct dp_sa **in, char *err,
+                   size_t err_len)
+{
+	const struct config_static_sa *s = &cfg->static_sas[i];
+	const struct config_lifetime *l = &s->lifetime;
+	struct dp_sa_params p;
+
+	*out = *in = NULL;
+	memset(&p, 0, sizeof(p));
+	p.name = s->name;
+	p.owner = (uint16_t)dp_owner(dp, s->in.spi);
+	if (prefixes_to_ts(s->local_subnets, s->n_local_subnets, p.local, &p.n_local, "static_sas",
+	                   s->name, "local", err, err_len) != 0 ||
+	    prefixes_to_ts(s->remote_subnets, s->n_remote_subnets, p.remote, &p.n_remote,
+	                   "static_sas", s->name, "remote", err, err_len) != 0)
+		return -1;
+	p.hard_packets = l->packets;
+	p.soft_packets = config_lifetime_soft(l->packets);
+	p.hard_bytes = l->bytes;
+	p.soft_bytes = config_lifetime_soft(l->bytes);
+	p.hard_seconds = l->seconds;
+	p.soft_seconds = config_lifetime_soft(l->seconds);
+	p.id = STATIC_SA_SLOT_OUT(i);
+	*out = one_sa(cfg, s, ESP_DIR_OUT, seq_out, &p, err, err_len);
+	if (*out == NULL)
+		return -1;
+	p.id = STATIC_SA_SLOT_OUT(i) + 1;
+	*in = one_sa(cfg, s, ESP_DIR_IN, seq_in, &p, err, err_len);
+	if (*in == NULL) {
+		dp_sa_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 int static_sa_build(const struct config *cfg, const struct dp *dp, struct static_sa_set *out,
                     char *err, size_t err_len)
 {
-	struct dp_sa_params p;
-	unsigned i, j, k, nr = 0;
+	unsigned i, j, k, nr = 0, np = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (cfg->n_static_sas * 2 > DP_SA_MAX) {
-		snprintf(err, err_len, "more than %d static SAs", DP_SA_MAX / 2);
-		return -1;
-	}
 	for (i = 0; i < cfg->n_static_sas; i++)
 		nr += cfg->static_sas[i].n_local_subnets * cfg->static_sas[i].n_remote_subnets;
+	for (i = 0; i < cfg->n_connections; i++)
+		np += cfg->connections[i].n_local_subnets * cfg->connections[i].n_remote_subnets;
+	if ((uint64_t)cfg->n_static_sas * 2 + (uint64_t)np * 2 > DP_SA_MAX) {
+		snprintf(err, err_len,
+		         "%u static SAs and %u connection policies need more than %d SA slots "
+		         "(2 each)",
+		         cfg->n_static_sas, np, DP_SA_MAX);
+		return -1;
+	}
 	out->sas = calloc(cfg->n_static_sas * 2 + 1, sizeof(out->sas[0]));
-	out->rules = calloc(nr + 1, sizeof(out->rules[0]));
-	if (out->sas == NULL || out->rules == NULL) {
+	out->rules = calloc(nr + np + 1, sizeof(out->rules[0]));
+	out->policies = calloc(np + 1, sizeof(out->policies[0]));
+	if (out->sas == NULL || out->rules == NULL || out->policies == NULL) {
 		snprintf(err, err_len, "out of memory");
 		goto fail;
 	}
 	for (i = 0; i < cfg->n_static_sas; i++) {
-		const struct config_static_sa *s = &cfg->static_sas[i];
+		struct dp_sa *so, *si;
 
-		memset(&p, 0, sizeof(p));
-		p.name = s->name;
-		p.owner = (uint16_t)dp_owner(dp, s->in.spi);
-		if (prefixes_to_ts(s->local_subnets, s->n_local_subnets, p.local, &p.n_local,
-		                   s->name, "local", err, err_len) != 0 ||
-		    prefixes_to_ts(s->remote_subnets, s->n_remote_subnets, p.remote, &p.n_remote,
-		                   s->name, "remote", err, err_len) != 0)
+		if (static_sa_pair(cfg, dp, i, cfg->static_sas[i].out.initial_seq,
+		                   cfg->static_sas[i].in.initial_seq, &so, &si, err, err_len) != 0)
 			goto fail;
-		p.id = 2 * i;
-		out->sas[2 * i] = one_sa(cfg, s, ESP_DIR_OUT, &p, err, err_len);
-		out->n_sas = 2 * i + 1;
-		if (out->sas[2 * i] == NULL)
-			goto fail;
-		p.id = 2 * i + 1;
-		out->sas[2 * i + 1] = one_sa(cfg, s, ESP_DIR_IN, &p, err, err_len);
+		out->sas[2 * i] = so;
+		out->sas[2 * i + 1] = si;
 		out->n_sas = 2 * i + 2;
-		if (out->sas[2 * i + 1] == NULL)
-			goto fail;
-		for (j = 0; j < p.n_local; j++) {
-			for (k = 0; k < p.n_remote; k++) {
+		for (j = 0; j < so->n_local; j++) {
+			for (k = 0; k < so->n_remote; k++) {
 				struct dp_spd_rule *r = &out->rules[out->n_rules++];
 
-				r->src = p.local[j];
-				r->dst = p.remote[k];
+				r->src = so->local[j];
+				r->dst = so->remote[k];
 				/* The first static SA in the file wins an overlap. */
 				r->priority = RTE_ACL_MAX_PRIORITY - 1 - i;
 				r->action = DP_SPD_PROTECT;
-				r->owner = p.owner;
-				r->sa_id = 2 * i;
+				r->owner = so->owner;
+				r->sa_id = so->id;
+			}
+		}
+	}
+	/*
+	 * IKE connections: PROTECT without an SA yet. Their traffic raises
+	 * ACQUIRE (once per policy and second per worker) and is dropped as
+	 * no_sa until IKE installs the SA in the policy's slot.
+	 */
+	for (i = 0; i < cfg->n_connections; i++) {
+		const struct config_connection *c = &cfg->connections[i];
+		struct ts loc[DP_SA_TS_MAX], rem[DP_SA_TS_MAX];
+		unsigned nl, nrem;
+
+		if (prefixes_to_ts(c->local_subnets, c->n_local_subnets, loc, &nl, "connections",
+		                   c->name, "local", err, err_len) != 0 ||
+		    prefixes_to_ts(c->remote_subnets, c->n_remote_subnets, rem, &nrem,
+		                   "connections", c->name, "remote", err, err_len) != 0)
+			goto fail;
+		for (j = 0; j < nl; j++) {
+			for (k = 0; k < nrem; k++) {
+				struct static_conn_policy *pol = &out->policies[out->n_policies];
+				struct dp_spd_rule *r = &out->rules[out->n_rules++];
+
+				pol->conn = i;
+				pol->local = j;
+				pol->remote = k;
+				pol->slot = STATIC_CONN_SLOT(cfg->n_static_sas, out->n_policies);
+				pol->owner = (uint16_t)(out->n_policies % dp->n_workers);
+				out->n_policies++;
+				r->src = loc[j];
+				r->dst = rem[k];
+				/* Below every static SA; the first connection wins an overlap. */
+				r->priority = RTE_ACL_MAX_PRIORITY - 1 - cfg->n_static_sas - i;
+				r->action = DP_SPD_PROTECT;
+				r->owner = pol->owner;
+				r->sa_id = pol->slot;
 			}
 		}
 	}
@@ -152,6 +219,7 @@ void static_sa_release(struct static_sa_set *s)
 {
 	free(s->sas);
 	free(s->rules);
+	free(s->policies);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -6,8 +6,18 @@
  * IKE issues produce the same objects through the same install calls.
  *
  * Slots: static SA i uses slot 2i (outbound) and 2i + 1 (inbound). Owner:
- * in.spi % n_workers (dp.h), for both directions.
+ * in.spi % n_workers (dp.h), for both directions. Lifetimes: the config's
+ * hard limits, soft ones at config_lifetime_soft() of them.
+ *
+ * IKE connections: each policy (local x remote subnet of a connection, in
+ * config order) gets a PROTECT rule whose outbound slot has no SA yet:
+ * slot 2 * (n_static_sas + p) (the odd one after it is kept for its
+ * inbound SA), owner p % n_workers. Its traffic raises DP_EV_ACQUIRE with
+ * that slot; IKE installs the SA there (with an inbound SPI owned by the
+ * same worker) or sends a new SPD.
  */
+#define STATIC_SA_SLOT_OUT(i)         (2u * (i))
+#define STATIC_CONN_SLOT(n_static, p) (2u * ((n_static) + (p)))
 #ifndef VPNGW_STATIC_SA_H
 #define VPNGW_STATIC_SA_H
 
@@ -19,16 +29,34 @@
 #include "dp_sa.h"
 #include "dp_spd.h"
 
+/* A connection's PROTECT policy waiting for IKE. */
+struct static_conn_policy {
+	uint32_t conn;   /* index into config.connections */
+	uint32_t local;  /* index into its local_subnets */
+	uint32_t remote; /* index into its remote_subnets */
+	uint32_t slot;   /* outbound SA slot the SPD rule names */
+	uint16_t owner;
+};
+
 struct static_sa_set {
 	struct dp_sa **sas; /* 2 per static SA: [2i] out, [2i + 1] in */
 	unsigned n_sas;
 	struct dp_spd_rule *rules;
 	unsigned n_rules;
+	struct static_conn_policy *policies; /* config order */
+	unsigned n_policies;
 };
 
 /* Builds the SAs and rules; 0 or -1 with a message in err (nothing left allocated). */
 int static_sa_build(const struct config *cfg, const struct dp *dp, struct static_sa_set *out,
                     char *err, size_t err_len);
+/*
+ * Builds the two SAs of static SA i with the given initial sequence numbers
+ * (outbound: last used; inbound: window top): 0, or -1 with err set.
+ */
+int static_sa_pair(const struct config *cfg, const struct dp *dp, unsigned i, uint64_t seq_out,
+                   uint64_t seq_in, struct dp_sa **out, struct dp_sa **in, char *err,
+                   size_t err_len);
 /* Frees the arrays (not the SAs: once installed they belong to the tables). */
 void static_sa_release(struct static_sa_set *s);
 

@@ -59,6 +59,8 @@ struct dp_sa *dp_sa_create(const struct esp_sa_conf *conf, const struct dp_sa_pa
 	sa->hard_bytes = p->hard_bytes;
 	now = rte_get_tsc_cycles();
 	hz = rte_get_tsc_hz();
+	sa->soft_seconds = p->soft_seconds;
+	sa->hard_seconds = p->hard_seconds;
 	sa->soft_tsc = p->soft_seconds ? now + p->soft_seconds * hz : 0;
 	sa->hard_tsc = p->hard_seconds ? now + p->hard_seconds * hz : 0;
 	sa->n_local = p->n_local;
@@ -140,4 +142,34 @@ bool dp_sa_inner_allowed(const struct dp_sa *sa, const uint8_t *pkt, uint32_t le
 			if (ts_match_packet(&sa->remote[i], &sa->local[j], &t))
 				return true;
 	return false;
+}
+
+enum dp_sa_limit dp_sa_limit_reached(const struct dp_sa *sa, bool hard)
+{
+	const volatile struct dp_sa_counters *c = &sa->c;
+	uint64_t pk = hard ? sa->hard_packets : sa->soft_packets;
+	uint64_t by = hard ? sa->hard_bytes : sa->soft_bytes;
+	uint64_t tsc = hard ? sa->hard_tsc : sa->soft_tsc;
+
+	if (pk != 0 && c->packets >= pk)
+		return DP_SA_LIMIT_PACKETS;
+	if (by != 0 && c->bytes >= by)
+		return DP_SA_LIMIT_BYTES;
+	if (tsc != 0 && rte_get_tsc_cycles() >= tsc)
+		return DP_SA_LIMIT_SECONDS;
+	return DP_SA_LIMIT_NONE;
+}
+
+const char *dp_sa_limit_name(enum dp_sa_limit l)
+{
+	static const char *const names[] = { "none", "packets", "bytes", "seconds", "sequence" };
+
+	return (unsigned)l < sizeof(names) / sizeof(names[0]) ? names[l] : "none";
+}
+
+const char *dp_sa_state_name(enum dp_sa_state s)
+{
+	static const char *const names[] = { "active", "soft_expired", "seq_near_end", "expired" };
+
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "active";
 }

@@ -22,6 +22,41 @@ enum {
 	DP_SA_SEQ_MARGIN = 1u << 20,
 };
 
+/* Which limit an SA reached (the events do not say; dp_sa_limit_reached tells). */
+enum dp_sa_limit {
+	DP_SA_LIMIT_NONE,
+	DP_SA_LIMIT_PACKETS,
+	DP_SA_LIMIT_BYTES,
+	DP_SA_LIMIT_SECONDS,
+	DP_SA_LIMIT_SEQ, /* sequence space (outbound, without ESN) */
+};
+
+/* What the control thread made of an SA's events; state only goes forward. */
+enum dp_sa_state {
+	DP_SA_ACTIVE,
+	DP_SA_SOFT_EXPIRED,
+	DP_SA_SEQ_NEAR_END,
+	DP_SA_EXPIRED,
+};
+
+enum dp_sa_ev {
+	DP_SA_EV_SOFT,
+	DP_SA_EV_HARD,
+	DP_SA_EV_SEQ,
+	DP_SA_EV_COUNT,
+};
+
+/*
+ * Control's part of an SA: written by the control thread only (never by a
+ * worker), read by the API and metrics on the control thread.
+ */
+struct dp_sa_ctl {
+	uint8_t state;      /* enum dp_sa_state */
+	uint8_t soft_limit; /* enum dp_sa_limit */
+	uint8_t hard_limit;
+	uint64_t events[DP_SA_EV_COUNT]; /* events received, by enum dp_sa_ev */
+};
+
 /* What an SA is made from, beyond the ESP parameters. */
 struct dp_sa_params {
 	const char *name; /* connection / static SA name */
@@ -65,6 +100,8 @@ struct dp_sa {
 	char name[64];
 	enum crypto_alg_id encr, integ;
 	bool udp_encap;
+	uint64_t soft_seconds, hard_seconds; /* as configured, for messages */
+	struct dp_sa_ctl ctl;                /* control thread only */
 };
 
 /*
@@ -93,5 +130,16 @@ static inline uint32_t dp_sa_inner_mtu(const struct dp_sa *sa, uint32_t mtu)
  * local ones. pkt starts at the inner IP header.
  */
 bool dp_sa_inner_allowed(const struct dp_sa *sa, const uint8_t *pkt, uint32_t len);
+
+/*
+ * For the control thread on a SOFT_EXPIRE (hard false) or HARD_EXPIRE
+ * event: which of the SA's limits is reached now (packets, then bytes,
+ * then seconds), reading the owner's counters in place.
+ */
+enum dp_sa_limit dp_sa_limit_reached(const struct dp_sa *sa, bool hard);
+/* "packets", "bytes", "seconds", "sequence", "none". */
+const char *dp_sa_limit_name(enum dp_sa_limit l);
+/* "active", "soft_expired", "seq_near_end", "expired". */
+const char *dp_sa_state_name(enum dp_sa_state s);
 
 #endif

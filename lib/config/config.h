@@ -21,7 +21,20 @@
  *   pfs group2, lifetime 86400.
  *   static_sas[]: integrity none (only allowed with AEAD ciphers),
  *   udp_encap false, replay_window 64 (0 turns the check off, else
- *   64..4096 as esp_replay takes it), esn false.
+ *   64..4096 as esp_replay takes it), esn false, no lifetime, initial_seq 0.
+ *   lifetime: {seconds: N, bytes: N, packets: N} are hard limits, each SA
+ *   direction counting its own use (bytes: inner bytes); 0 or absent: no
+ *   limit of that kind. Each hard limit has a soft limit at
+ *   CONFIG_LIFETIME_SOFT_PERCENT of it (config_lifetime_soft): the soft one
+ *   is reported (log, API state, metrics); at the hard one the data plane
+ *   stops using the SA and drops its packets as sa_expired. A static SA is
+ *   not renegotiated: once expired it stays so until re-installed (the API
+ *   "sa_replace" or a restart). Limits are checked as packets pass, so a
+ *   time limit of an idle SA is noticed with its next packet.
+ *   out.initial_seq / in.initial_seq, for tests and migrations (taking over
+ *   an SA from another box): outbound, the last sequence number used (the
+ *   next packet carries initial_seq + 1); inbound, the initial top of the
+ *   replay window. 0..2^32-1, or 0..2^64-1 with esn.
  * static_sas do not count against max_connections: they are manual keying
  * for labs and benchmarks, not the product's IPsec connections.
  */
@@ -47,6 +60,8 @@ enum config_limits {
 	CONFIG_CONNECTIONS_MAX = 100000, /* ceiling for gateway.max_connections */
 	CONFIG_FILE_MAX = 64 << 20,
 	CONFIG_ERR_MIN = 256, /* an err buffer this size holds any message's start */
+	CONFIG_LIFETIME_SECONDS_MAX = 315360000, /* ten years */
+	CONFIG_LIFETIME_SOFT_PERCENT = 90,
 };
 
 /* An IPv4 or IPv6 address. */
@@ -202,9 +217,26 @@ struct config_connection {
 /* One direction of a manually keyed SA; key lengths are crypto_alg(...)->key_len. */
 struct config_sa_dir {
 	uint32_t spi;
+	uint64_t initial_seq;    /* for tests and migrations; 0: a new SA */
 	const uint8_t *enc_key;  /* in config.secrets; salt at the end for AEAD */
 	const uint8_t *auth_key; /* in config.secrets; NULL with INTEG_NONE */
 };
+
+/* Hard limits of an SA's use; 0: none. */
+struct config_lifetime {
+	uint64_t seconds;
+	uint64_t bytes;
+	uint64_t packets;
+};
+
+/* The soft limit of a hard one: CONFIG_LIFETIME_SOFT_PERCENT of it, rounded down, at least 1. */
+static inline uint64_t config_lifetime_soft(uint64_t hard)
+{
+	uint64_t s = hard / 100 * CONFIG_LIFETIME_SOFT_PERCENT +
+	             hard % 100 * CONFIG_LIFETIME_SOFT_PERCENT / 100;
+
+	return hard != 0 && s == 0 ? 1 : s;
+}
 
 struct config_static_sa {
 	char name[CONFIG_NAME_MAX];
@@ -218,6 +250,7 @@ struct config_static_sa {
 	bool udp_encap;
 	uint32_t replay_window; /* 0: off, else 64..4096 */
 	bool esn;
+	struct config_lifetime lifetime;
 	struct config_sa_dir out;
 	struct config_sa_dir in;
 };

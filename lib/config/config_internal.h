@@ -90,6 +90,13 @@ struct raw_sa_dir {
 	char *spi;
 	char *enc_key;
 	char *auth_key;
+	char *initial_seq;
+};
+
+struct raw_lifetime {
+	char *seconds;
+	char *bytes;
+	char *packets;
 };
 
 struct raw_static_sa {
@@ -104,6 +111,7 @@ struct raw_static_sa {
 	char *udp_encap;
 	char *replay_window;
 	char *esn;
+	struct raw_lifetime *lifetime;
 	struct raw_sa_dir *out;
 	struct raw_sa_dir *in;
 };
@@ -187,6 +195,8 @@ bool config_parse_addr(const char *s, struct config_addr *a, char *why, size_t c
 /* net: host bits must be zero (a subnet), else an interface address. */
 bool config_parse_prefix(const char *s, bool net, struct config_prefix *p, char *why, size_t cap);
 bool config_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *v, char *why,
+                      size_t cap);
+bool config_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v, char *why,
                       size_t cap);
 bool config_parse_bool(const char *s, bool *v, char *why, size_t cap);
 /* ESP SPI: decimal or 0x hex, 256..2^32-1 (0 and 1..255 are reserved, RFC 4303 2.1). */

@@ -128,6 +128,14 @@ static const cyaml_schema_field_t sa_dir_fields[] = {
 	STR("spi", REQ, struct raw_sa_dir, spi),
 	STR("enc_key", REQ, struct raw_sa_dir, enc_key),
 	STR("auth_key", OPT, struct raw_sa_dir, auth_key),
+	STR("initial_seq", OPT, struct raw_sa_dir, initial_seq),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t lifetime_fields[] = {
+	STR("seconds", OPT, struct raw_lifetime, seconds),
+	STR("bytes", OPT, struct raw_lifetime, bytes),
+	STR("packets", OPT, struct raw_lifetime, packets),
 	CYAML_FIELD_END,
 };
 
@@ -143,6 +151,7 @@ static const cyaml_schema_field_t static_sa_fields[] = {
 	STR("udp_encap", OPT, struct raw_static_sa, udp_encap),
 	STR("replay_window", OPT, struct raw_static_sa, replay_window),
 	STR("esn", OPT, struct raw_static_sa, esn),
+	CYAML_FIELD_MAPPING_PTR("lifetime", OPT, struct raw_static_sa, lifetime, lifetime_fields),
 	CYAML_FIELD_MAPPING_PTR("out", REQ, struct raw_static_sa, out, sa_dir_fields),
 	CYAML_FIELD_MAPPING_PTR("in", REQ, struct raw_static_sa, in, sa_dir_fields),
 	CYAML_FIELD_END,

@@ -403,8 +403,8 @@ static int rc_key(struct rctx *r, const char *path, const char *hex, const struc
 }
 
 static int rc_sa_dir(struct rctx *r, const char *base, const char *dir, const struct raw_sa_dir *rd,
-                     const struct crypto_alg *enc, const struct crypto_alg *integ, uint8_t *keys,
-                     struct config_sa_dir *d)
+                     const struct crypto_alg *enc, const struct crypto_alg *integ, bool esn,
+                     uint8_t *keys, struct config_sa_dir *d)
 {
 	char db[RC_PATH_MAX], p[RC_PATH_MAX];
 
@@ -414,6 +414,11 @@ static int rc_sa_dir(struct rctx *r, const char *base, const char *dir, const st
 	if (rc_key(r, rc_path(p, db, "enc_key"), rd->enc_key, enc, keys) < 0)
 		return -1;
 	d->enc_key = keys;
+	if (rd->initial_seq != NULL &&
+	    !config_parse_u64(rd->initial_seq, 0, esn ? UINT64_MAX : UINT32_MAX, &d->initial_seq,
+	                      r->why, sizeof(r->why)))
+		return rc_fail(r, rc_path(p, db, "initial_seq"), "%s%s", r->why,
+		               esn ? "" : " (64-bit with esn: true)");
 	if (integ->id == CRYPTO_INTEG_NONE) {
 		if (rd->auth_key != NULL && rd->auth_key[0] != '\0')
 			return rc_fail(r, rc_path(p, db, "auth_key"),
@@ -426,6 +431,33 @@ static int rc_sa_dir(struct rctx *r, const char *base, const char *dir, const st
 	if (rc_key(r, rc_path(p, db, "auth_key"), rd->auth_key, integ, keys + CONFIG_KEY_MAX) < 0)
 		return -1;
 	d->auth_key = keys + CONFIG_KEY_MAX;
+	return 0;
+}
+
+static int rc_u64(struct rctx *r, const char *base, const char *key, const char *s, uint64_t max,
+                  uint64_t *v)
+{
+	char p[RC_PATH_MAX];
+
+	*v = 0;
+	if (s != NULL && !config_parse_u64(s, 0, max, v, r->why, sizeof(r->why)))
+		return rc_fail(r, rc_path(p, base, key), "%s (0: no limit)", r->why);
+	return 0;
+}
+
+static int rc_lifetime(struct rctx *r, const char *base, const struct raw_lifetime *rl,
+                       struct config_lifetime *l)
+{
+	char lb[RC_PATH_MAX];
+
+	memset(l, 0, sizeof(*l));
+	if (rl == NULL)
+		return 0;
+	rc_pathf(lb, "%s.lifetime", base);
+	if (rc_u64(r, lb, "seconds", rl->seconds, CONFIG_LIFETIME_SECONDS_MAX, &l->seconds) < 0 ||
+	    rc_u64(r, lb, "bytes", rl->bytes, UINT64_MAX, &l->bytes) < 0 ||
+	    rc_u64(r, lb, "packets", rl->packets, UINT64_MAX, &l->packets) < 0)
+		return -1;
 	return 0;
 }
 
@@ -488,8 +520,10 @@ int rc_static_sa(struct rctx *r, const struct raw_static_sa *rs, uint32_t i,
 		return rc_fail(r, rc_path(p, base, "replay_window"),
 		               "\"%.40s\" is not allowed; allowed: 0 (off) or %d..%d",
 		               rs->replay_window, ESP_REPLAY_MIN, ESP_REPLAY_MAX);
-	if (rc_sa_dir(r, base, "out", rs->out, enc, integ, keys, &sa->out) < 0 ||
-	    rc_sa_dir(r, base, "in", rs->in, enc, integ, keys + 2 * CONFIG_KEY_MAX, &sa->in) < 0)
+	if (rc_lifetime(r, base, rs->lifetime, &sa->lifetime) < 0 ||
+	    rc_sa_dir(r, base, "out", rs->out, enc, integ, sa->esn, keys, &sa->out) < 0 ||
+	    rc_sa_dir(r, base, "in", rs->in, enc, integ, sa->esn, keys + 2 * CONFIG_KEY_MAX,
+	              &sa->in) < 0)
 		return -1;
 	return 0;
 }

@@ -50,9 +50,12 @@ static bool parse_dec(const char *s, uint64_t *v)
 	if (*s == '\0' || (s[0] == '0' && s[1] != '\0'))
 		return false;
 	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || x > (UINT64_MAX - 9) / 10)
+		uint64_t d = (uint64_t)(*s - '0');
+
+		if (*s < '0' || *s > '9' || x > UINT64_MAX / 10 ||
+		    (x == UINT64_MAX / 10 && d > UINT64_MAX % 10))
 			return false;
-		x = x * 10 + (uint64_t)(*s - '0');
+		x = x * 10 + d;
 	}
 	*v = x;
 	return true;
@@ -119,6 +122,19 @@ bool config_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *v, ch
 		return false;
 	}
 	*v = (uint32_t)x;
+	return true;
+}
+
+bool config_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v, char *why, size_t cap)
+{
+	uint64_t x;
+
+	if (!parse_dec(s, &x) || x < min || x > max) {
+		snprintf(why, cap, "\"%.40s\" is not allowed; allowed: %llu..%llu", s,
+		         (unsigned long long)min, (unsigned long long)max);
+		return false;
+	}
+	*v = x;
 	return true;
 }
 

@@ -615,6 +615,37 @@ static const struct bad_case bad_cases[] = {
 	                                         "    in: {spi: 8192, enc_key: " GCM_KEY_IN "}\n",
 	  "config.yaml:21: static_sas[1].in.spi: 0x2000 is already the inbound SPI of "
 	  "static_sas[0]" },
+	{ "lifetime packets not a number",
+	  GW SA_HEAD("aes-gcm-128") "    lifetime: {packets: lots}\n" SA_OUT SA_IN,
+	  "config.yaml:13: static_sas[0].lifetime.packets: \"lots\" is not allowed; allowed: "
+	  "0..18446744073709551615 (0: no limit)" },
+	{ "lifetime bytes negative",
+	  GW SA_HEAD("aes-gcm-128") "    lifetime:\n      bytes: -1\n" SA_OUT SA_IN,
+	  "config.yaml:14: static_sas[0].lifetime.bytes: \"-1\" is not allowed" },
+	{ "lifetime seconds too long",
+	  GW SA_HEAD("aes-gcm-128") "    lifetime:\n      seconds: 315360001\n" SA_OUT SA_IN,
+	  "config.yaml:14: static_sas[0].lifetime.seconds: \"315360001\" is not allowed; "
+	  "allowed: 0..315360000 (0: no limit)" },
+	{ "lifetime unknown key",
+	  GW SA_HEAD("aes-gcm-128") "    lifetime: {minutes: 5}\n" SA_OUT SA_IN,
+	  "config.yaml:13: static_sas[0].lifetime.minutes: unknown key \"minutes\"; allowed: "
+	  "seconds, "
+	  "bytes, packets" },
+	{ "lifetime packets beyond 64 bits",
+	  GW SA_HEAD("aes-gcm-128") "    lifetime: {packets: 18446744073709551616}\n" SA_OUT SA_IN,
+	  "config.yaml:13: static_sas[0].lifetime.packets: \"18446744073709551616\" is not "
+	  "allowed" },
+	{ "lifetime not a mapping", GW SA_HEAD("aes-gcm-128") "    lifetime: 600\n" SA_OUT SA_IN,
+	  "config.yaml:13: static_sas[0].lifetime:" },
+	{ "initial_seq beyond 32 bits without esn",
+	  GW SA_HEAD("aes-gcm-128") "    out: {spi: 0x1000, initial_seq: 4294967296, "
+	                            "enc_key: " GCM_KEY_OUT "}\n" SA_IN,
+	  "config.yaml:13: static_sas[0].out.initial_seq: \"4294967296\" is not allowed; "
+	  "allowed: 0..4294967295 (64-bit with esn: true)" },
+	{ "initial_seq in hex",
+	  GW SA_HEAD("aes-gcm-128") SA_OUT
+	  "    in: {spi: 0x2000, initial_seq: 0x10, enc_key: " GCM_KEY_IN "}\n",
+	  "config.yaml:14: static_sas[0].in.initial_seq: \"0x10\" is not allowed" },
 	{ "static sa missing key", GW CONN "static_sas:\n  - name: s1\n    peer: 198.51.100.9\n",
 	  "config.yaml:14: static_sas[0]: missing required key \"local_subnets\"" },
 	{ "bad name", "gateway:\n  name: \"gw hz\"\n" PORTS,
@@ -712,6 +743,46 @@ START_TEST(truncated_and_mangled_files_never_crash)
 }
 END_TEST
 
+START_TEST(static_sa_lifetime_and_initial_seq)
+{
+	struct config *cfg = load_ok(GW SA_HEAD(
+	        "aes-gcm-128") "    esn: true\n"
+	                       "    lifetime: {seconds: 30, bytes: 1000000, packets: 5}\n"
+	                       "    out: {spi: 0x1000, initial_seq: 18446744073709551615, "
+	                       "enc_key: " GCM_KEY_OUT "}\n"
+	                       "    in: {spi: 0x2000, initial_seq: 7, enc_key: " GCM_KEY_IN "}\n"
+	                       "  - name: s2\n    peer: 198.51.100.10\n"
+	                       "    local_subnets: [10.0.0.0/16]\n"
+	                       "    remote_subnets: [192.168.2.0/24]\n"
+	                       "    encryption: aes-gcm-128\n"
+	                       "    lifetime: {packets: 0}\n"
+	                       "    out: {spi: 0x1001, initial_seq: 4294967295, "
+	                       "enc_key: " GCM_KEY_OUT "}\n"
+	                       "    in: {spi: 0x2001, enc_key: " GCM_KEY_IN "}\n");
+	const struct config_static_sa *a = &cfg->static_sas[0], *b = &cfg->static_sas[1];
+
+	ck_assert_uint_eq(a->lifetime.seconds, 30);
+	ck_assert_uint_eq(a->lifetime.bytes, 1000000);
+	ck_assert_uint_eq(a->lifetime.packets, 5);
+	ck_assert_uint_eq(a->out.initial_seq, UINT64_MAX);
+	ck_assert_uint_eq(a->in.initial_seq, 7);
+	ck_assert_uint_eq(b->lifetime.seconds, 0);
+	ck_assert_uint_eq(b->lifetime.bytes, 0);
+	ck_assert_uint_eq(b->lifetime.packets, 0);
+	ck_assert_uint_eq(b->out.initial_seq, UINT32_MAX);
+	ck_assert_uint_eq(b->in.initial_seq, 0);
+	/* Soft limits: 90 %, rounded down, at least 1; 0 stays "none". */
+	ck_assert_uint_eq(config_lifetime_soft(0), 0);
+	ck_assert_uint_eq(config_lifetime_soft(1), 1);
+	ck_assert_uint_eq(config_lifetime_soft(2), 1);
+	ck_assert_uint_eq(config_lifetime_soft(5), 4);
+	ck_assert_uint_eq(config_lifetime_soft(100), 90);
+	ck_assert_uint_eq(config_lifetime_soft(1000000), 900000);
+	ck_assert_uint_eq(config_lifetime_soft(UINT64_MAX), 16602069666338596453ULL);
+	config_free(cfg);
+}
+END_TEST
+
 START_TEST(error_buffer_is_truncated_safely)
 {
 	struct config *cfg;
@@ -737,6 +808,7 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, bad_file_is_refused_with_key_and_line, 0,
 	                    (int)ARRAY_SIZE(bad_cases));
 	tcase_add_test(tc, tunnel_names_are_one_namespace);
+	tcase_add_test(tc, static_sa_lifetime_and_initial_seq);
 	tcase_add_test(tc, error_buffer_is_truncated_safely);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fuzz");
