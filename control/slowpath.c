@@ -19,6 +19,7 @@
 
 #include "compiler.h"
 #include "cursor.h"
+#include "dp_csum.h"
 #include "slowpath.h"
 
 enum sp_limits {
@@ -104,41 +105,6 @@ struct slowpath {
 static const uint8_t sp_ip6_unspec[16];
 static const uint8_t sp_ip6_all_nodes[16] = { 0xff, 0x02, [15] = 0x01 };
 static const uint8_t sp_ip6_all_nodes_mac[RTE_ETHER_ADDR_LEN] = { 0x33, 0x33, 0, 0, 0, 1 };
-
-/* ---- checksums ---- */
-
-static uint32_t sp_sum(const uint8_t *p, size_t n, uint32_t sum)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += get_be16(p + i);
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;
-	return sum;
-}
-
-static uint16_t sp_fold(uint32_t sum)
-{
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-/* Sum of an ICMPv6 message with its pseudo-header (RFC 8200 8.1), unfolded. */
-static uint32_t sp_icmp6_sum(const uint8_t *src, const uint8_t *dst, const uint8_t *icmp,
-                             size_t len)
-{
-	uint8_t tail[8] = { 0 };
-	uint32_t sum;
-
-	put_be32(tail, (uint32_t)len);
-	tail[7] = SP_PROTO_ICMP6;
-	sum = sp_sum(src, 16, 0);
-	sum = sp_sum(dst, 16, sum);
-	sum = sp_sum(tail, sizeof(tail), sum);
-	return sp_sum(icmp, len, sum);
-}
 
 /* ---- neighbour table: hash index ---- */
 
@@ -443,7 +409,7 @@ static bool sp_send_nd(struct slowpath *sp, unsigned port, uint8_t type, uint8_t
 	icmp[24] = type == SP_ND_NS ? SP_ND_OPT_SLLA : SP_ND_OPT_TLLA;
 	icmp[25] = 1; /* length in units of 8 bytes */
 	memcpy(icmp + 26, pt->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
-	put_be16(icmp + 2, (uint16_t)~sp_fold(sp_icmp6_sum(ip + 8, ip + 24, icmp, icmp_len)));
+	put_be16(icmp + 2, (uint16_t)~dp_csum_ip6_l4(ip, icmp, icmp_len));
 	return sp_tx(sp, port, m);
 }
 
@@ -547,7 +513,7 @@ static enum sp_verdict sp_ip4_input(struct slowpath *sp, unsigned port, const ui
 	icmp_len = tot - hlen;
 	/* Frames may carry Ethernet padding after the datagram: the IP length rules. */
 	icmp = cursor_take(c, icmp_len);
-	if (icmp == NULL || sp_fold(sp_sum(ip, hlen, 0)) != 0xffff)
+	if (icmp == NULL || dp_csum_sum(ip, hlen) != 0xffff)
 		return SP_DROP;
 	/* Fragments are not reassembled here; a fragmented ping goes unanswered. */
 	if ((get_be16(ip + 6) & 0x3fff) != 0 || ip[9] != SP_PROTO_ICMP)
@@ -555,7 +521,7 @@ static enum sp_verdict sp_ip4_input(struct slowpath *sp, unsigned port, const ui
 	if (!pt->has_v4 || memcmp(ip + 16, pt->v4, 4) != 0 || sp_ip4_bad_src(ip + 12))
 		return SP_DROP;
 	if (icmp_len < SP_ICMP_LEN || icmp[0] != SP_ICMP_ECHO_REQUEST || icmp[1] != 0 ||
-	    sp_fold(sp_sum(icmp, icmp_len, 0)) != 0xffff)
+	    dp_csum_sum(icmp, icmp_len) != 0xffff)
 		return SP_DROP;
 
 	p = sp_frame(sp, &m, SP_ETH_LEN + SP_IP4_LEN + icmp_len);
@@ -572,12 +538,12 @@ static enum sp_verdict sp_ip4_input(struct slowpath *sp, unsigned port, const ui
 	rip[9] = SP_PROTO_ICMP;
 	memcpy(rip + 12, pt->v4, 4);
 	memcpy(rip + 16, ip + 12, 4);
-	put_be16(rip + 10, (uint16_t)~sp_fold(sp_sum(rip, SP_IP4_LEN, 0)));
+	put_be16(rip + 10, dp_csum_ip4_hdr(rip));
 	ricmp = rip + SP_IP4_LEN;
 	memcpy(ricmp, icmp, icmp_len);
 	ricmp[0] = SP_ICMP_ECHO_REPLY;
 	put_be16(ricmp + 2, 0);
-	put_be16(ricmp + 2, (uint16_t)~sp_fold(sp_sum(ricmp, icmp_len, 0)));
+	put_be16(ricmp + 2, (uint16_t)~dp_csum_sum(ricmp, icmp_len));
 	if (sp_tx(sp, port, m))
 		sp->stats.echo_answered++;
 	return SP_DONE;
@@ -713,7 +679,7 @@ static enum sp_verdict sp_echo6_input(struct slowpath *sp, unsigned port, const 
 	memcpy(ricmp, icmp, icmp_len);
 	ricmp[0] = SP_ICMP6_ECHO_REPLY;
 	put_be16(ricmp + 2, 0);
-	put_be16(ricmp + 2, (uint16_t)~sp_fold(sp_icmp6_sum(rip + 8, rip + 24, ricmp, icmp_len)));
+	put_be16(ricmp + 2, (uint16_t)~dp_csum_ip6_l4(rip, ricmp, icmp_len));
 	if (sp_tx(sp, port, m))
 		sp->stats.echo_answered++;
 	return SP_DONE;
@@ -736,7 +702,7 @@ static enum sp_verdict sp_ip6_input(struct slowpath *sp, unsigned port, const ui
 	if (!cursor_ok(&body) || ip[6] != SP_PROTO_ICMP6 || len < 4)
 		return SP_DROP;
 	icmp = body.p;
-	if (sp_fold(sp_icmp6_sum(ip + 8, ip + 24, icmp, len)) != 0xffff)
+	if (dp_csum_ip6_l4(ip, icmp, len) != 0xffff)
 		return SP_DROP;
 	msg = body;
 	switch (icmp[0]) {

@@ -14,6 +14,7 @@
 
 #include "compiler.h"
 #include "cursor.h"
+#include "dp_csum.h"
 #include "dp_l3.h"
 
 enum dp_l3_limits {
@@ -45,31 +46,6 @@ enum dp_l3_limits {
 	L3_ICMP4_INFO_MAX = 18,
 };
 
-/* Ones-complement sum of a big-endian byte run, not folded. */
-static uint32_t l3_sum(const uint8_t *p, size_t n, uint32_t sum)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += get_be16(p + i);
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;
-	return sum;
-}
-
-static uint16_t l3_fold(uint32_t sum)
-{
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-/* Header checksum of an IPv4 header of hlen bytes (checksum field zero). */
-static uint16_t l3_ip4_cksum(const uint8_t *ip, size_t hlen)
-{
-	return (uint16_t)~l3_fold(l3_sum(ip, hlen, 0));
-}
-
 /*
  * RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). A 16-bit field at an odd offset
  * from the start of the summed data straddles two summed words; its bytes
@@ -84,7 +60,7 @@ static uint16_t l3_cksum_adjust(uint16_t hc, uint16_t old, uint16_t new_val, boo
 		new_val = (uint16_t)(new_val << 8 | new_val >> 8);
 	}
 	sum = (uint32_t)(uint16_t)~hc + (uint16_t)~old + new_val;
-	return (uint16_t)~l3_fold(sum);
+	return (uint16_t)~dp_csum_fold(sum);
 }
 
 /*
@@ -238,14 +214,14 @@ static struct rte_mbuf *l3_too_big_v4(struct rte_mempool *mp, const uint8_t *o, 
 	ip[9] = L3_PROTO_ICMP;
 	memcpy(ip + 12, src, 4);
 	memcpy(ip + 16, o + 12, 4);
-	put_be16(ip + 10, l3_ip4_cksum(ip, L3_IP4_HLEN));
+	put_be16(ip + 10, dp_csum_ip4_hdr(ip));
 
 	icmp = ip + L3_IP4_HLEN;
 	icmp[0] = 3; /* destination unreachable */
 	icmp[1] = 4; /* fragmentation needed and DF set */
 	put_be16(icmp + 6, mtu);
 	memcpy(icmp + L3_ICMP_HLEN, o, quote);
-	put_be16(icmp + 2, (uint16_t)~l3_fold(l3_sum(icmp, L3_ICMP_HLEN + quote, 0)));
+	put_be16(icmp + 2, (uint16_t)~dp_csum_sum(icmp, L3_ICMP_HLEN + quote));
 	r->l3_len = L3_IP4_HLEN;
 	r->packet_type = RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_ICMP;
 	return r;
@@ -298,8 +274,6 @@ static struct rte_mbuf *l3_too_big_v6(struct rte_mempool *mp, const uint8_t *o, 
 	size_t tot, quote, icmp_len;
 	struct rte_mbuf *r;
 	uint8_t *ip, *icmp;
-	uint8_t tail[8] = { 0 };
-	uint32_t sum;
 
 	if (len < L3_IP6_HLEN)
 		return NULL;
@@ -335,13 +309,7 @@ static struct rte_mbuf *l3_too_big_v6(struct rte_mempool *mp, const uint8_t *o, 
 	icmp[0] = 2; /* packet too big */
 	put_be32(icmp + 4, mtu);
 	memcpy(icmp + L3_ICMP_HLEN, o, quote);
-	/* Pseudo-header (RFC 8200 8.1): addresses, upper-layer length, next header. */
-	put_be32(tail, (uint32_t)icmp_len);
-	tail[7] = L3_PROTO_ICMP6;
-	sum = l3_sum(ip + 8, 32, 0);
-	sum = l3_sum(tail, sizeof(tail), sum);
-	sum = l3_sum(icmp, icmp_len, sum);
-	put_be16(icmp + 2, (uint16_t)~l3_fold(sum));
+	put_be16(icmp + 2, (uint16_t)~dp_csum_ip6_l4(ip, icmp, icmp_len));
 	r->l3_len = L3_IP6_HLEN;
 	r->packet_type = RTE_PTYPE_L3_IPV6 | RTE_PTYPE_L4_ICMP;
 	return r;
@@ -476,7 +444,7 @@ int dp_frag_ipv4(const struct rte_mbuf *m, uint16_t mtu, struct rte_mempool *mp,
 			f |= L3_IP4_MF;
 		put_be16(d + 6, f);
 		put_be16(d + 10, 0);
-		put_be16(d + 10, l3_ip4_cksum(d, h));
+		put_be16(d + 10, dp_csum_ip4_hdr(d));
 		out[i]->l3_len = (uint16_t)h;
 		out[i]->packet_type = m->packet_type;
 		out[i]->port = m->port;

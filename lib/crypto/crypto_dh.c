@@ -341,7 +341,9 @@ static int ecp_peer(const struct crypto_dh *dh, const uint8_t *peer, size_t len,
 
 /* ---- shared ---- */
 
-struct crypto_dh *crypto_dh_new(enum crypto_alg_id group)
+/* A key pair of the group: a random private key when generate, else priv. */
+static struct crypto_dh *dh_new(enum crypto_alg_id group, bool generate, const uint8_t *priv,
+                                size_t priv_len)
 {
 	struct crypto_dh *dh = dh_alloc(group);
 	int rc = -EINVAL;
@@ -350,13 +352,18 @@ struct crypto_dh *crypto_dh_new(enum crypto_alg_id group)
 		return NULL;
 	switch (dh->g->type) {
 	case DH_MODP:
-		rc = modp_generate(dh);
+		rc = generate ? modp_generate(dh) : modp_from_private(dh, priv, priv_len);
 		break;
 	case DH_ECP:
-		rc = ecp_generate(dh);
+		rc = generate ? ecp_generate(dh) : ecp_from_private(dh, priv, priv_len);
 		break;
 	case DH_X25519:
-		crypto_random(dh->x25519, sizeof(dh->x25519));
+		if (generate)
+			crypto_random(dh->x25519, sizeof(dh->x25519));
+		else if (priv_len == X25519_LEN)
+			memcpy(dh->x25519, priv, X25519_LEN);
+		else
+			break;
 		rc = crypto_scalarmult_curve25519_base(dh->pub, dh->x25519) == 0 ? 0 : -EINVAL;
 		break;
 	}
@@ -367,33 +374,15 @@ struct crypto_dh *crypto_dh_new(enum crypto_alg_id group)
 	return dh;
 }
 
+struct crypto_dh *crypto_dh_new(enum crypto_alg_id group)
+{
+	return dh_new(group, true, NULL, 0);
+}
+
 struct crypto_dh *crypto_dh_new_private(enum crypto_alg_id group, const uint8_t *priv,
                                         size_t priv_len)
 {
-	struct crypto_dh *dh = dh_alloc(group);
-	int rc = -EINVAL;
-
-	if (dh == NULL)
-		return NULL;
-	switch (dh->g->type) {
-	case DH_MODP:
-		rc = modp_from_private(dh, priv, priv_len);
-		break;
-	case DH_ECP:
-		rc = ecp_from_private(dh, priv, priv_len);
-		break;
-	case DH_X25519:
-		if (priv_len != X25519_LEN)
-			break;
-		memcpy(dh->x25519, priv, X25519_LEN);
-		rc = crypto_scalarmult_curve25519_base(dh->pub, dh->x25519) == 0 ? 0 : -EINVAL;
-		break;
-	}
-	if (rc != 0) {
-		crypto_dh_free(dh);
-		return NULL;
-	}
-	return dh;
+	return dh_new(group, false, priv, priv_len);
 }
 
 int crypto_dh_public(const struct crypto_dh *dh, uint8_t *out, size_t cap)

@@ -28,20 +28,19 @@ Then a bad lifetime key: the daemon exits 2 naming the key and its line.
 
 usage: dp_events_test.py VPNGW
 """
-import json
 import os
 import re
-import signal
-import socket
 import struct
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-from scapy.all import IP, UDP, Ether, Raw, PcapWriter, rdpcap, wrpcap
+from scapy.all import IP, UDP, Ether, Raw, wrpcap
 from scapy.layers.ipsec import ESP, SecurityAssociation
+
+import dptest
+from dptest import api, check, empty_pcap, faults, free_port, metrics, read_pcaps
 
 VPNGW = sys.argv[1]
 
@@ -52,23 +51,6 @@ KEY_OUT = "00112233445566778899aabbccddeeff01020304"
 KEY_IN = "ffeeddccbbaa99887766554433221100a1a2a3a4"
 SEQ_MARGIN = 1 << 20  # DP_SA_SEQ_MARGIN
 SEQ_START = 0xffffffff - SEQ_MARGIN - 5
-
-faults = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        faults.append(what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
 
 def sa_yaml(name, remote, out_spi, in_spi, extra="", out_extra=""):
     return """  - name: %s
@@ -106,84 +88,10 @@ def config(d, tag, metrics_port, lan_rx, static_sas, rate=0, connections=""):
          tag, LAN_US, HOST, HOST_MAC, connections, static_sas)
 
 
-def api(sock, cmd, args=None, timeout=5):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.connect(sock)
-    s.sendall((json.dumps({"cmd": cmd, "args": args or {}}) + "\n").encode())
-    buf = b""
-    while not buf.endswith(b"\n"):
-        chunk = s.recv(1 << 20)
-        if not chunk:
-            break
-        buf += chunk
-    s.close()
-    r = json.loads(buf)
-    if not r.get("ok"):
-        raise RuntimeError("api %s: %s" % (cmd, r.get("error")))
-    return r["result"]
-
-
-class Daemon:
+class Daemon(dptest.Daemon):
     def __init__(self, d, tag, cfg_text):
-        self.d, self.tag = d, tag
-        self.sock = os.path.join(d, "%s.sock" % tag)
-        cfg = os.path.join(d, "%s.yaml" % tag)
-        with open(cfg, "w") as f:
-            f.write(cfg_text)
-        self.logpath = os.path.join(d, "%s.log" % tag)
-        self.log = open(self.logpath, "w")
-        eal = ["--no-huge", "-m", "512", "--no-pci", "--file-prefix",
-               "vpngw-ev-%d-%s" % (os.getpid(), tag),
-               "--lcores", ",".join("%d@%d" % (i, i % min(2, os.cpu_count())) for i in range(2)),
-               "--log-level", "lib.eal:error"]
-        self.proc = subprocess.Popen([VPNGW, "--config", cfg, "--"] + eal, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-
-    def api(self, cmd, args=None, timeout=5):
-        return api(self.sock, cmd, args, timeout)
-
-    def wait_api(self, timeout=60):
-        end = time.time() + timeout
-        while time.time() < end:
-            if self.proc.poll() is not None:
-                raise RuntimeError("vpngw exited with %d:\n%s" % (self.proc.returncode,
-                                                                  self.read_log()))
-            try:
-                return self.api("stats")
-            except (OSError, ValueError, RuntimeError):
-                time.sleep(0.2)
-        raise RuntimeError("vpngw API not up:\n" + self.read_log())
-
-    def wait_rx(self, expect, timeout=60):
-        end, last, stable = time.time() + timeout, -1, 0
-        while time.time() < end and stable < 3:
-            time.sleep(0.2)
-            rx = sum(w["rx_packets"] for w in self.wait_api()["workers"])
-            stable = stable + 1 if rx == last and rx >= expect else 0
-            last = rx
-        return last
-
-    def metrics(self, port):
-        return urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
-                                      timeout=5).read().decode()
-
-    def read_log(self):
-        self.log.flush()
-        return open(self.logpath).read()
-
-    def stop(self):
-        rc = self.proc.returncode
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                rc = self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                rc = "killed"
-        self.log.close()
-        return rc
+        super().__init__(VPNGW, cfg_text, os.path.join(d, "%s.sock" % tag),
+                         os.path.join(d, tag), "vpngw-ev-%d-%s" % (os.getpid(), tag))
 
 
 def inner(src, dst, i, size=100):
@@ -205,20 +113,6 @@ def esp_of(pkts, spi):
             if struct.unpack("!I", raw[:4])[0] == spi:
                 out.append((float(p.time), struct.unpack("!I", raw[4:8])[0], p))
     return out
-
-
-def read_pcaps(d, tag, side):
-    pkts = []
-    for q in range(2):
-        p = os.path.join(d, "%s_%s_out%d.pcap" % (tag, side, q))
-        if os.path.exists(p) and os.path.getsize(p) > 24:
-            pkts += list(rdpcap(p))
-    return pkts
-
-
-def empty_pcap(path):
-    PcapWriter(path, linktype=1, sync=True).close()
-    open(path, "ab").close()
 
 
 def sa_by(sas, name, direction):
@@ -278,21 +172,21 @@ def run_limits(d):
                                connections=CONN))
     try:
         dm.wait_api()
-        rx = dm.wait_rx(len(lan) + len(wan))
+        _, rx = dm.wait_rx(len(lan) + len(wan))
         check(rx == len(lan) + len(wan), "limits: received %d of %d" % (rx, len(lan) + len(wan)))
         time.sleep(0.3)  # events reach control within a loop
         stats = dm.api("stats")
         sas_now = dm.api("sa")
         status = dm.api("status")
         status1 = dm.api("status", {"name": "idc-1"})
-        text = dm.metrics(mport)
+        text = metrics(mport)
     finally:
         rc = dm.stop()
     check(rc == 0, "limits: exit %s after SIGTERM" % rc)
     log = open(dm.logpath).read()
     print(log[-3000:])
-    wan_out = read_pcaps(d, tag, "wan")
-    lan_out = read_pcaps(d, tag, "lan")
+    wan_out = read_pcaps(d, tag + "_wan", 2)
+    lan_out = read_pcaps(d, tag + "_lan", 2)
     drops = stats["drops"]
     total_expired = 0
     for name, (remote, o, ispi, _) in LIMIT_SAS.items():
@@ -444,7 +338,7 @@ def run_flood(d):
     check(rc == 0, "flood: exit %s after SIGTERM" % rc)
     log = open(dm.logpath).read()
     print(log[-2000:])
-    wan_out = read_pcaps(d, tag, "wan")
+    wan_out = read_pcaps(d, tag + "_wan", 2)
     fl = sorted(esp_of(wan_out, FLOOD_SPI))
     check(len(fl) > 1000, "fl: %d ESP packets" % len(fl))
     during = [x for x in fl if t_flood - 0.5 <= x[0] <= t_flood_end + 0.5]

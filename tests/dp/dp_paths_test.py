@@ -21,19 +21,19 @@ private IPv6; four static SAs, one per inner/outer family pair. Checks:
 
 usage: dp_paths_test.py VPNGW TSHARK
 """
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-from scapy.all import (ICMP, IP, TCP, UDP, Ether, IPv6, Raw, rdpcap, wrpcap,
-                       ICMPv6PacketTooBig, PcapWriter)
+from scapy.all import ICMP, IP, TCP, UDP, Ether, IPv6, Raw, wrpcap, ICMPv6PacketTooBig
 from scapy.layers.ipsec import ESP, SecurityAssociation
+
+import dptest
+from dptest import (check, empty_pcap, faults, free_port, metrics, read_pcaps, run_tshark,
+                    static_sa_yaml)
 
 VPNGW, TSHARK = sys.argv[1], sys.argv[2]
 
@@ -64,28 +64,11 @@ SAS = {
                  remote="fd00:3::/64", out_spi=0x1300, in_spi=0x2301),
 }
 
-faults = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        faults.append(what)
-
-
 def inner_mtu(s):
     """Largest inner packet whose ESP fits WAN_MTU (RFC 4303 padding)."""
     head = (20 if s["outer"] == 4 else 40) + (8 if s["udp"] else 0) + 8 + (8 if s["gcm"] else 16)
     icv, align = (16, 4) if s["gcm"] else (12, 16)
     return ((WAN_MTU - head - icv) & ~(align - 1)) - 2
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def config(d, workers, metrics_port, rate=0, ports=None):
@@ -100,21 +83,12 @@ def config(d, workers, metrics_port, rate=0, ports=None):
     ports = ports or [pcap_dev(i, n) for i, n in enumerate(("wan", "wan6", "lan", "lan6"))]
     sas = ""
     for name, s in SAS.items():
-        enc = "aes-gcm-128" if s["gcm"] else "aes"
-        integ = "none" if s["gcm"] else "sha1"
         key = KEY_GCM if s["gcm"] else KEY_CBC
-        ak = "" if s["gcm"] else ', auth_key: "%s"' % AUTH
-        sas += """  - name: %s
-    peer: %s
-    local_subnets: [%s]
-    remote_subnets: [%s]
-    encryption: %s
-    integrity: %s
-    udp_encap: %s
-    out: {spi: 0x%x, enc_key: "%s"%s}
-    in: {spi: 0x%x, enc_key: "%s"%s}
-""" % (name, PEER if s["outer"] == 4 else PEER6, s["local"], s["remote"], enc, integ,
-            "true" if s["udp"] else "false", s["out_spi"], key, ak, s["in_spi"], key, ak)
+        ak = "" if s["gcm"] else AUTH
+        sas += static_sa_yaml(name, PEER if s["outer"] == 4 else PEER6, s["local"], s["remote"],
+                              "aes-gcm-128" if s["gcm"] else "aes",
+                              "none" if s["gcm"] else "sha1", s["udp"],
+                              s["out_spi"], key, ak, s["in_spi"], key, ak)
     return """gateway:
   name: dp-paths
   workers: auto
@@ -245,100 +219,18 @@ def make_inputs(d):
     lan6.append(Ether(src=HOST6_MAC, dst=MAC[LAN6]) / syn6)
     for name, pk in (("wan", wan), ("wan6", wan6), ("lan", lan), ("lan6", lan6)):
         wrpcap(os.path.join(d, name + "_in.pcap"), pk)
-    PcapWriter(os.path.join(d, "empty.pcap"), linktype=1, sync=True).close()
+    empty_pcap(os.path.join(d, "empty.pcap"))
     exp.update(big_df=big_df, big6=big6, frag=frag, syn4=syn4, syn6=syn6, m4=m4, m6=m6,
                n_in=len(lan) + len(lan6) + len(wan) + len(wan6))
     return exp
 
 
-def api(sock, cmd, args=None):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
-    s.connect(sock)
-    s.sendall((json.dumps({"cmd": cmd, "args": args or {}}) + "\n").encode())
-    buf = b""
-    while not buf.endswith(b"\n"):
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        buf += chunk
-    s.close()
-    r = json.loads(buf)
-    if not r.get("ok"):
-        raise RuntimeError("api %s: %s" % (cmd, r.get("error")))
-    return r["result"]
-
-
-class Daemon:
+class Daemon(dptest.Daemon):
     def __init__(self, d, workers, tag, **kw):
-        self.d, self.workers = d, workers
         self.metrics_port = free_port()
-        cfg_text = config(d, workers, self.metrics_port, **kw)
-        self.sock = os.path.join(d, "vpngw.sock")
-        cfg = os.path.join(d, "vpngw-%s.yaml" % tag)
-        with open(cfg, "w") as f:
-            f.write(cfg_text)
-        self.logpath = os.path.join(d, "vpngw-%s.log" % tag)
-        self.log = open(self.logpath, "w")
-        eal = ["--no-huge", "-m", "512", "--no-pci", "--file-prefix",
-               "vpngw-paths-%d-%s" % (os.getpid(), tag),
-               "--lcores", ",".join("%d@%d" % (i, i % min(2, os.cpu_count()))
-                                    for i in range(workers + 1)),
-               "--log-level", "lib.eal:error"]
-        self.proc = subprocess.Popen([VPNGW, "--config", cfg, "--"] + eal, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-
-    def api(self, cmd, args=None):
-        return api(self.sock, cmd, args)
-
-    def wait_api(self, timeout=60):
-        end = time.time() + timeout
-        while time.time() < end:
-            if self.proc.poll() is not None:
-                raise RuntimeError("vpngw exited with %d:\n%s" % (self.proc.returncode,
-                                                                  self.read_log()))
-            try:
-                return self.api("stats")
-            except (OSError, ValueError, RuntimeError):
-                time.sleep(0.2)
-        raise RuntimeError("vpngw API not up:\n" + self.read_log())
-
-    def wait_rx(self, expect, timeout=60):
-        end, last, stable = time.time() + timeout, -1, 0
-        while time.time() < end and stable < 3:
-            time.sleep(0.2)
-            stats = self.wait_api()
-            rx = sum(w["rx_packets"] for w in stats["workers"])
-            stable = stable + 1 if rx == last and rx >= expect else 0
-            last = rx
-        return stats, last
-
-    def read_log(self):
-        self.log.flush()
-        return open(self.logpath).read()[-4000:]
-
-    def stop(self):
-        rc = None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                rc = self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        else:
-            rc = self.proc.returncode
-        self.log.close()
-        return rc
-
-
-def read_out(d, name, workers):
-    pkts = []
-    for q in range(workers + 1):
-        p = os.path.join(d, "%s_out%d.pcap" % (name, q))
-        if os.path.exists(p) and os.path.getsize(p) > 24:
-            pkts += list(rdpcap(p))
-    return pkts
+        super().__init__(VPNGW, config(d, workers, self.metrics_port, **kw),
+                         os.path.join(d, "vpngw.sock"), os.path.join(d, "vpngw-%s" % tag),
+                         "vpngw-paths-%d-%s" % (os.getpid(), tag), workers)
 
 
 def tshark_cbc(d, tag, pkts):
@@ -354,9 +246,7 @@ def tshark_cbc(d, tag, pkts):
                  '"HMAC-SHA-1-96 [RFC2404]","0x%s"' % (US, PEER, s["out_spi"], KEY_CBC, AUTH),
            "-T", "fields", "-E", "separator=|", "-e", "esp.spi", "-e", "esp.icv_good",
            "-e", "ipv6.src", "-e", "ipv6.dst", "-e", "data.data"]
-    with tempfile.TemporaryDirectory() as home:
-        env = dict(os.environ, HOME=home, XDG_CONFIG_HOME=home)
-        res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    res = run_tshark(cmd)
     check(res.returncode == 0, "%s: tshark runs (%s)" % (tag, res.stderr[-300:]))
     return [line.split("|") for line in res.stdout.splitlines()]
 
@@ -389,8 +279,8 @@ def decrypt(s, ip):
 
 
 def check_paths(d, tag, workers, exp, stats, sas):
-    wan, wan6 = read_out(d, "wan", workers), read_out(d, "wan6", workers)
-    lan, lan6 = read_out(d, "lan", workers), read_out(d, "lan6", workers)
+    wan, wan6 = read_pcaps(d, "wan", workers + 1), read_pcaps(d, "wan6", workers + 1)
+    lan, lan6 = read_pcaps(d, "lan", workers + 1), read_pcaps(d, "lan6", workers + 1)
     for p in wan + wan6:
         check(p[Ether].src == MAC[WAN if IP in p else WAN6] and
               p[Ether].dst == (GW_MAC if IP in p else GW6_MAC),
@@ -591,8 +481,7 @@ def run_rate(d):
         check(d5 > d4 and e5 - e4 < 200,
               "rate 1 Mbit/s again: rate_limited grows (%d -> %d), %d encrypted in 1 s" %
               (d4, d5, e5 - e4))
-        text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % dm.metrics_port,
-                                      timeout=5).read().decode()
+        text = metrics(dm.metrics_port)
         check('vpngw_drops_total{reason="rate_limited"}' in text,
               "/metrics carries rate_limited drops")
     finally:

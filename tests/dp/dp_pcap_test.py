@@ -15,17 +15,15 @@ worker 1 owns arrives on worker 0's queue and is handed over.
 
 usage: dp_pcap_test.py VPNGW TSHARK
 """
-import json
 import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 
-from scapy.all import ARP, ICMP, IP, UDP, Ether, Raw, rdpcap, wrpcap, PcapWriter
+from scapy.all import ARP, ICMP, IP, UDP, Ether, Raw, wrpcap
 from scapy.layers.ipsec import ESP, SecurityAssociation
+
+from dptest import (Daemon, check, empty_pcap, faults, free_port, metrics, read_pcaps,
+                    run_tshark, static_sa_yaml)
 
 VPNGW, TSHARK = sys.argv[1], sys.argv[2]
 
@@ -50,15 +48,6 @@ SAS = {
                   in_ak="2122232425262728292a2b2c2d2e2f3031323334"),
 }
 
-faults = []
-
-
-def check(cond, what):
-    if not cond:
-        faults.append(what)
-        print("FAIL:", what)
-
-
 def config(d, workers):
     nq = workers + 1
     wan_tx = ",".join("tx_pcap=%s/wan_out%d.pcap" % (d, i) for i in range(nq))
@@ -70,18 +59,9 @@ def config(d, workers):
                       ["rx_pcap=%s/empty.pcap" % d] * (workers - 1))
     sas = ""
     for name, s in SAS.items():
-        sas += """  - name: %s
-    peer: %s
-    local_subnets: [10.0.0.0/24]
-    remote_subnets: [%s]
-    encryption: %s
-    integrity: %s
-    udp_encap: %s
-    out: {spi: 0x%x, enc_key: "%s"%s}
-    in: {spi: 0x%x, enc_key: "%s"%s}
-""" % (name, PEER, s["remote"], s["encr"], s["integ"], "true" if s["udp"] else "false",
-            s["out_spi"], s["out_ek"], (', auth_key: "%s"' % s["out_ak"]) if s["out_ak"] else "",
-            s["in_spi"], s["in_ek"], (', auth_key: "%s"' % s["in_ak"]) if s["in_ak"] else "")
+        sas += static_sa_yaml(name, PEER, "10.0.0.0/24", s["remote"], s["encr"], s["integ"],
+                              s["udp"], s["out_spi"], s["out_ek"], s["out_ak"],
+                              s["in_spi"], s["in_ek"], s["in_ak"])
     return """gateway:
   name: dp-test
   workers: auto
@@ -102,14 +82,6 @@ def config(d, workers):
       neighbours: [{ip: %s, mac: "%s"}]
 static_sas:
 %s""" % (d, METRICS_PORT, wan_rx, wan_tx, US, GW_MAC, lan_rx, lan_tx, LAN_US, HOST, HOST_MAC, sas)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 METRICS_PORT = free_port()
@@ -204,90 +176,30 @@ def make_inputs(d):
     bad["peer_source_nat"] = 1
     wrpcap(os.path.join(d, "lan_in.pcap"), lan)
     wrpcap(os.path.join(d, "wan_in.pcap"), wan)
-    PcapWriter(os.path.join(d, "empty.pcap"), linktype=1, sync=True).close()
-    open(os.path.join(d, "empty.pcap"), "ab").close()
+    empty_pcap(os.path.join(d, "empty.pcap"))
     return sent_out, good_in, bad, len(lan) + len(wan)
 
 
-def api(sock, cmd, args=None):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
-    s.connect(sock)
-    s.sendall((json.dumps({"cmd": cmd, "args": args or {}}) + "\n").encode())
-    buf = b""
-    while not buf.endswith(b"\n"):
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        buf += chunk
-    s.close()
-    r = json.loads(buf)
-    if not r.get("ok"):
-        raise RuntimeError("api %s: %s" % (cmd, r.get("error")))
-    return r["result"]
-
-
 def run_daemon(d, workers, expect_rx):
-    cfg = os.path.join(d, "vpngw.yaml")
-    with open(cfg, "w") as f:
-        f.write(config(d, workers))
-    sock = os.path.join(d, "vpngw.sock")
-    log = open(os.path.join(d, "vpngw.log"), "w")
-    eal = ["--no-huge", "-m", "512", "--no-pci", "--file-prefix",
-           "vpngw-dp-%d-%d" % (os.getpid(), workers),
-           # Lcores may share CPUs (this box may have two): adaptive polling.
-           "--lcores", ",".join("%d@%d" % (i, i % min(2, os.cpu_count())) for i in range(workers + 1)),
-           "--log-level", "lib.eal:error"]
-    proc = subprocess.Popen([VPNGW, "--config", cfg, "--"] + eal, stdout=log,
-                            stderr=subprocess.STDOUT)
-    stats = sas = None
+    dm = Daemon(VPNGW, config(d, workers), os.path.join(d, "vpngw.sock"),
+                os.path.join(d, "vpngw"), "vpngw-dp-%d-%d" % (os.getpid(), workers), workers)
     try:
-        deadline = time.time() + 60
-        last, stable = -1, 0
-        while time.time() < deadline:
-            if proc.poll() is not None:
-                log.flush()
-                raise RuntimeError("vpngw exited with %d:\n%s" % (
-                    proc.returncode, open(os.path.join(d, "vpngw.log")).read()))
-            time.sleep(0.2)
-            if not os.path.exists(sock):
-                continue
-            try:
-                stats = api(sock, "stats")
-            except (OSError, ValueError, RuntimeError):
-                continue
-            rx = sum(w["rx_packets"] for w in stats["workers"])
-            # Input consumed and nothing moving any more: done.
-            stable = stable + 1 if rx == last and rx >= expect_rx else 0
-            last = rx
-            if stable >= 3:
-                break
+        dm.wait_api()
+        stats, last = dm.wait_rx(expect_rx)
         check(last == expect_rx, "%d workers: daemon received %d of %d packets" %
               (workers, last, expect_rx))
-        sas = api(sock, "sa")
-        import urllib.request
-        text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % METRICS_PORT,
-                                      timeout=5).read().decode()
+        sas = dm.api("sa")
+        text = metrics(METRICS_PORT)
         check('vpngw_drops_total{reason="replay"} 1' in text and
               'vpngw_sa_packets_total{connection="lab-1",spi="0x00001000",direction="out"} 6'
               in text, "/metrics lacks drop or SA series:\n" + text[:2000])
-        rate = api(sock, "rate", {"mbps": 100})
+        rate = dm.api("rate", {"mbps": 100})
         check(rate.get("mbps") == 100, "rate command answered %r" % rate)
-        proc.send_signal(signal.SIGTERM)
-        rc = proc.wait(timeout=30)
-        check(rc == 0, "%d workers: exit status %d after SIGTERM" % (workers, rc))
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        log.close()
-    print(open(os.path.join(d, "vpngw.log")).read())
-    out = {"wan": [], "lan": []}
-    for side in out:
-        for i in range(workers + 1):
-            p = os.path.join(d, "%s_out%d.pcap" % (side, i))
-            if os.path.exists(p) and os.path.getsize(p) > 24:
-                out[side] += list(rdpcap(p))
+        rc = dm.stop()
+    check(rc == 0, "%d workers: exit status %s after SIGTERM" % (workers, rc))
+    print(dm.read_log())
+    out = {side: read_pcaps(d, side, workers + 1) for side in ("wan", "lan")}
     return stats, sas, out
 
 
@@ -309,9 +221,7 @@ def tshark_decrypt(d, pkts):
     cmd += ["-T", "fields", "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,"]
     for f in fields:
         cmd += ["-e", f]
-    with tempfile.TemporaryDirectory() as home:
-        env = dict(os.environ, HOME=home, XDG_CONFIG_HOME=home)
-        res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    res = run_tshark(cmd)
     if res.returncode != 0:
         raise SystemExit("tshark failed: " + res.stderr)
     return [dict(zip(fields, line.split("|"))) for line in res.stdout.splitlines()]

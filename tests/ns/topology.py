@@ -16,11 +16,15 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+
+from daemonctl import api, free_port, terminate  # noqa: E402
 
 
 def sh(*args, check=True, ns=None, timeout=60, capture=True):
@@ -105,23 +109,7 @@ static_sas:
         raise RuntimeError("gw%d not ready in %ds:\n%s" % (self.idx, timeout, self.read_log()))
 
     def api(self, cmd, args=None, timeout=5):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(timeout)
-        try:
-            s.connect(self.sock)
-            s.sendall((json.dumps({"cmd": cmd, "args": args or {}}) + "\n").encode())
-            buf = b""
-            while not buf.endswith(b"\n"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                buf += chunk
-        finally:
-            s.close()
-        resp = json.loads(buf)
-        if not resp.get("ok"):
-            raise RuntimeError("gw%d %s: %s" % (self.idx, cmd, resp.get("error")))
-        return resp["result"]
+        return api(self.sock, cmd, args, timeout, who="gw%d" % self.idx)
 
     def telemetry(self, cmd):
         """One command on DPDK's telemetry socket of this gateway (JSON)."""
@@ -148,23 +136,7 @@ static_sas:
             return ""
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                return self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                return -9
-        return self.proc.returncode if self.proc else None
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+        return terminate(self.proc, timeout=15) if self.proc else None
 
 
 class Topology:

@@ -6,12 +6,7 @@
  * Checksums are recomputed by the test's own code; every truncation of
  * every input is fed in under ASan.
  */
-#include <rte_eal.h>
-#include <rte_mbuf.h>
-
-#include "unit/testutil.h"
-
-#include "compiler.h"
+#include "unit/dpdk_testutil.h"
 
 #include "dp_l3.h"
 
@@ -40,15 +35,6 @@ static const uint8_t our4[4] = { 10, 0, 0, 1 };
 static const uint8_t our6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x0a, [15] = 1 };
 
 /* ---- helpers written apart from the code under test ---- */
-
-static uint16_t ref_sum(const uint8_t *p, size_t n, uint32_t acc)
-{
-	for (size_t i = 0; i < n; i++)
-		acc += (i % 2 == 0) ? (uint32_t)p[i] * 256u : p[i];
-	while (acc > 0xffff)
-		acc = (acc >> 16) + (acc & 0xffff);
-	return (uint16_t)acc;
-}
 
 static uint16_t be16(const uint8_t *p)
 {
@@ -112,34 +98,10 @@ static void ref_ip4_fix(uint8_t *ip)
 	set16(ip + 10, (uint16_t)~ref_sum(ip, (ip[0] & 15u) * 4, 0));
 }
 
-static void ext_free(void *addr, void *opaque)
-{
-	free(addr);
-	free(opaque);
-}
-
-/*
- * An mbuf whose data is a malloc'd buffer of exactly n bytes (an external
- * buffer), so that ASan reports any read past the frame.
- */
+/* An mbuf over exactly n bytes: ASan reports any read past the frame. */
 static struct rte_mbuf *mk(const uint8_t *b, size_t n)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	struct rte_mbuf_ext_shared_info *sh = malloc(sizeof(*sh));
-	uint8_t *buf = malloc(n ? n : 1);
-
-	ck_assert_ptr_nonnull(m);
-	ck_assert(sh != NULL && buf != NULL && n <= UINT16_MAX);
-	memcpy(buf, b, n);
-	memset(sh, 0, sizeof(*sh));
-	sh->free_cb = ext_free;
-	sh->fcb_opaque = sh;
-	rte_mbuf_ext_refcnt_set(sh, 1);
-	rte_pktmbuf_attach_extbuf(m, buf, RTE_BAD_IOVA, (uint16_t)(n ? n : 1), sh);
-	m->data_off = 0;
-	m->data_len = (uint16_t)n;
-	m->pkt_len = (uint32_t)n;
-	return m;
+	return test_mbuf_ext(pool, b, n);
 }
 
 static size_t hex(const char *h, uint8_t *out)
@@ -669,37 +631,7 @@ static Suite *dp_l3_suite(void)
 
 int main(void)
 {
-	char *argv[] = { "test_dp_l3",
-		         "--no-huge",
-		         "--no-pci",
-		         "-m",
-		         "256",
-		         "-l",
-		         "0",
-		         "--file-prefix",
-		         "vpngw_test_dp_l3",
-		         "--no-telemetry",
-		         "--log-level=*:warning",
-		         NULL };
-	SRunner *sr;
-	int failed;
-
-	if (rte_eal_init((int)ARRAY_SIZE(argv) - 1, argv) < 0) {
-		fprintf(stderr, "rte_eal_init failed\n");
-		return EXIT_FAILURE;
-	}
-	pool = rte_pktmbuf_pool_create("l3_pool", POOL_SIZE, 0, 0, 4096 + RTE_PKTMBUF_HEADROOM,
-	                               SOCKET_ID_ANY);
-	if (pool == NULL) {
-		fprintf(stderr, "pool creation failed\n");
-		return EXIT_FAILURE;
-	}
-	sr = srunner_create(dp_l3_suite());
-	/* One process: the EAL and its memory are not meant to be forked. */
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	rte_eal_cleanup();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	test_eal_init("test_dp_l3");
+	pool = test_pool_create("l3_pool", POOL_SIZE, 4096 + RTE_PKTMBUF_HEADROOM);
+	return test_run_nofork(dp_l3_suite());
 }

@@ -6,15 +6,11 @@
  * checksums are checked by code we did not write; echo checksums are also
  * recomputed here. Every truncation of every input must be dropped.
  */
-#include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_eth_ring.h>
-#include <rte_mbuf.h>
 #include <rte_ring.h>
 
-#include "unit/testutil.h"
-
-#include "compiler.h"
+#include "unit/dpdk_testutil.h"
 
 #include "slowpath.h"
 
@@ -163,34 +159,10 @@ static void teardown(void)
 	ck_assert_uint_eq(rte_mempool_avail_count(pool), pool_before);
 }
 
-static void ext_free(void *addr, void *opaque)
-{
-	free(addr);
-	free(opaque);
-}
-
-/*
- * An mbuf whose data is a malloc'd buffer of exactly n bytes (an external
- * buffer), so that ASan reports any read past the frame.
- */
+/* An mbuf over exactly n bytes: ASan reports any read past the frame. */
 static struct rte_mbuf *mk(const uint8_t *b, size_t n)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	struct rte_mbuf_ext_shared_info *sh = malloc(sizeof(*sh));
-	uint8_t *buf = malloc(n ? n : 1);
-
-	ck_assert_ptr_nonnull(m);
-	ck_assert(sh != NULL && buf != NULL && n <= UINT16_MAX);
-	memcpy(buf, b, n);
-	memset(sh, 0, sizeof(*sh));
-	sh->free_cb = ext_free;
-	sh->fcb_opaque = sh;
-	rte_mbuf_ext_refcnt_set(sh, 1);
-	rte_pktmbuf_attach_extbuf(m, buf, RTE_BAD_IOVA, (uint16_t)(n ? n : 1), sh);
-	m->data_off = 0;
-	m->data_len = (uint16_t)n;
-	m->pkt_len = (uint32_t)n;
-	return m;
+	return test_mbuf_ext(pool, b, n);
 }
 
 static size_t hex(const char *h, uint8_t *out)
@@ -246,16 +218,6 @@ static void tx_drain(void)
 
 	while (tx_take(b, sizeof(b)) > 0)
 		;
-}
-
-/* Written apart from the code under test: byte pairs summed by hand. */
-static uint16_t ref_sum(const uint8_t *p, size_t n, uint32_t acc)
-{
-	for (size_t i = 0; i < n; i++)
-		acc += (i % 2 == 0) ? (uint32_t)p[i] * 256u : p[i];
-	while (acc > 0xffff)
-		acc = (acc >> 16) + (acc & 0xffff);
-	return (uint16_t)acc;
 }
 
 static bool ref_icmp6_ok(const uint8_t *ip6)
@@ -767,30 +729,14 @@ static Suite *slowpath_suite(void)
 /* EAL once, without hugepages or PCI; a ring-backed port to capture TX. */
 static void eal_setup(void)
 {
-	char *argv[] = { "test_slowpath",
-		         "--no-huge",
-		         "--no-pci",
-		         "-m",
-		         "256",
-		         "-l",
-		         "0",
-		         "--file-prefix",
-		         "vpngw_test_slowpath",
-		         "--no-telemetry",
-		         "--log-level=*:warning",
-		         NULL };
 	struct rte_eth_conf conf = { 0 };
 
-	if (rte_eal_init((int)ARRAY_SIZE(argv) - 1, argv) < 0) {
-		fprintf(stderr, "rte_eal_init failed\n");
-		exit(EXIT_FAILURE);
-	}
-	pool = rte_pktmbuf_pool_create("sp_pool", POOL_SIZE, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-	                               SOCKET_ID_ANY);
+	test_eal_init("test_slowpath");
+	pool = test_pool_create("sp_pool", POOL_SIZE, RTE_MBUF_DEFAULT_BUF_SIZE);
 	rx_ring = rte_ring_create("sp_rx", RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	tx_ring = rte_ring_create("sp_tx", RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (pool == NULL || rx_ring == NULL || tx_ring == NULL) {
-		fprintf(stderr, "pool/ring creation failed\n");
+	if (rx_ring == NULL || tx_ring == NULL) {
+		fprintf(stderr, "ring creation failed\n");
 		exit(EXIT_FAILURE);
 	}
 	int id = rte_eth_from_rings("net_ring_sp", &rx_ring, 1, &tx_ring, 1, SOCKET_ID_ANY);
@@ -806,16 +752,6 @@ static void eal_setup(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
 	eal_setup();
-	sr = srunner_create(slowpath_suite());
-	/* One process: the EAL and its memory are not meant to be forked. */
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	rte_eal_cleanup();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run_nofork(slowpath_suite());
 }

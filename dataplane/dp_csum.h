@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Internet checksums (RFC 1071) of the L3 helpers and the slow path, on
+ * DPDK's rte_ip.h. Values are as the big-endian checksum field reads
+ * (get_be16/put_be16): a sum over data whose checksum is right folds to
+ * 0xffff, and a field is set to the complement of the folded sum.
+ */
+#ifndef VPNGW_DP_CSUM_H
+#define VPNGW_DP_CSUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+
+/* Folds a 32-bit sum of 16-bit words to 16 bits, end-around carry; not complemented. */
+static inline uint16_t dp_csum_fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/*
+ * Ones-complement sum of n bytes (an odd last byte padded with zero),
+ * folded, not complemented. rte_raw_cksum adds the words in memory order;
+ * the sum is the same in either byte order but swapped, so swap it back.
+ */
+static inline uint16_t dp_csum_sum(const void *p, size_t n)
+{
+	return rte_be_to_cpu_16(rte_raw_cksum(p, n));
+}
+
+/* Checksum field of an IPv4 header: its IHL says the length; the field must be zero. */
+static inline uint16_t dp_csum_ip4_hdr(const uint8_t *ip)
+{
+	return rte_be_to_cpu_16(rte_ipv4_cksum((const struct rte_ipv4_hdr *)ip));
+}
+
+/*
+ * Sum of the len-byte upper-layer message at l4 (ICMPv6, UDP, TCP) with
+ * the pseudo-header (RFC 8200 8.1) of the IPv6 header ip6 before it: its
+ * addresses, its payload length (which must be len: no extension headers)
+ * and its next header. Folded, not complemented.
+ */
+static inline uint16_t dp_csum_ip6_l4(const uint8_t *ip6, const uint8_t *l4, size_t len)
+{
+	uint32_t sum = rte_ipv6_phdr_cksum((const struct rte_ipv6_hdr *)ip6, 0);
+
+	sum += rte_raw_cksum(l4, len);
+	return rte_be_to_cpu_16(dp_csum_fold(sum));
+}
+
+#endif
