@@ -206,12 +206,20 @@ void dp_outb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t sa_id)
 		dp_drop_sa(w, sa, m, DP_DROP_TTL_EXCEEDED);
 		return;
 	}
-	nh = dp_route_lookup(w->routes, sa->family == AF_INET ? 4 : 6, sa->peer);
-	if (nh == NULL || w->dp->ports[nh->port].role != DP_PORT_PUBLIC) {
-		dp_drop_sa(w, sa, m, DP_DROP_NO_ROUTE);
-		return;
+	if (likely(sa == w->oc_sa)) {
+		nh = w->oc_nh;
+		imtu = w->oc_imtu;
+	} else {
+		nh = dp_route_lookup(w->routes, sa->family == AF_INET ? 4 : 6, sa->peer);
+		if (nh == NULL || w->dp->ports[nh->port].role != DP_PORT_PUBLIC) {
+			dp_drop_sa(w, sa, m, DP_DROP_NO_ROUTE);
+			return;
+		}
+		imtu = dp_sa_inner_mtu(sa, w->dp->ports[nh->port].mtu);
+		w->oc_sa = sa;
+		w->oc_nh = nh;
+		w->oc_imtu = imtu;
 	}
-	imtu = dp_sa_inner_mtu(sa, w->dp->ports[nh->port].mtu);
 	if (w->dp->mss_clamp && ip[family == 4 ? 9 : 6] == IPPROTO_TCP &&
 	    imtu > (family == 4 ? 40u : 60u) &&
 	    dp_mss_clamp(m, (uint16_t)(imtu - (family == 4 ? 40 : 60))) < 0) {
@@ -315,11 +323,16 @@ void dp_inb_submit(struct dp_worker *w, struct rte_mbuf *m)
 		dp_handoff(w, owner, m, DP_TAG_INB);
 		return;
 	}
-	if (rte_hash_lookup_data(w->sad_in, &spi, &data) < 0) {
-		dp_drop_pkt(w, m, DP_DROP_UNKNOWN_SPI);
-		return;
+	if (likely(w->ic_sa != NULL && w->ic_sa->spi == spi)) {
+		sa = w->ic_sa;
+	} else {
+		if (rte_hash_lookup_data(w->sad_in, &spi, &data) < 0) {
+			dp_drop_pkt(w, m, DP_DROP_UNKNOWN_SPI);
+			return;
+		}
+		sa = data;
+		w->ic_sa = sa;
 	}
-	sa = data;
 	if (sa->expired) {
 		sa_check_limits(w, sa);
 		dp_drop_sa(w, sa, m, DP_DROP_SA_EXPIRED);

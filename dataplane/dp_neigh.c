@@ -7,6 +7,7 @@
  * incomplete and raises one NEIGH_MISS event, so a burst to an unknown
  * host costs one ARP request, not one per packet.
  */
+#include <assert.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -50,6 +51,21 @@ static void key_make(struct dp_neigh_key *k, unsigned port, int family, const ui
 	memcpy(k->ip, ip, family == 4 ? 4 : 16);
 }
 
+static inline bool key_eq(const struct dp_neigh_key *a, const struct dp_neigh_key *b)
+{
+	uint64_t a0, a1, b0, b1;
+	uint32_t a2, b2;
+
+	static_assert(sizeof(*a) == 20, "neighbour key: 16 + 2 + 1 + 1 bytes");
+	memcpy(&a0, a, 8);
+	memcpy(&a1, (const uint8_t *)a + 8, 8);
+	memcpy(&a2, (const uint8_t *)a + 16, 4);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, (const uint8_t *)b + 8, 8);
+	memcpy(&b2, (const uint8_t *)b + 16, 4);
+	return ((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2)) == 0;
+}
+
 static void tx_enqueue(struct dp_worker *w, unsigned pi, struct rte_mbuf *m)
 {
 	struct dp_txbuf *b = &w->tx[pi];
@@ -88,9 +104,16 @@ void dp_forward(struct dp_worker *w, struct rte_mbuf *m, const struct dp_nexthop
 	int pos;
 
 	key_make(&k, nh->port, family, nh->onlink ? dst : nh->via);
+	if (likely(w->nc_valid && key_eq(&k, &w->nc_key))) {
+		send_eth(w, m, nh->port, w->nc_mac, et);
+		return;
+	}
 	pos = rte_hash_lookup_data(w->neigh, &k, &data);
 	if (pos >= 0 && ((uintptr_t)data & NEIGH_VALID)) {
-		send_eth(w, m, nh->port, (uint64_t)(uintptr_t)data, et);
+		w->nc_key = k;
+		w->nc_mac = (uint64_t)(uintptr_t)data;
+		w->nc_valid = true;
+		send_eth(w, m, nh->port, w->nc_mac, et);
 		return;
 	}
 	if (w->n_pending == DP_PENDING_MAX) {

@@ -106,6 +106,9 @@ static void apply(struct dp_worker *w, const struct dp_msg *m)
 {
 	const void *old;
 
+	/* SAs, routes or neighbours change: nothing cached from them survives. */
+	dp_cache_clear(w);
+
 	switch (m->type) {
 	case DP_MSG_SA_ADD:
 		sa_add(w, m->ptr);

@@ -97,7 +97,28 @@ struct dp_worker {
 	struct rte_mbuf *inb[DP_MAX_BURST];
 	struct dp_sa *inb_sa[DP_MAX_BURST];
 	uint64_t now_tsc; /* TSC at the start of this loop */
+
+	/*
+	 * One-entry caches of per-packet lookups (a burst is mostly one
+	 * tunnel): the last outbound SA's next hop and inner MTU, the last
+	 * inbound SA, the last resolved neighbour. Any control message
+	 * clears them (dp_cache_clear), so they never outlive a table.
+	 */
+	const struct dp_sa *oc_sa;
+	const struct dp_nexthop *oc_nh;
+	uint32_t oc_imtu;
+	struct dp_sa *ic_sa;
+	bool nc_valid;
+	struct dp_neigh_key nc_key;
+	uint64_t nc_mac;
 } __rte_cache_aligned;
+
+static inline void dp_cache_clear(struct dp_worker *w)
+{
+	w->oc_sa = NULL;
+	w->ic_sa = NULL;
+	w->nc_valid = false;
+}
 
 static inline void dp_drop_pkt(struct dp_worker *w, struct rte_mbuf *m, unsigned reason)
 {

@@ -19,11 +19,8 @@ void crypto_random(void *buf, size_t len)
 	randombytes_buf(buf, len);
 }
 
-/* Bytes of keystream made per refill: 64 ChaCha20 blocks. */
-#define IV_STREAM_BUF 4096
-
-struct iv_stream {
-	uint8_t buf[IV_STREAM_BUF];
+/* The stream's key and refill count: only the refill reads them. */
+struct iv_key {
 	uint8_t key[crypto_stream_chacha20_ietf_KEYBYTES];
 	/*
 	 * The nonce of the next refill. Each refill uses a fresh nonce under
@@ -31,19 +28,24 @@ struct iv_stream {
 	 * produced twice; a 64-bit count cannot wrap in practice.
 	 */
 	uint64_t refills;
-	size_t pos; /* next unused byte of buf */
 	bool keyed;
 };
 
-static _Thread_local struct iv_stream iv_stream;
+_Thread_local struct crypto_iv_stream crypto_iv_stream_tls;
+
+static _Thread_local struct iv_key iv_key;
 
 static pthread_once_t iv_once = PTHREAD_ONCE_INIT;
 static pthread_key_t iv_exit_key;
 
-/* At thread exit: do not leave the stream key in freed TLS memory. */
+/*
+ * At thread exit: do not leave the stream key (nor the IVs not yet used)
+ * in freed TLS memory. The destructor runs on the exiting thread.
+ */
 static void iv_stream_exit(void *p)
 {
-	sodium_memzero(p, sizeof(struct iv_stream));
+	sodium_memzero(p, sizeof(struct iv_key));
+	sodium_memzero(&crypto_iv_stream_tls, sizeof(crypto_iv_stream_tls));
 }
 
 /*
@@ -53,7 +55,8 @@ static void iv_stream_exit(void *p)
  */
 static void iv_stream_after_fork(void)
 {
-	sodium_memzero(&iv_stream, sizeof(iv_stream));
+	sodium_memzero(&iv_key, sizeof(iv_key));
+	sodium_memzero(&crypto_iv_stream_tls, sizeof(crypto_iv_stream_tls));
 }
 
 static void iv_once_init(void)
@@ -62,36 +65,38 @@ static void iv_once_init(void)
 	(void)pthread_atfork(NULL, NULL, iv_stream_after_fork);
 }
 
-static void iv_stream_refill(struct iv_stream *s)
+static void iv_stream_refill(struct iv_key *k, struct crypto_iv_stream *s)
 {
 	uint8_t nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = { 0 };
 
-	if (unlikely(!s->keyed)) {
+	if (unlikely(!k->keyed)) {
 		(void)pthread_once(&iv_once, iv_once_init);
-		(void)pthread_setspecific(iv_exit_key, s);
-		randombytes_buf(s->key, sizeof(s->key));
-		s->refills = 0;
-		s->keyed = true;
+		(void)pthread_setspecific(iv_exit_key, k);
+		randombytes_buf(k->key, sizeof(k->key));
+		k->refills = 0;
+		k->keyed = true;
 	}
 	for (unsigned i = 0; i < 8; i++)
-		nonce[i] = (uint8_t)(s->refills >> (8 * i));
-	s->refills++;
-	crypto_stream_chacha20_ietf(s->buf, sizeof(s->buf), nonce, s->key);
-	s->pos = 0;
+		nonce[i] = (uint8_t)(k->refills >> (8 * i));
+	k->refills++;
+	crypto_stream_chacha20_ietf(s->buf, sizeof(s->buf), nonce, k->key);
+	s->avail = sizeof(s->buf);
 }
 
-void crypto_iv_random(uint8_t *iv, size_t len)
+void crypto_iv_random_slow(uint8_t *iv, size_t len)
 {
-	struct iv_stream *s = &iv_stream;
+	struct crypto_iv_stream *s = &crypto_iv_stream_tls;
+	struct iv_key *k = &iv_key;
 
 	while (len > 0) {
-		if (unlikely(s->pos == sizeof(s->buf) || !s->keyed))
-			iv_stream_refill(s);
-		size_t n = sizeof(s->buf) - s->pos;
+		/* avail is 0 until the stream is keyed (and after a fork). */
+		if (unlikely(s->avail == 0 || !k->keyed))
+			iv_stream_refill(k, s);
+		size_t n = s->avail;
 		if (n > len)
 			n = len;
-		memcpy(iv, s->buf + s->pos, n);
-		s->pos += n;
+		memcpy(iv, s->buf + sizeof(s->buf) - s->avail, n);
+		s->avail -= n;
 		iv += n;
 		len -= n;
 	}

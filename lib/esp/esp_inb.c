@@ -215,7 +215,7 @@ struct cbc_run {
 
 static void cbc_run_flush(IMB_MGR *mgr, struct cbc_run *r)
 {
-	uint32_t done = IMB_SUBMIT_CIPHER_BURST(mgr, r->jobs, r->n, IMB_CIPHER_CBC, IMB_DIR_DECRYPT,
+	uint32_t done = ESP_SUBMIT_CIPHER_BURST(mgr, r->jobs, r->n, IMB_CIPHER_CBC, IMB_DIR_DECRYPT,
 	                                        r->key_size);
 
 	for (uint32_t i = 0; i < r->n; i++) {
@@ -236,7 +236,7 @@ static inline void cbc_run_add(IMB_MGR *mgr, struct cbc_run *r, const struct esp
 		cbc_run_flush(mgr, r);
 	r->key_size = sa->job_cipher.key_len_in_bytes;
 	job = &r->jobs[r->n++];
-	*job = sa->job_cipher;
+	esp_job_copy(job, &sa->job_cipher);
 	job->src = c->esp;
 	job->dst = c->esp + off;
 	job->cipher_start_src_offset_in_bytes = off;

@@ -107,7 +107,7 @@ static inline void submit(IMB_MGR *mgr, IMB_JOB *job, struct esp_job_ctx *c)
 {
 	job->user_data = c;
 	c->status = IMB_STATUS_BEING_PROCESSED;
-	job = IMB_SUBMIT_JOB(mgr);
+	job = ESP_SUBMIT_JOB(mgr);
 	while (job != NULL) {
 		esp_job_done(job);
 		job = IMB_GET_COMPLETED_JOB(mgr);
@@ -124,7 +124,7 @@ void esp_submit_job(IMB_MGR *mgr, const struct esp_sa *sa, struct esp_job_ctx *c
 {
 	IMB_JOB *job = IMB_GET_NEXT_JOB(mgr);
 
-	*job = sa->job_tmpl;
+	esp_job_copy(job, &sa->job_tmpl);
 	sa->fill(sa, job, c, seq, tag);
 	submit(mgr, job, c);
 }
@@ -138,7 +138,7 @@ void esp_submit_decrypt(IMB_MGR *mgr, const struct esp_sa *sa, struct esp_job_ct
 
 	(void)seq;
 	(void)tag;
-	*job = sa->job_cipher;
+	esp_job_copy(job, &sa->job_cipher);
 	job->src = c->esp;
 	job->dst = c->esp + off;
 	job->cipher_start_src_offset_in_bytes = off;
