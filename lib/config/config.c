@@ -158,6 +158,116 @@ static bool prefix_contains(const struct config_prefix *p, const struct config_a
 	return (p->addr.u.bytes[full] & mask) == (a->u.bytes[full] & mask);
 }
 
+/* q within p: same family, no shorter, and q's network inside p's. */
+static bool prefix_within(const struct config_prefix *p, const struct config_prefix *q)
+{
+	return p->len <= q->len && prefix_contains(p, &q->addr);
+}
+
+static bool prefix_overlaps(const struct config_prefix *a, const struct config_prefix *b)
+{
+	return a->len <= b->len ? prefix_contains(a, &b->addr) : prefix_contains(b, &a->addr);
+}
+
+/*
+ * The k-th prefix a port routes: 0 its on-link subnet, then its routes,
+ * then (with a gateway, when asked for) the default route. False past the
+ * last.
+ */
+static bool port_prefix(const struct config_port *port, uint32_t k, bool with_default,
+                        struct config_prefix *out, const char **what)
+{
+	if (k == 0) {
+		unsigned len = port->address.len;
+
+		*out = port->address; /* the network, for messages */
+		for (unsigned b = len; b < sizeof(out->addr.u.bytes) * 8; b++)
+			out->addr.u.bytes[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
+		*what = "subnet";
+		return true;
+	}
+	if (k - 1 < port->n_routes) {
+		*out = port->routes[k - 1].to;
+		*what = "route";
+		return true;
+	}
+	if (k - 1 == port->n_routes && port->has_gateway && with_default) {
+		memset(out, 0, sizeof(*out));
+		out->addr.family = port->gateway.family;
+		*what = "default route";
+		return true;
+	}
+	return false;
+}
+
+/*
+ * SPD BYPASS entries send traffic out in the clear, so remote must be
+ * routed to a private port: inside one's subnet or routes, and no public
+ * port's prefix as long or longer may match any of it (ties are refused:
+ * which port wins would be the data plane's choice, not the operator's).
+ */
+static int resolve_bypass(struct rctx *r, const struct raw_gateway *rg, struct config_gateway *gw)
+{
+	char item[RC_PATH_MAX], p[RC_PATH_MAX];
+
+	if (rg->bypass_count == 0)
+		return 0;
+	gw->bypass = calloc(rg->bypass_count, sizeof(*gw->bypass));
+	if (gw->bypass == NULL)
+		return rc_fail(r, "gateway.bypass", "out of memory");
+	gw->n_bypass = rg->bypass_count;
+	for (uint32_t i = 0; i < rg->bypass_count; i++) {
+		const struct raw_bypass *rb = &rg->bypass[i];
+		struct config_bypass *b = &gw->bypass[i];
+		struct config_prefix q;
+		const char *what;
+		int best = -1;
+
+		rc_pathf(item, "gateway.bypass[%u]", i);
+		if (!config_parse_prefix(rb->local, true, &b->local, r->why, sizeof(r->why)))
+			return rc_fail(r, rc_path(p, item, "local"), "%s", r->why);
+		rc_path(p, item, "remote"); /* every error from here on is remote's */
+		if (!config_parse_prefix(rb->remote, true, &b->remote, r->why, sizeof(r->why)))
+			return rc_fail(r, p, "%s", r->why);
+		if (b->local.addr.family != b->remote.addr.family)
+			return rc_fail(r, p, "%s and local %s are of different address families",
+			               rb->remote, rb->local);
+		for (uint32_t j = 0; j < gw->n_ports; j++) {
+			const struct config_port *port = &gw->ports[j];
+
+			if (port->role != CONFIG_PORT_PRIVATE)
+				continue;
+			for (uint32_t k = 0; port_prefix(port, k, false, &q, &what); k++)
+				if (prefix_within(&q, &b->remote) && q.len > best)
+					best = q.len;
+		}
+		if (best < 0)
+			return rc_fail(r, p,
+			               "%s is not within a private port's subnet or routes "
+			               "(gateway.ports[].address, .routes); bypass traffic must "
+			               "stay on the private side",
+			               rb->remote);
+		for (uint32_t j = 0; j < gw->n_ports; j++) {
+			const struct config_port *port = &gw->ports[j];
+			char a[64];
+
+			if (port->role != CONFIG_PORT_PUBLIC)
+				continue;
+			for (uint32_t k = 0; port_prefix(port, k, true, &q, &what); k++) {
+				if (q.len < best || !prefix_overlaps(&q, &b->remote))
+					continue;
+				config_addr_str(&q.addr, a, sizeof(a));
+				return rc_fail(r, p,
+				               "%s would be sent out of public port %s, whose %s "
+				               "%s/%u matches it as specifically or more; bypass "
+				               "traffic must stay on the private side",
+				               rb->remote, port->name, what, a, q.len);
+			}
+		}
+	}
+	return 0;
+}
+
 static int resolve_port(struct rctx *r, const struct raw_port *rp, uint32_t i,
                         struct config_port *port)
 {
@@ -278,7 +388,8 @@ static int resolve_gateway(struct rctx *r, const struct raw_gateway *rg, struct 
 	    rc_u32(r, base, "bandwidth_mbps", rg->bandwidth_mbps, 0, 0, BANDWIDTH_MAX,
 	           &gw->bandwidth_mbps) < 0 ||
 	    resolve_workers(r, gw) < 0 ||
-	    rc_enum(r, base, "poll_mode", rg->poll_mode, poll_modes, 2, 0, &mode) < 0)
+	    rc_enum(r, base, "poll_mode", rg->poll_mode, poll_modes, 2, 0, &mode) < 0 ||
+	    rc_bool(r, base, "tcp_mss_clamp", rg->tcp_mss_clamp, true, &gw->tcp_mss_clamp) < 0)
 		return -1;
 	gw->poll_mode = (enum config_poll_mode)mode;
 	const char *sock = rg->control_socket ? rg->control_socket : DEFAULT_CONTROL_SOCKET;
@@ -322,7 +433,7 @@ static int resolve_gateway(struct rctx *r, const struct raw_gateway *rg, struct 
 	if (!have_public)
 		return rc_fail(r, "gateway.ports",
 		               "no port with role public; tunnels need one to reach their peers");
-	return 0;
+	return resolve_bypass(r, rg, gw);
 }
 
 struct name_ref {
@@ -645,6 +756,7 @@ void config_free(struct config *cfg)
 		free(cfg->gateway.ports[i].neighbours);
 	}
 	free(cfg->gateway.ports);
+	free(cfg->gateway.bypass);
 	free(cfg->customer_gateways);
 	for (uint32_t i = 0; i < cfg->n_connections; i++) {
 		free(cfg->connections[i].local_subnets);

@@ -11,7 +11,17 @@
  * Defaults (what an absent key means):
  *   gateway.max_connections 10, bandwidth_mbps 0 (unlimited), workers auto,
  *   poll_mode busy, control_socket /run/vpngw/vpngw.sock, metrics_listen
- *   127.0.0.1:9469; ports[].mtu 1500.
+ *   127.0.0.1:9469, tcp_mss_clamp true (the MSS option of TCP SYNs that
+ *   enter or leave a tunnel is lowered to fit the tunnel's MTU), bypass
+ *   none; ports[].mtu 1500.
+ *   gateway.bypass: [{local: PREFIX, remote: PREFIX}, ...], at most
+ *   CONFIG_BYPASS_MAX: private-side traffic from local to remote is
+ *   forwarded in the clear, ahead of any tunnel (SPD BYPASS, RFC 4301),
+ *   e.g. management traffic to a directly connected network. Both
+ *   prefixes of one family, host bits zero. So that it never opens a hole
+ *   to the public side, remote must lie within a private port's on-link
+ *   subnet or one of its routes, and no public port's subnet, route or
+ *   default route may match any of remote as specifically or more.
  *   connections[]: effect_immediately false (respond, or initiate on the
  *   first packet), dpd true, nat_traversal true;
  *   ike: version ikev1, mode main, encryption aes, integrity sha1,
@@ -62,6 +72,7 @@ enum config_limits {
 	CONFIG_ERR_MIN = 256, /* an err buffer this size holds any message's start */
 	CONFIG_LIFETIME_SECONDS_MAX = 315360000, /* ten years */
 	CONFIG_LIFETIME_SOFT_PERCENT = 90,
+	CONFIG_BYPASS_MAX = 256, /* entries in gateway.bypass */
 };
 
 /* An IPv4 or IPv6 address. */
@@ -119,6 +130,15 @@ enum config_poll_mode {
 	CONFIG_POLL_ADAPTIVE, /* back off when idle */
 };
 
+/*
+ * SPD BYPASS (RFC 4301): private-side traffic from local to remote is
+ * forwarded in the clear. Both prefixes of one family, host bits zero;
+ * remote lies within a private port's on-link subnet or routes.
+ */
+struct config_bypass {
+	struct config_prefix local, remote;
+};
+
 struct config_gateway {
 	char name[CONFIG_NAME_MAX];
 	uint32_t max_connections;
@@ -133,6 +153,9 @@ struct config_gateway {
 	char control_socket[CONFIG_SOCKET_MAX];
 	struct config_addr metrics_addr;
 	uint16_t metrics_port;
+	bool tcp_mss_clamp; /* clamp the MSS of tunnelled TCP SYNs */
+	struct config_bypass *bypass;
+	uint32_t n_bypass;
 };
 
 struct config_customer_gateway {

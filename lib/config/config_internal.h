@@ -38,6 +38,11 @@ struct raw_port {
 	uint32_t neighbours_count;
 };
 
+struct raw_bypass {
+	char *local;
+	char *remote;
+};
+
 /* workers: in the node map (auto, a count or a list). */
 struct raw_gateway {
 	char *name;
@@ -48,6 +53,9 @@ struct raw_gateway {
 	char *metrics_listen;
 	struct raw_port *ports;
 	uint32_t ports_count;
+	char *tcp_mss_clamp;
+	struct raw_bypass *bypass;
+	uint32_t bypass_count;
 };
 
 struct raw_customer_gateway {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "crypto_mem.h"
 
 #define STR(key, flags, type, member) \
@@ -59,6 +60,16 @@ static const cyaml_schema_value_t port_entry = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct raw_port, port_fields),
 };
 
+static const cyaml_schema_field_t bypass_fields[] = {
+	STR("local", REQ, struct raw_bypass, local),
+	STR("remote", REQ, struct raw_bypass, remote),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t bypass_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct raw_bypass, bypass_fields),
+};
+
 static const cyaml_schema_field_t gateway_fields[] = {
 	STR("name", REQ, struct raw_gateway, name),
 	STR("max_connections", OPT, struct raw_gateway, max_connections),
@@ -69,6 +80,9 @@ static const cyaml_schema_field_t gateway_fields[] = {
 	                     CYAML_UNLIMITED),
 	STR("control_socket", OPT, struct raw_gateway, control_socket),
 	STR("metrics_listen", OPT, struct raw_gateway, metrics_listen),
+	STR("tcp_mss_clamp", OPT, struct raw_gateway, tcp_mss_clamp),
+	CYAML_FIELD_SEQUENCE("bypass", CYAML_FLAG_POINTER | OPT, struct raw_gateway, bypass,
+	                     &bypass_entry, 0, CONFIG_BYPASS_MAX),
 	CYAML_FIELD_END,
 };
 

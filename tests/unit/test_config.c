@@ -105,6 +105,16 @@ static const char full_example[] =
 	"    local_subnets: [10.0.0.0/16]\n"     /* 10 */ \
 	"    remote_subnets: [192.168.0.0/24]\n" /* 11 */ \
 	"    psk: s3cret\n"                      /* 12 */
+/* A public and a private port; bypass entries start on line 8. */
+#define GW_LAN                                                                   \
+	"gateway:\n"   /* 1 */                                                   \
+	"  name: gw\n" /* 2 */                                                   \
+	"  ports:\n"   /* 3 */                                                   \
+	"    - {name: wan, device: d0, role: public, address: 203.0.113.1/24,\n" \
+	"       gateway: 203.0.113.254}\n" /* 5 */                               \
+	"    - {name: lan, device: d1, role: private, address: 10.0.0.1/24,\n"   \
+	"       routes: [{to: 172.16.0.0/12, via: 10.0.0.254}]}\n" /* 7 */       \
+	"  bypass:\n"                                              /* 8 */
 #define PORTS "  ports: [{name: wan, device: d0, role: public, address: 203.0.113.1/24}]\n"
 #define CONN_TAIL                                \
 	"    local_subnets: [10.0.0.0/16]\n"     \
@@ -177,6 +187,8 @@ START_TEST(design_example_resolves_every_field)
 	ck_assert_str_eq(gw->control_socket, "/run/vpngw/vpngw.sock");
 	ck_addr(&gw->metrics_addr, "127.0.0.1");
 	ck_assert_uint_eq(gw->metrics_port, 9469);
+	ck_assert(gw->tcp_mss_clamp);
+	ck_assert_uint_eq(gw->n_bypass, 0);
 
 	ck_assert_uint_eq(cfg->n_customer_gateways, 1);
 	ck_assert_str_eq(cfg->customer_gateways[0].name, "idc-bj");
@@ -268,6 +280,9 @@ START_TEST(defaults_apply)
 	ck_addr(&gw->metrics_addr, "127.0.0.1");
 	ck_assert_uint_eq(gw->metrics_port, 9469);
 	ck_assert_uint_eq(gw->ports[0].mtu, 1500);
+	ck_assert(gw->tcp_mss_clamp);
+	ck_assert_uint_eq(gw->n_bypass, 0);
+	ck_assert_ptr_null(gw->bypass);
 	ck_assert(!c->effect_immediately);
 	ck_assert(c->dpd && c->nat_traversal);
 	ck_assert_int_eq(c->ike.version, CONFIG_IKEV1);
@@ -366,6 +381,52 @@ START_TEST(workers_list_neighbours_and_ipv6)
 	              "address: 192.0.2.1/24}]}\n");
 	ck_assert_int_eq(cfg->gateway.workers, CONFIG_WORKERS_COUNT);
 	ck_assert_uint_eq(cfg->gateway.n_workers, 4);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(tcp_mss_clamp_and_bypass)
+{
+	struct config *cfg =
+	        load_ok("gateway:\n"
+	                "  name: gw\n"
+	                "  tcp_mss_clamp: false\n"
+	                "  ports:\n"
+	                "    - {name: wan, device: d0, role: public, address: 203.0.113.1/24,\n"
+	                "       gateway: 203.0.113.254}\n"
+	                "    - name: lan\n"
+	                "      device: d1\n"
+	                "      role: private\n"
+	                "      address: 10.0.0.1/24\n"
+	                "      routes: [{to: 10.0.0.0/8, via: 10.0.0.254}]\n"
+	                "    - {name: lan6, device: d2, role: private, address: fd00::1/64,\n"
+	                "       routes: [{to: fd10::/48, via: fd00::fe}]}\n"
+	                "  bypass:\n"
+	                "    - {local: 10.0.0.0/24, remote: 10.20.0.0/16}\n"
+	                "    - local: fd00::/64\n"
+	                "      remote: fd10:0:0:7::/64\n"
+	                "    - {local: 10.1.0.0/16, remote: 10.0.0.128/25}\n"
+	                "customer_gateways: [{name: cg, address: 198.51.100.7}]\n" CONN);
+	const struct config_gateway *gw = &cfg->gateway;
+
+	ck_assert(!gw->tcp_mss_clamp);
+	ck_assert_uint_eq(gw->n_bypass, 3);
+	ck_prefix(&gw->bypass[0].local, "10.0.0.0/24");
+	ck_prefix(&gw->bypass[0].remote, "10.20.0.0/16");
+	ck_prefix(&gw->bypass[1].local, "fd00::/64");
+	ck_prefix(&gw->bypass[1].remote, "fd10:0:0:7::/64");
+	ck_prefix(&gw->bypass[2].local, "10.1.0.0/16");
+	ck_prefix(&gw->bypass[2].remote, "10.0.0.128/25");
+	config_free(cfg);
+
+	cfg = load_ok(GW_LAN "    - {local: 10.0.0.0/24, remote: 172.16.0.0/12}\n"
+	                     "  tcp_mss_clamp: true\n");
+	ck_assert(cfg->gateway.tcp_mss_clamp);
+	ck_assert_uint_eq(cfg->gateway.n_bypass, 1);
+	config_free(cfg);
+
+	cfg = load_ok(GW_LAN "    []\n");
+	ck_assert_uint_eq(cfg->gateway.n_bypass, 0);
 	config_free(cfg);
 }
 END_TEST
@@ -651,6 +712,82 @@ static const struct bad_case bad_cases[] = {
 	{ "bad name", "gateway:\n  name: \"gw hz\"\n" PORTS,
 	  "config.yaml:2: gateway.name: \"gw hz\": a name is letters, digits" },
 	{ "control bytes", "gateway:\n  name: g\x01w\n", "config.yaml:2: YAML syntax error:" },
+	{ "tcp_mss_clamp not a bool", "gateway:\n  name: gw\n  tcp_mss_clamp: yes\n" PORTS,
+	  "config.yaml:3: gateway.tcp_mss_clamp: \"yes\" is not allowed; allowed: true, false" },
+	{ "tcp_mss_clamp a list", "gateway:\n  name: gw\n  tcp_mss_clamp: [true]\n" PORTS,
+	  "config.yaml:3: gateway.tcp_mss_clamp: expected a single value, got a list" },
+	{ "unknown gateway key lists the new ones", "gateway:\n  name: gw\n  mss_clamp: true\n",
+	  "config.yaml:3: gateway.mss_clamp: unknown key \"mss_clamp\"; allowed: name, "
+	  "max_connections, bandwidth_mbps, workers, poll_mode, ports, control_socket, "
+	  "metrics_listen, tcp_mss_clamp, bypass" },
+	{ "bypass not a list", GW_LAN "    {local: 10.0.0.0/24, remote: 172.16.0.0/12}\n",
+	  "config.yaml:8: gateway.bypass: expected a list, got a mapping" },
+	{ "bypass unknown key",
+	  GW_LAN "    - {local: 10.0.0.0/24, remote: 172.16.0.0/12}\n"
+	         "    - {local: 10.0.0.0/24, remote: 172.16.0.0/12, action: allow}\n",
+	  "config.yaml:10: gateway.bypass[1].action: unknown key \"action\"; allowed: local, "
+	  "remote" },
+	{ "bypass missing remote", GW_LAN "    - {local: 10.0.0.0/24}\n",
+	  "config.yaml:9: gateway.bypass[0]: missing required key \"remote\"" },
+	{ "bypass bad prefix length", GW_LAN "    - {local: 10.0.0.0/24, remote: 172.16.0.0/40}\n",
+	  "config.yaml:9: gateway.bypass[0].remote: \"172.16.0.0/40\": prefix length \"40\" out "
+	  "of range; allowed: 0..32" },
+	{ "bypass local not a prefix", GW_LAN "    - {local: 10.0.0.1, remote: 172.16.0.0/12}\n",
+	  "config.yaml:9: gateway.bypass[0].local: \"10.0.0.1\" is not a prefix (address/length" },
+	{ "bypass host bits",
+	  GW_LAN "    - local: 10.0.0.0/24\n"
+	         "      remote: 172.16.1.1/24\n",
+	  "config.yaml:10: gateway.bypass[0].remote: \"172.16.1.1/24\" has host bits set; did you "
+	  "mean 172.16.1.0/24?" },
+	{ "bypass local host bits", GW_LAN "    - {local: 10.0.0.1/24, remote: 172.16.0.0/12}\n",
+	  "config.yaml:9: gateway.bypass[0].local: \"10.0.0.1/24\" has host bits set; did you "
+	  "mean 10.0.0.0/24?" },
+	{ "bypass mixed families", GW_LAN "    - {local: fd00::/64, remote: 10.0.0.0/24}\n",
+	  "config.yaml:9: gateway.bypass[0].remote: 10.0.0.0/24 and local fd00::/64 are of "
+	  "different address families" },
+	{ "bypass remote not behind a private port",
+	  GW_LAN "    - {local: 10.0.0.0/24, remote: 172.16.0.0/12}\n"
+	         "    - {local: 10.0.0.0/24, remote: 192.168.0.0/24}\n",
+	  "config.yaml:10: gateway.bypass[1].remote: 192.168.0.0/24 is not within a private port's "
+	  "subnet or routes (gateway.ports[].address, .routes); bypass traffic must stay on the "
+	  "private side" },
+	{ "bypass remote wider than the private subnet",
+	  GW_LAN "    - {local: 172.16.0.0/12, remote: 10.0.0.0/16}\n",
+	  "config.yaml:9: gateway.bypass[0].remote: 10.0.0.0/16 is not within a private port's" },
+	{ "bypass remote on the public subnet",
+	  GW_LAN "    - {local: 10.0.0.0/24, remote: 203.0.113.0/24}\n",
+	  "config.yaml:9: gateway.bypass[0].remote: 203.0.113.0/24 is not within a private "
+	  "port's" },
+	{ "bypass remote partly routed to the public side",
+	  "gateway:\n  name: gw\n  ports:\n"
+	  "    - {name: wan, device: d0, role: public, address: 203.0.113.1/24,\n"
+	  "       routes: [{to: 198.51.100.0/24, via: 203.0.113.254}]}\n"
+	  "    - {name: lan, device: d1, role: private, address: 10.0.0.1/24,\n"
+	  "       routes: [{to: 198.51.0.0/16, via: 10.0.0.254}]}\n"
+	  "  bypass: [{local: 10.0.0.0/24, remote: 198.51.0.0/16}]\n",
+	  "config.yaml:8: gateway.bypass[0].remote: 198.51.0.0/16 would be sent out of public port "
+	  "wan, whose route 198.51.100.0/24 matches it as specifically or more; bypass traffic "
+	  "must stay on the private side" },
+	{ "bypass remote on the public subnet, private default",
+	  "gateway:\n  name: gw\n  ports:\n"
+	  "    - {name: wan, device: d0, role: public, address: 2001:db8::1/64}\n"
+	  "    - {name: lan, device: d1, role: private, address: fd00::1/64,\n"
+	  "       routes: [{to: \"::/0\", via: fd00::fe}]}\n"
+	  "  bypass:\n"
+	  "    - {local: fd00::/64, remote: 2001:db8::/48}\n",
+	  "config.yaml:8: gateway.bypass[0].remote: 2001:db8::/48 would be sent out of public port "
+	  "wan, whose subnet 2001:db8::/64 matches it" },
+	{ "bypass remote tied with the public default route",
+	  "gateway:\n  name: gw\n  ports:\n"
+	  "    - {name: wan, device: d0, role: public, address: 2001:db8::1/64, gateway: "
+	  "2001:db8::fe}\n"
+	  "    - {name: lan, device: d1, role: private, address: fd00::1/64,\n"
+	  "       routes: [{to: \"::/0\", via: fd00::fe}]}\n"
+	  "  bypass:\n"
+	  "    - {local: fd00::/64, remote: fd20::/48}\n",
+	  "config.yaml:8: gateway.bypass[0].remote: fd20::/48 would be sent out of public port "
+	  "wan, "
+	  "whose default route ::/0 matches it as specifically or more" },
 };
 
 START_TEST(bad_file_is_refused_with_key_and_line)
@@ -804,6 +941,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, defaults_apply);
 	tcase_add_test(tc, proposal_lists_ikev2_and_aead);
 	tcase_add_test(tc, workers_list_neighbours_and_ipv6);
+	tcase_add_test(tc, tcp_mss_clamp_and_bypass);
 	tcase_add_test(tc, psk_file_is_read_relative_to_the_config);
 	tcase_add_loop_test(tc, bad_file_is_refused_with_key_and_line, 0,
 	                    (int)ARRAY_SIZE(bad_cases));
