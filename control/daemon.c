@@ -516,27 +516,21 @@ int daemon_sa_replace(struct daemon *d, const char *name, unsigned count, char *
 		struct dp_sa *old_out = d->sas[STATIC_SA_SLOT_OUT(i)];
 		struct dp_sa *old_in = d->sas[STATIC_SA_SLOT_OUT(i) + 1];
 		struct dp_sa *so, *si;
-		uint64_t seq_out, seq_in;
 
 		if (old_out == NULL || old_in == NULL) {
 			snprintf(err, err_len, "static SA %s is not installed", name);
 			return -1;
 		}
 		/*
-		 * Same keys: the sequence numbers go on (a 64-bit read of the
-		 * owner's counter; x86 loads it whole). Outbound skips ahead by
-		 * what the worker may still send on the old SA before the swap.
+		 * Same SPIs and keys: the owner worker, as it swaps the new SAs
+		 * in, carries the old ones' sequence number, replay window and
+		 * counters over (dp_worker.c), so no sequence number (nor, for
+		 * AEAD, IV) is used twice under one key and none is skipped.
+		 * Control never reads them from under the worker.
 		 */
-		seq_out = esp_sa_seq(old_out->esp) + DAEMON_REPLACE_SEQ_SKIP;
-		seq_in = esp_sa_seq(old_in->esp);
-		if (!old_out->esn && seq_out > UINT32_MAX) {
-			snprintf(err, err_len,
-			         "static SA %s: its sequence space is too near its end to replace "
-			         "it with the same keys (after %u replacements)",
-			         name, n);
-			return -1;
-		}
-		if (static_sa_pair(d->cfg, &d->dp, i, seq_out, seq_in, &so, &si, err, err_len) != 0)
+		if (static_sa_pair(d->cfg, &d->dp, i, d->cfg->static_sas[i].out.initial_seq,
+		                   d->cfg->static_sas[i].in.initial_seq, &so, &si, err,
+		                   err_len) != 0)
 			return -1;
 		/* Make-before-break: the worker swaps the new SA in, then returns the old. */
 		daemon_sa_metrics(d, old_out, false);

@@ -44,13 +44,6 @@ enum {
 	DAEMON_ACQUIRE_LOG_MS = 10000,
 	/* A connection has "traffic_waiting" while its last acquire is this recent. */
 	DAEMON_ACQUIRE_WAITING_MS = 10000,
-	/*
-	 * sa_replace with the same keys: the new outbound SA starts this far
-	 * past the old one's sequence number as control reads it, so that no
-	 * sequence number (nor, for AEAD, IV) is used twice under one key while
-	 * the worker still sends on the old SA before it swaps.
-	 */
-	DAEMON_REPLACE_SEQ_SKIP = 1 << 20,
 	/* Per SA slot: packets, bytes, drops by reason, events by enum dp_sa_ev. */
 	DAEMON_SA_SERIES = 2 + DP_DROP_COUNT + DP_SA_EV_COUNT,
 };

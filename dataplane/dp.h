@@ -42,6 +42,7 @@ enum dp_limits {
 	DP_IDLE_SPINS = 256, /* adaptive: empty polls before the first sleep */
 	DP_IDLE_SLEEP_MIN_US = 8,
 	DP_IDLE_SLEEP_MAX_US = 160,
+	DP_SWEEP_PER_S = 10, /* sweeps of a worker's SAs for time lifetimes (every 100 ms) */
 };
 
 enum dp_port_role {

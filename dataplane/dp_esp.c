@@ -52,8 +52,11 @@ static void emit_sa_event(struct dp_worker *w, struct dp_sa *sa, uint32_t type, 
 	*sent = dp_event_emit(w, &ev);
 }
 
-/* Lifetimes and sequence space, checked by the owner as the SA is used. */
-static void sa_check_limits(struct dp_worker *w, struct dp_sa *sa)
+/*
+ * Lifetimes and sequence space, checked by the owner as the SA is used and
+ * by its periodic sweep (dp_worker.c), so an idle SA's time runs out too.
+ */
+void dp_sa_check_limits(struct dp_worker *w, struct dp_sa *sa)
 {
 	if (!sa->soft_sent && ((sa->soft_packets && sa->c.packets >= sa->soft_packets) ||
 	                       (sa->soft_bytes && sa->c.bytes >= sa->soft_bytes) ||
@@ -83,12 +86,63 @@ static void acquire(struct dp_worker *w, uint32_t sa_id)
 		w->acquire_tsc[sa_id] = w->now_tsc;
 }
 
+/*
+ * A hard limit by packets or bytes: the staged packet would be at or past
+ * it, counting what the SA sent already and what is staged before it in
+ * this burst. Such packets are dropped before the crypto, so exactly the
+ * limit leaves, never up to a burst more.
+ */
+static bool past_hard(const struct dp_sa *sa, uint32_t len)
+{
+	return sa->expired ||
+	       (sa->hard_packets && sa->c.packets + sa->staged_packets >= sa->hard_packets) ||
+	       (sa->hard_bytes && len != 0 && sa->c.bytes + sa->staged_bytes >= sa->hard_bytes);
+}
+
+/*
+ * Drops the staged packets past their SA's hard limit and compacts the
+ * stage; returns how many remain. len: inner lengths (outbound) or NULL
+ * (inbound: the inner length is known after decryption only; inb_run
+ * checks bytes then).
+ */
+static unsigned stage_limit(struct dp_worker *w, struct rte_mbuf **pkts, struct dp_sa **sas,
+                            const struct dp_nexthop **nhs, unsigned n)
+{
+	unsigned i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		struct dp_sa *sa = sas[i];
+		uint32_t len = nhs != NULL ? rte_pktmbuf_data_len(pkts[i]) : 0;
+
+		if (past_hard(sa, len)) {
+			dp_drop_sa(w, sa, pkts[i], DP_DROP_SA_EXPIRED);
+			continue;
+		}
+		sa->staged_packets++;
+		sa->staged_bytes += len;
+		pkts[k] = pkts[i];
+		sas[k] = sa;
+		if (nhs != NULL)
+			nhs[k] = nhs[i];
+		k++;
+	}
+	for (i = 0; i < k; i++) {
+		sas[i]->staged_packets = 0;
+		sas[i]->staged_bytes = 0;
+	}
+	return k;
+}
+
 static void outb_run(struct dp_worker *w)
 {
 	struct esp_pkt pk[DP_MAX_BURST], *pp[DP_MAX_BURST];
 	uint32_t ilen[DP_MAX_BURST];
 	unsigned i, k, n = w->n_outb;
 
+	if (n == 0)
+		return;
+	n = stage_limit(w, w->outb, w->outb_sa, w->outb_nh, n);
+	w->n_outb = 0;
 	if (n == 0)
 		return;
 	for (i = 0; i < n; i++) {
@@ -121,10 +175,9 @@ static void outb_run(struct dp_worker *w)
 		m->pkt_len = pp[i]->len;
 		sa->c.packets++;
 		sa->c.bytes += ilen[j];
-		sa_check_limits(w, sa);
+		dp_sa_check_limits(w, sa);
 		dp_forward(w, m, w->outb_nh[j], sa->family == AF_INET ? 4 : 6, sa->peer);
 	}
-	w->n_outb = 0;
 }
 
 static void outb_stage(struct dp_worker *w, struct rte_mbuf *m, struct dp_sa *sa,
@@ -188,7 +241,7 @@ void dp_outb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t sa_id)
 		return;
 	}
 	if (sa->expired) {
-		sa_check_limits(w, sa);
+		dp_sa_check_limits(w, sa);
 		dp_drop_sa(w, sa, m, DP_DROP_SA_EXPIRED);
 		return;
 	}
@@ -255,6 +308,10 @@ static void inb_run(struct dp_worker *w)
 
 	if (n == 0)
 		return;
+	n = stage_limit(w, w->inb, w->inb_sa, NULL, n);
+	w->n_inb = 0;
+	if (n == 0)
+		return;
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = w->inb[i];
 
@@ -284,9 +341,14 @@ static void inb_run(struct dp_worker *w)
 		m->data_off = (uint16_t)(pp[i]->data - (uint8_t *)m->buf_addr);
 		m->data_len = (uint16_t)pp[i]->len;
 		m->pkt_len = pp[i]->len;
+		/* A hard limit by bytes reached earlier in this burst: not one more. */
+		if (sa->expired) {
+			dp_drop_sa(w, sa, m, DP_DROP_SA_EXPIRED);
+			continue;
+		}
 		sa->c.packets++;
 		sa->c.bytes += pp[i]->len;
-		sa_check_limits(w, sa);
+		dp_sa_check_limits(w, sa);
 		ip = pp[i]->data;
 		family = pp[i]->next_header == 4 ? 4 : 6;
 		if (!dp_sa_inner_allowed(sa, ip, pp[i]->len)) {
@@ -304,7 +366,6 @@ static void inb_run(struct dp_worker *w)
 		}
 		dp_forward(w, m, nh, family, family == 4 ? ip + 16 : ip + 24);
 	}
-	w->n_inb = 0;
 }
 
 void dp_inb_submit(struct dp_worker *w, struct rte_mbuf *m)
@@ -334,7 +395,7 @@ void dp_inb_submit(struct dp_worker *w, struct rte_mbuf *m)
 		w->ic_sa = sa;
 	}
 	if (sa->expired) {
-		sa_check_limits(w, sa);
+		dp_sa_check_limits(w, sa);
 		dp_drop_sa(w, sa, m, DP_DROP_SA_EXPIRED);
 		return;
 	}

@@ -92,6 +92,9 @@ struct dp_sa {
 	bool soft_sent, hard_sent, seq_sent, expired;
 	uint64_t soft_packets, hard_packets, soft_bytes, hard_bytes;
 	uint64_t soft_tsc, hard_tsc; /* absolute TSC deadlines; 0: none */
+	/* Packets and inner bytes staged for the burst being built (owner only). */
+	uint32_t staged_packets;
+	uint64_t staged_bytes;
 	struct dp_sa_counters c;
 	/* Cold. */
 	unsigned n_local, n_remote;
@@ -101,6 +104,7 @@ struct dp_sa {
 	enum crypto_alg_id encr, integ;
 	bool udp_encap;
 	uint64_t soft_seconds, hard_seconds; /* as configured, for messages */
+	uint32_t owned_idx;                  /* in the owner's list of SAs (owner only) */
 	struct dp_sa_ctl ctl;                /* control thread only */
 };
 

@@ -69,6 +69,44 @@ static void retire(struct dp_worker *w, void *ptr, uint8_t kind)
 		dp_event_emit(w, &ev);
 }
 
+/* The list of my SAs, swept for time lifetimes: O(1) add, swap and remove. */
+static void owned_add(struct dp_worker *w, struct dp_sa *sa)
+{
+	sa->owned_idx = w->n_owned;
+	w->owned[w->n_owned++] = sa;
+}
+
+static void owned_swap(struct dp_worker *w, struct dp_sa *old, struct dp_sa *sa)
+{
+	sa->owned_idx = old->owned_idx;
+	w->owned[sa->owned_idx] = sa;
+}
+
+static void owned_del(struct dp_worker *w, struct dp_sa *sa)
+{
+	struct dp_sa *last = w->owned[--w->n_owned];
+
+	w->owned[sa->owned_idx] = last;
+	last->owned_idx = sa->owned_idx;
+}
+
+/*
+ * A replacement with the same SPI (same keys, make-before-break) goes on
+ * exactly where the old one stopped: the outbound sequence number, the
+ * inbound replay window, the counters. Nothing is staged between two
+ * loops, so the old SA's state is final here.
+ */
+static void sa_carry(struct dp_sa *sa, const struct dp_sa *old)
+{
+	if (old->spi != sa->spi || old->dir != sa->dir)
+		return;
+	if (sa->dir == ESP_DIR_OUT)
+		esp_sa_seq_set(sa->esp, esp_sa_seq(old->esp));
+	else
+		esp_sa_replay_copy(sa->esp, old->esp);
+	sa->c = old->c;
+}
+
 static void sa_add(struct dp_worker *w, struct dp_sa *sa)
 {
 	void *old = NULL;
@@ -76,14 +114,22 @@ static void sa_add(struct dp_worker *w, struct dp_sa *sa)
 	if (sa->dir == ESP_DIR_IN) {
 		if (rte_hash_lookup_data(w->sad_in, &sa->spi, &old) < 0)
 			old = NULL;
+		if (old != NULL && old != sa)
+			sa_carry(sa, old);
 		if (rte_hash_add_key_data(w->sad_in, &sa->spi, sa) < 0) {
 			retire(w, sa, DP_RETIRED_SA); /* table full: control sees it come back */
 			return;
 		}
 	} else {
 		old = w->sa_out[sa->id];
+		if (old != NULL && old != sa)
+			sa_carry(sa, old);
 		w->sa_out[sa->id] = sa;
 	}
+	if (old == NULL)
+		owned_add(w, sa);
+	else if (old != sa)
+		owned_swap(w, old, sa);
 	/* Make-before-break: the new SA is in place before the old one leaves. */
 	if (old != NULL && old != sa)
 		retire(w, old, DP_RETIRED_SA);
@@ -94,12 +140,25 @@ static void sa_del(struct dp_worker *w, struct dp_sa *sa)
 	void *cur;
 
 	if (sa->dir == ESP_DIR_IN) {
-		if (rte_hash_lookup_data(w->sad_in, &sa->spi, &cur) >= 0 && cur == sa)
+		if (rte_hash_lookup_data(w->sad_in, &sa->spi, &cur) >= 0 && cur == sa) {
 			rte_hash_del_key(w->sad_in, &sa->spi);
+			owned_del(w, sa);
+		}
 	} else if (w->sa_out[sa->id] == sa) {
 		w->sa_out[sa->id] = NULL;
+		owned_del(w, sa);
 	}
 	retire(w, sa, DP_RETIRED_SA);
+}
+
+/* Time lifetimes of every SA I own, idle or not; off the packet path. */
+static void sa_sweep(struct dp_worker *w)
+{
+	unsigned i;
+
+	w->sweep_tsc = w->now_tsc + w->sweep_period;
+	for (i = 0; i < w->n_owned; i++)
+		dp_sa_check_limits(w, w->owned[i]);
 }
 
 static void apply(struct dp_worker *w, const struct dp_msg *m)
@@ -266,6 +325,8 @@ static int worker_main(void *arg)
 		}
 		moved += handoff_receive(w);
 		flush_all(w);
+		if (unlikely(w->now_tsc >= w->sweep_tsc))
+			sa_sweep(w);
 		if (moved > 0) {
 			w->c.busy_cycles += rte_rdtsc() - w->now_tsc;
 			w->c.busy_packets += moved;
@@ -332,6 +393,8 @@ int dp_workers_create(struct dp *dp)
 		w->punt = ring_new("punt", i, 0, DP_PUNT_RING);
 		w->sa_out = rte_zmalloc("sa_out", DP_SA_MAX * sizeof(w->sa_out[0]), 0);
 		w->acquire_tsc = rte_zmalloc("acq", DP_SA_MAX * sizeof(uint64_t), 0);
+		w->owned = rte_zmalloc("owned", DP_SA_MAX * sizeof(w->owned[0]), 0);
+		w->sweep_period = rte_get_tsc_hz() / DP_SWEEP_PER_S;
 		snprintf(name, sizeof(name), "sad%u_%d", i, (int)getpid());
 		hp.name = name;
 		hp.entries = DP_SA_MAX;
@@ -340,7 +403,8 @@ int dp_workers_create(struct dp *dp)
 		hp.socket_id = (int)rte_socket_id();
 		w->sad_in = rte_hash_create(&hp);
 		if (w->msg == NULL || w->events == NULL || w->punt == NULL || w->sa_out == NULL ||
-		    w->acquire_tsc == NULL || w->sad_in == NULL || dp_neigh_init(w) != 0)
+		    w->acquire_tsc == NULL || w->owned == NULL || w->sad_in == NULL ||
+		    dp_neigh_init(w) != 0)
 			return -1;
 	}
 	/* Worker-to-worker SPSC rings: out of i into j. */
@@ -404,6 +468,7 @@ void dp_workers_free(struct dp *dp)
 		rte_hash_free(w->sad_in);
 		rte_free(w->sa_out);
 		rte_free(w->acquire_tsc);
+		rte_free(w->owned);
 		dp_neigh_fini(w);
 	}
 	rte_free(dp->workers);

@@ -73,6 +73,14 @@ struct dp_worker {
 	struct rte_hash *sad_in; /* inbound SPI -> struct dp_sa */
 	struct dp_sa **sa_out;   /* [DP_SA_MAX]: outbound SAs by slot */
 	uint64_t *acquire_tsc;   /* [DP_SA_MAX]: last acquire raised per slot */
+	/*
+	 * Every SA in my tables (both directions), swept every sweep_period
+	 * TSC cycles for time lifetimes, so an idle SA expires too.
+	 */
+	struct dp_sa **owned; /* [DP_SA_MAX] */
+	unsigned n_owned;
+	uint64_t sweep_tsc; /* next sweep */
+	uint64_t sweep_period;
 	const struct dp_spd *spd;
 	const struct dp_routes *routes;
 	struct rte_hash *neigh; /* dp_neigh_key -> packed MAC and state */
@@ -148,6 +156,8 @@ void dp_classify_burst(struct dp_worker *w, unsigned pi, struct rte_mbuf **pkts,
 void dp_outb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t sa_id);
 void dp_inb_submit(struct dp_worker *w, struct rte_mbuf *m);
 void dp_esp_flush(struct dp_worker *w);
+/* Lifetimes and sequence space of an SA I own: emits SOFT / HARD / SEQ events. */
+void dp_sa_check_limits(struct dp_worker *w, struct dp_sa *sa);
 void dp_rate_set(struct dp_worker *w, uint32_t kbps);
 
 /* dp_neigh.c */

@@ -129,6 +129,18 @@ void esp_sa_wipe(struct esp_sa *sa);
 uint32_t esp_sa_spi(const struct esp_sa *sa);
 /* Outbound: last sequence number used; inbound: window top. */
 uint64_t esp_sa_seq(const struct esp_sa *sa);
+/*
+ * Outbound: sets the last sequence number used, so the next packet carries
+ * seq + 1 (an SA replaced with the same SPI and keys goes on where the old
+ * one stopped). Only the SA's owner calls it, between bursts.
+ */
+void esp_sa_seq_set(struct esp_sa *sa, uint64_t seq);
+/*
+ * Inbound: dst takes src's anti-replay state whole (window top and bits),
+ * so a replacement with the same SPI refuses what the old one saw. Both
+ * SAs inbound; only the owner calls it, between bursts.
+ */
+void esp_sa_replay_copy(struct esp_sa *dst, const struct esp_sa *src);
 /* Successful packets and their inner bytes, for lifetimes and counters. */
 uint64_t esp_sa_packets(const struct esp_sa *sa);
 uint64_t esp_sa_bytes(const struct esp_sa *sa);

@@ -432,6 +432,16 @@ uint64_t esp_sa_seq(const struct esp_sa *sa)
 	return sa->dir == ESP_DIR_OUT ? sa->seq : sa->replay.top;
 }
 
+void esp_sa_seq_set(struct esp_sa *sa, uint64_t seq)
+{
+	sa->seq = seq;
+}
+
+void esp_sa_replay_copy(struct esp_sa *dst, const struct esp_sa *src)
+{
+	dst->replay = src->replay;
+}
+
 uint64_t esp_sa_packets(const struct esp_sa *sa)
 {
 	return sa->packets;

@@ -529,6 +529,58 @@ START_TEST(replayed_packet_is_dropped)
 END_TEST
 
 /*
+ * A replacement with the same SPI and keys (make-before-break): the
+ * outbound one goes on at the old one's sequence number + 1, the inbound
+ * one refuses what the old one accepted and takes what it did not see.
+ */
+START_TEST(replacement_carries_seq_and_window)
+{
+	const struct sa_opts *o = &sample_sas[_i];
+	struct esp_sa *out, *in, *out2, *in2;
+	struct esp_pkt *p = one_packet(o, &out, &in, 200), *b[2];
+	uint64_t seq = esp_sa_seq(out);
+	uint8_t inner[256];
+
+	b[0] = pkt_new(p->data, p->len, 0, 0);
+	b[0]->sa = in;
+	ck_assert_uint_eq(esp_inb_burst(b, 1), 1);
+	pkt_free(b[0]);
+
+	out2 = sa_new(o, ESP_DIR_OUT);
+	in2 = sa_new(o, ESP_DIR_IN);
+	ck_assert_uint_eq(esp_sa_seq(out2), o->seq_out);
+	esp_sa_seq_set(out2, seq);
+	ck_assert_uint_eq(esp_sa_seq(out2), seq);
+	esp_sa_replay_copy(in2, in);
+	ck_assert_uint_eq(esp_sa_seq(in2), esp_sa_seq(in));
+
+	/* The old SA's packet is a replay for the new inbound SA. */
+	b[0] = pkt_new(p->data, p->len, 0, 0);
+	b[0]->sa = in2;
+	ck_assert_uint_eq(esp_inb_burst(b, 1), 0);
+	ck_assert_uint_eq(b[0]->drop, ESP_DROP_REPLAY);
+	pkt_free(b[0]);
+
+	/* The new outbound SA's first packet carries seq + 1 and decrypts. */
+	make_inner(inner, false, 120, 0, true, 4);
+	b[1] = pkt_new(inner, 120, esp_sa_head_len(out2), esp_sa_tail_max(out2));
+	b[1]->sa = out2;
+	ck_assert_uint_eq(esp_outb_burst(&b[1], 1), 1);
+	ck_assert_uint_eq(b[1]->seq, seq + 1);
+	b[1]->sa = in2;
+	ck_assert_uint_eq(esp_inb_burst(&b[1], 1), 1);
+	ck_assert_uint_eq(b[1]->seq, seq + 1);
+	ck_assert_uint_eq(esp_sa_seq(in2), seq + 1);
+	pkt_free(b[1]);
+	pkt_free(p);
+	sa_free(out);
+	sa_free(in);
+	sa_free(out2);
+	sa_free(in2);
+}
+END_TEST
+
+/*
  * A packet whose ESP payload is the given plaintext, sealed with the SA's
  * keys through the one-shot API, so its ICV is valid whatever it holds.
  */
@@ -1314,6 +1366,7 @@ static Suite *esp_suite(void)
 	tcase_add_loop_test(tc, every_flipped_byte_fails_the_icv, 0, ARRAY_SIZE(sample_sas));
 	tcase_add_loop_test(tc, forged_packet_is_not_decrypted, 0, ARRAY_SIZE(sample_sas));
 	tcase_add_loop_test(tc, replayed_packet_is_dropped, 0, ARRAY_SIZE(sample_sas));
+	tcase_add_loop_test(tc, replacement_carries_seq_and_window, 0, ARRAY_SIZE(sample_sas));
 	tcase_add_loop_test(tc, crafted_trailers, 0, ARRAY_SIZE(craft_sas));
 	tcase_add_test(tc, cbc_ciphertext_must_be_whole_blocks);
 	tcase_add_test(tc, esn_sequence_crosses_2_32);
