@@ -668,7 +668,7 @@ int daemon_start(struct daemon *d, struct config *cfg, volatile sig_atomic_t *st
 	d->cfg = cfg;
 	d->stop = stop;
 	d->dp.adaptive = cfg->gateway.poll_mode == CONFIG_POLL_ADAPTIVE;
-	d->dp.mss_clamp = 1;
+	d->dp.mss_clamp = cfg->gateway.tcp_mss_clamp;
 	atomic_init(&d->dp.stop, false);
 	if (cfg->gateway.n_ports > DP_MAX_PORTS) {
 		LOG("gateway.ports: at most %d ports\n", DP_MAX_PORTS);

@@ -134,6 +134,7 @@ int static_sa_build(const struct config *cfg, const struct dp *dp, struct static
 		nr += cfg->static_sas[i].n_local_subnets * cfg->static_sas[i].n_remote_subnets;
 	for (i = 0; i < cfg->n_connections; i++)
 		np += cfg->connections[i].n_local_subnets * cfg->connections[i].n_remote_subnets;
+	nr += 2 * cfg->gateway.n_bypass;
 	if ((uint64_t)cfg->n_static_sas * 2 + (uint64_t)np * 2 > DP_SA_MAX) {
 		snprintf(err, err_len,
 		         "%u static SAs and %u connection policies need more than %d SA slots "
@@ -164,7 +165,7 @@ int static_sa_build(const struct config *cfg, const struct dp *dp, struct static
 				r->src = so->local[j];
 				r->dst = so->remote[k];
 				/* The first static SA in the file wins an overlap. */
-				r->priority = RTE_ACL_MAX_PRIORITY - 1 - i;
+				r->priority = RTE_ACL_MAX_PRIORITY - 2 - i;
 				r->action = DP_SPD_PROTECT;
 				r->owner = so->owner;
 				r->sa_id = so->id;
@@ -200,11 +201,36 @@ int static_sa_build(const struct config *cfg, const struct dp *dp, struct static
 				r->src = loc[j];
 				r->dst = rem[k];
 				/* Below every static SA; the first connection wins an overlap. */
-				r->priority = RTE_ACL_MAX_PRIORITY - 1 - cfg->n_static_sas - i;
+				r->priority = RTE_ACL_MAX_PRIORITY - 2 - cfg->n_static_sas - i;
 				r->action = DP_SPD_PROTECT;
 				r->owner = pol->owner;
 				r->sa_id = pol->slot;
 			}
+		}
+	}
+	/*
+	 * gateway.bypass: plain between two private-side networks, both ways,
+	 * above every tunnel (RFC 4301 BYPASS). The data plane forwards such
+	 * a packet only to a private port, and the config refuses a bypass
+	 * whose remote side a public route could take.
+	 */
+	for (i = 0; i < cfg->gateway.n_bypass; i++) {
+		const struct config_bypass *b = &cfg->gateway.bypass[i];
+		struct ts loc, rem;
+		unsigned nl, nrem;
+
+		if (prefixes_to_ts(&b->local, 1, &loc, &nl, "gateway.bypass", "entry", "local", err,
+		                   err_len) != 0 ||
+		    prefixes_to_ts(&b->remote, 1, &rem, &nrem, "gateway.bypass", "entry", "remote",
+		                   err, err_len) != 0)
+			goto fail;
+		for (j = 0; j < 2; j++) {
+			struct dp_spd_rule *r = &out->rules[out->n_rules++];
+
+			r->src = j == 0 ? loc : rem;
+			r->dst = j == 0 ? rem : loc;
+			r->priority = RTE_ACL_MAX_PRIORITY - 1;
+			r->action = DP_SPD_BYPASS;
 		}
 	}
 	return 0;

@@ -11,6 +11,7 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 
+#include "dp_csum.h"
 #include "dp_worker.h"
 
 enum cls {
@@ -151,6 +152,8 @@ static void transit(struct dp_worker *w, int family, struct rte_mbuf **m, unsign
 			/* BYPASS never reaches the public side: plain traffic stays private. */
 			if (nh == NULL || w->dp->ports[nh->port].role != DP_PORT_PRIVATE)
 				dp_drop_pkt(w, m[i], DP_DROP_NO_ROUTE);
+			else if (!dp_ttl_dec(rte_pktmbuf_mtod(m[i], uint8_t *)))
+				dp_drop_pkt(w, m[i], DP_DROP_TTL_EXCEEDED);
 			else
 				dp_forward(w, m[i], nh, family, dst);
 			break;

@@ -9,6 +9,7 @@
 #define VPNGW_DP_CSUM_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_byteorder.h>
@@ -50,6 +51,28 @@ static inline uint16_t dp_csum_ip6_l4(const uint8_t *ip6, const uint8_t *l4, siz
 
 	sum += rte_raw_cksum(l4, len);
 	return rte_be_to_cpu_16(dp_csum_fold(sum));
+}
+
+/* Decrements TTL / hop limit; false if the packet must not be forwarded. */
+static inline bool dp_ttl_dec(uint8_t *ip)
+{
+	uint32_t c;
+
+	if ((ip[0] >> 4) == 4) {
+		if (ip[8] <= 1)
+			return false;
+		ip[8]--;
+		/* RFC 1624 incremental update: the TTL/proto word dropped by 0x0100. */
+		c = (uint32_t)(ip[10] << 8 | ip[11]) + 0x0100;
+		c = (c & 0xffff) + (c >> 16);
+		ip[10] = (uint8_t)(c >> 8);
+		ip[11] = (uint8_t)c;
+		return true;
+	}
+	if (ip[7] <= 1)
+		return false;
+	ip[7]--;
+	return true;
 }
 
 #endif

@@ -18,32 +18,11 @@
 #include <rte_hash.h>
 #include <rte_ip.h>
 
+#include "dp_csum.h"
 #include "dp_l3.h"
 #include "dp_worker.h"
 
 enum { FRAG_MAX = 16 };
-
-/* Decrements TTL / hop limit; false if the packet must not be forwarded. */
-static bool ttl_dec(uint8_t *ip)
-{
-	uint32_t c;
-
-	if ((ip[0] >> 4) == 4) {
-		if (ip[8] <= 1)
-			return false;
-		ip[8]--;
-		/* RFC 1624 incremental update: the TTL/proto word dropped by 0x0100. */
-		c = (uint32_t)(ip[10] << 8 | ip[11]) + 0x0100;
-		c = (c & 0xffff) + (c >> 16);
-		ip[10] = (uint8_t)(c >> 8);
-		ip[11] = (uint8_t)c;
-		return true;
-	}
-	if (ip[7] <= 1)
-		return false;
-	ip[7]--;
-	return true;
-}
 
 static void emit_sa_event(struct dp_worker *w, struct dp_sa *sa, uint32_t type, bool *sent)
 {
@@ -280,13 +259,13 @@ void dp_outb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t sa_id)
 		return;
 	}
 	if (rte_pktmbuf_pkt_len(m) <= imtu) {
-		ttl_dec(ip);
+		dp_ttl_dec(ip);
 		outb_stage(w, m, sa, nh);
 		return;
 	}
 	if (family == 4 && !(ip[6] & 0x40)) {
 		/* No DF: fragment the inner packet, then encrypt each fragment. */
-		ttl_dec(ip);
+		dp_ttl_dec(ip);
 		nf = dp_frag_ipv4(m, (uint16_t)imtu, w->dp->mp, frags, FRAG_MAX);
 		if (nf < 0) {
 			dp_drop_sa(w, sa, m, DP_DROP_FRAG_FAILED);
@@ -355,7 +334,7 @@ static void inb_run(struct dp_worker *w)
 			dp_drop_sa(w, sa, m, DP_DROP_PEER_SOURCE_NAT);
 			continue;
 		}
-		if (!ttl_dec(ip)) {
+		if (!dp_ttl_dec(ip)) {
 			dp_drop_sa(w, sa, m, DP_DROP_TTL_EXCEEDED);
 			continue;
 		}

@@ -80,11 +80,16 @@ def config(d, workers):
       role: private
       address: %s/24
       neighbours: [{ip: %s, mac: "%s"}]
+      routes: [{to: %s, via: %s}]
+  bypass: [{local: 10.0.0.0/24, remote: %s}]
 static_sas:
-%s""" % (d, METRICS_PORT, wan_rx, wan_tx, US, GW_MAC, lan_rx, lan_tx, LAN_US, HOST, HOST_MAC, sas)
+%s""" % (d, METRICS_PORT, wan_rx, wan_tx, US, GW_MAC, lan_rx, lan_tx, LAN_US, HOST, HOST_MAC,
+         BYPASS_NET, HOST, BYPASS_NET, sas)
 
 
 METRICS_PORT = free_port()
+# gateway.bypass: plain between the LAN and this network behind the LAN host.
+BYPASS_NET, BYPASS_DST = "10.9.0.0/24", "10.9.0.7"
 
 
 def scapy_sa(s, out):
@@ -105,6 +110,11 @@ def scapy_sa(s, out):
 def inner(src, dst, i, ttl=64):
     return IP(src=src, dst=dst, ttl=ttl, id=i) / UDP(sport=40000 + i, dport=7000) / \
         Raw(b"vpngw-dp-%04d" % i + b"x" * (i % 50))
+
+
+def bypass_packet():
+    return IP(src=HOST, dst=BYPASS_DST, ttl=64, id=98) / UDP(sport=40098, dport=7001) / \
+        Raw(b"vpngw-dp-bypass")
 
 
 def wan_frame(ip):
@@ -128,6 +138,8 @@ def make_inputs(d):
         p = inner(HOST, dst, i)
         sent_out[name].append(bytes(p))
         lan.append(Ether(src=HOST_MAC, dst=LAN_MAC) / p)
+    # gateway.bypass: forwarded in the clear, back out of the LAN port.
+    lan.append(Ether(src=HOST_MAC, dst=LAN_MAC) / bypass_packet())
     # No policy for 172.16/12: dropped, never sent in clear.
     lan.append(Ether(src=HOST_MAC, dst=LAN_MAC) / inner(HOST, "172.16.0.1", 99))
     # ARP for our LAN address, ICMP echo to it.
@@ -306,6 +318,11 @@ def main():
               bytes(echo[0][ICMP].payload) == b"ping-vpngw", "ICMP echo reply: %r" % echo)
         plain = [p for p in out["wan"] if IP in p and p[IP].proto not in (50, 17)]
         check(not plain, "plain traffic on the public port: %r" % plain)
+        byp = [p for p in out["lan"] if IP in p and p[IP].dst == BYPASS_DST]
+        check(len(byp) == 1 and byp[0].dst == HOST_MAC and byp[0][IP].src == HOST and
+              byp[0][IP].ttl == 63 and bytes(byp[0][Raw].load) == b"vpngw-dp-bypass" and
+              IP(bytes(byp[0][IP])).chksum == byp[0][IP].chksum,
+              "gateway.bypass: forwarded in the clear to the LAN next hop: %r" % byp)
 
         # Two workers: lab-2 (in SPI 0x2003) belongs to worker 1, all input on worker 0.
         for f in os.listdir(d):
