@@ -207,26 +207,33 @@ static inline uint8_t inb_finish(struct esp_sa *sa, struct esp_pkt *p, struct es
 }
 
 /* Cipher-only jobs of one key size, run at once (IPsec-MB's cipher burst). */
-struct cbc_run {
-	uint32_t n;
-	IMB_KEY_SIZE_BYTES key_size;
-	IMB_JOB jobs[ESP_MAX_BURST];
-};
-
-static void cbc_run_flush(IMB_MGR *mgr, struct cbc_run *r)
+static void cbc_run_flush(IMB_MGR *mgr, struct esp_run *r)
 {
-	uint32_t done = ESP_SUBMIT_CIPHER_BURST(mgr, r->jobs, r->n, IMB_CIPHER_CBC, IMB_DIR_DECRYPT,
-	                                        r->key_size);
-
-	for (uint32_t i = 0; i < r->n; i++) {
-		struct esp_job_ctx *c = r->jobs[i].user_data;
-
-		c->status = i < done ? r->jobs[i].status : IMB_STATUS_INVALID_ARGS;
-	}
-	r->n = 0;
+	esp_run_done(r, ESP_SUBMIT_CIPHER_BURST(mgr, r->jobs, r->n, IMB_CIPHER_CBC, IMB_DIR_DECRYPT,
+	                                        r->key_size));
 }
 
-static inline void cbc_run_add(IMB_MGR *mgr, struct cbc_run *r, const struct esp_sa *sa,
+/* Hash-only jobs of one HMAC, run at once (IPsec-MB's hash burst). */
+static void hash_run_flush(IMB_MGR *mgr, struct esp_run *r)
+{
+	esp_run_done(r, ESP_SUBMIT_HASH_BURST(mgr, r->jobs, r->n, r->hash));
+}
+
+static inline void hash_run_add(IMB_MGR *mgr, struct esp_run *r, const struct esp_sa *sa,
+                                struct esp_job_ctx *c, uint64_t seq)
+{
+	IMB_JOB *job;
+
+	if (r->n != 0 && r->hash != sa->job_tmpl.hash_alg)
+		hash_run_flush(mgr, r);
+	r->hash = sa->job_tmpl.hash_alg;
+	job = &r->jobs[r->n++];
+	esp_job_copy(job, &sa->job_tmpl);
+	sa->fill(sa, job, c, seq, c->icv_calc);
+	job->user_data = c;
+}
+
+static inline void cbc_run_add(IMB_MGR *mgr, struct esp_run *r, const struct esp_sa *sa,
                                struct esp_job_ctx *c)
 {
 	uint32_t off = ESP_HDR_LEN + sa->iv_len;
@@ -254,14 +261,15 @@ static inline void cbc_run_add(IMB_MGR *mgr, struct cbc_run *r, const struct esp
 uint16_t esp_inb_burst(struct esp_pkt *pkts[], uint16_t n)
 {
 	struct esp_job_ctx ctx[ESP_MAX_BURST];
-	struct cbc_run run;
+	struct esp_run run, hrun;
 	IMB_MGR *mgr = crypto_imb();
 
 	run.n = 0;
+	hrun.n = 0;
 	for (uint32_t pos = 0; pos < n; pos += ESP_MAX_BURST) {
 		uint32_t m = MIN((uint32_t)n - pos, (uint32_t)ESP_MAX_BURST);
 		struct esp_pkt **b = pkts + pos;
-		uint32_t queued = 0;
+		uint32_t queued = 0, jobs = 0;
 		IMB_JOB *job;
 
 		for (uint32_t i = 0; i < m; i++) {
@@ -278,9 +286,16 @@ uint16_t esp_inb_burst(struct esp_pkt *pkts[], uint16_t n)
 				p->drop = ESP_DROP_CRYPTO_ERROR;
 				continue;
 			}
+			if (sa->hash_burst) {
+				hash_run_add(mgr, &hrun, sa, c, p->seq);
+				continue;
+			}
 			sa->submit(mgr, sa, c, p->seq, c->icv_calc);
+			jobs++;
 		}
-		if (mgr != NULL)
+		if (hrun.n != 0)
+			hash_run_flush(mgr, &hrun);
+		if (jobs != 0)
 			while ((job = IMB_FLUSH_JOB(mgr)) != NULL)
 				esp_job_done(job);
 

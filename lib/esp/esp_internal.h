@@ -44,10 +44,12 @@
 #define ESP_SUBMIT_JOB(mgr) IMB_SUBMIT_JOB_NOCHECK(mgr)
 #define ESP_SUBMIT_CIPHER_BURST(mgr, jobs, n, ci, dir, klen) \
 	IMB_SUBMIT_CIPHER_BURST_NOCHECK(mgr, jobs, n, ci, dir, klen)
+#define ESP_SUBMIT_HASH_BURST(mgr, jobs, n, h) IMB_SUBMIT_HASH_BURST_NOCHECK(mgr, jobs, n, h)
 #else
 #define ESP_SUBMIT_JOB(mgr) IMB_SUBMIT_JOB(mgr)
 #define ESP_SUBMIT_CIPHER_BURST(mgr, jobs, n, ci, dir, klen) \
 	IMB_SUBMIT_CIPHER_BURST(mgr, jobs, n, ci, dir, klen)
+#define ESP_SUBMIT_HASH_BURST(mgr, jobs, n, h) IMB_SUBMIT_HASH_BURST(mgr, jobs, n, h)
 #endif
 
 /* Per-packet scratch of one burst: IPsec-MB reads nonce and AAD from here. */
@@ -115,6 +117,12 @@ struct esp_sa {
 	 */
 	esp_submit_fn decrypt;
 	uint8_t cbc_burst; /* inbound AES-CBC: decrypt through IPsec-MB's cipher burst */
+	/*
+	 * HMAC-SHA through IPsec-MB's synchronous hash burst, no job manager
+	 * to flush: inbound the hash-only stage, outbound (AES-CBC) a cipher
+	 * burst, then a hash burst over the ciphertext (encrypt-then-MAC).
+	 */
+	uint8_t hash_burst;
 	/* Per-SA fields of every job (modes, keys, sizes). */
 	cache_aligned IMB_JOB job_tmpl;
 	IMB_JOB job_cipher; /* inbound cipher+auth: the cipher-only job */
@@ -176,6 +184,28 @@ static inline void esp_job_copy(IMB_JOB *dst, const IMB_JOB *src)
 #else
 	*dst = *src;
 #endif
+}
+
+/*
+ * Jobs of one kind run at once through IPsec-MB's synchronous burst API.
+ * key_size: cipher runs; hash: hash runs (outbound CBC runs use both).
+ */
+struct esp_run {
+	uint32_t n;
+	IMB_KEY_SIZE_BYTES key_size;
+	IMB_HASH_ALG hash;
+	IMB_JOB jobs[ESP_MAX_BURST];
+};
+
+/* Records the status of a run's jobs; those the burst did not complete failed. */
+static inline void esp_run_done(struct esp_run *r, uint32_t done)
+{
+	for (uint32_t i = 0; i < r->n; i++) {
+		struct esp_job_ctx *c = r->jobs[i].user_data;
+
+		c->status = i < done ? r->jobs[i].status : IMB_STATUS_INVALID_ARGS;
+	}
+	r->n = 0;
 }
 
 /* Records a finished job's status in its scratch. */

@@ -174,15 +174,51 @@ static inline uint8_t outb_prepare(struct esp_sa *sa, struct esp_pkt *p, struct 
 	return ESP_OK;
 }
 
+/*
+ * AES-CBC + HMAC-SHA: encrypt-then-MAC as a cipher burst, then a hash
+ * burst over the ciphertext, both synchronous: no multi-buffer lanes are
+ * left to flush.
+ */
+static void cbc_run_flush(IMB_MGR *mgr, struct esp_run *r)
+{
+	uint32_t done = ESP_SUBMIT_CIPHER_BURST(mgr, r->jobs, r->n, IMB_CIPHER_CBC, IMB_DIR_ENCRYPT,
+	                                        r->key_size);
+
+	if (done == r->n)
+		done = ESP_SUBMIT_HASH_BURST(mgr, r->jobs, r->n, r->hash);
+	else
+		done = 0;
+	esp_run_done(r, done);
+}
+
+static inline void cbc_run_add(IMB_MGR *mgr, struct esp_run *r, const struct esp_sa *sa,
+                               struct esp_job_ctx *c, uint64_t seq, uint8_t *tag)
+{
+	IMB_JOB *job;
+
+	if (r->n != 0 &&
+	    (r->key_size != sa->job_tmpl.key_len_in_bytes || r->hash != sa->job_tmpl.hash_alg))
+		cbc_run_flush(mgr, r);
+	r->key_size = sa->job_tmpl.key_len_in_bytes;
+	r->hash = sa->job_tmpl.hash_alg;
+	job = &r->jobs[r->n++];
+	esp_job_copy(job, &sa->job_tmpl);
+	sa->fill(sa, job, c, seq, tag);
+	job->user_data = c;
+}
+
 uint16_t esp_outb_burst(struct esp_pkt *pkts[], uint16_t n)
 {
 	struct esp_job_ctx ctx[ESP_MAX_BURST];
 	uint32_t inner_len[ESP_MAX_BURST];
+	struct esp_run run;
 	IMB_MGR *mgr = crypto_imb();
 
+	run.n = 0;
 	for (uint32_t pos = 0; pos < n; pos += ESP_MAX_BURST) {
 		uint32_t m = MIN((uint32_t)n - pos, (uint32_t)ESP_MAX_BURST);
 		struct esp_pkt **b = pkts + pos;
+		uint32_t jobs = 0;
 		IMB_JOB *job;
 
 		for (uint32_t i = 0; i < m; i++) {
@@ -200,10 +236,18 @@ uint16_t esp_outb_burst(struct esp_pkt *pkts[], uint16_t n)
 				p->drop = ESP_DROP_CRYPTO_ERROR;
 				continue;
 			}
+			if (sa->hash_burst) {
+				cbc_run_add(mgr, &run, sa, c, p->seq,
+				            c->esp + ESP_HDR_LEN + sa->iv_len + c->payload_len);
+				continue;
+			}
 			sa->submit(mgr, sa, c, p->seq,
 			           c->esp + ESP_HDR_LEN + sa->iv_len + c->payload_len);
+			jobs++;
 		}
-		if (mgr != NULL)
+		if (run.n != 0)
+			cbc_run_flush(mgr, &run);
+		if (jobs != 0)
 			while ((job = IMB_FLUSH_JOB(mgr)) != NULL)
 				esp_job_done(job);
 

@@ -306,6 +306,13 @@ static int check_conf(const struct esp_sa_conf *conf, char *err, size_t err_len)
 	return 0;
 }
 
+static bool hash_burst_alg(IMB_HASH_ALG h)
+{
+	return h == IMB_AUTH_HMAC_SHA_1 || h == IMB_AUTH_HMAC_SHA_224 ||
+	       h == IMB_AUTH_HMAC_SHA_256 || h == IMB_AUTH_HMAC_SHA_384 ||
+	       h == IMB_AUTH_HMAC_SHA_512;
+}
+
 int esp_sa_init(struct esp_sa *sa, const struct esp_sa_conf *conf, char *err, size_t err_len)
 {
 	const struct crypto_alg *e, *a;
@@ -387,6 +394,10 @@ int esp_sa_init(struct esp_sa *sa, const struct esp_sa_conf *conf, char *err, si
 		else if (sa->sym.imb_cipher != IMB_CIPHER_NULL)
 			sa->decrypt = esp_submit_decrypt;
 	}
+	/* The HMACs IPsec-MB 1.3's hash burst takes (not MD5). */
+	if (!e->aead && hash_burst_alg(sa->job_tmpl.hash_alg) &&
+	    (conf->dir == ESP_DIR_IN || sa->sym.imb_cipher == IMB_CIPHER_CBC))
+		sa->hash_burst = 1;
 	return 0;
 fail:
 	esp_sa_wipe(sa);
