@@ -112,6 +112,21 @@ static unsigned stage_limit(struct dp_worker *w, struct rte_mbuf **pkts, struct 
 	return k;
 }
 
+/*
+ * The ESP view of a staged mbuf (single segment, data at the IP header);
+ * reserve: headroom kept free for the Ethernet header written after ESP.
+ */
+static inline struct esp_pkt esp_pkt_of(struct rte_mbuf *m, struct esp_sa *sa, uint32_t reserve)
+{
+	return (struct esp_pkt){
+		.data = rte_pktmbuf_mtod(m, uint8_t *),
+		.len = rte_pktmbuf_data_len(m),
+		.headroom = rte_pktmbuf_headroom(m) - reserve,
+		.tailroom = rte_pktmbuf_tailroom(m),
+		.sa = sa,
+	};
+}
+
 static void outb_run(struct dp_worker *w)
 {
 	struct esp_pkt pk[DP_MAX_BURST], *pp[DP_MAX_BURST];
@@ -125,16 +140,7 @@ static void outb_run(struct dp_worker *w)
 	if (n == 0)
 		return;
 	for (i = 0; i < n; i++) {
-		struct rte_mbuf *m = w->outb[i];
-
-		pk[i] = (struct esp_pkt){
-			.data = rte_pktmbuf_mtod(m, uint8_t *),
-			.len = rte_pktmbuf_data_len(m),
-			/* Keep room for the Ethernet header that goes in front after ESP. */
-			.headroom = rte_pktmbuf_headroom(m) - RTE_ETHER_HDR_LEN,
-			.tailroom = rte_pktmbuf_tailroom(m),
-			.sa = w->outb_sa[i]->esp,
-		};
+		pk[i] = esp_pkt_of(w->outb[i], w->outb_sa[i]->esp, RTE_ETHER_HDR_LEN);
 		ilen[i] = pk[i].len;
 		pp[i] = &pk[i];
 	}
@@ -292,15 +298,7 @@ static void inb_run(struct dp_worker *w)
 	if (n == 0)
 		return;
 	for (i = 0; i < n; i++) {
-		struct rte_mbuf *m = w->inb[i];
-
-		pk[i] = (struct esp_pkt){
-			.data = rte_pktmbuf_mtod(m, uint8_t *),
-			.len = rte_pktmbuf_data_len(m),
-			.headroom = rte_pktmbuf_headroom(m),
-			.tailroom = rte_pktmbuf_tailroom(m),
-			.sa = w->inb_sa[i]->esp,
-		};
+		pk[i] = esp_pkt_of(w->inb[i], w->inb_sa[i]->esp, 0);
 		pp[i] = &pk[i];
 	}
 	k = esp_inb_burst(pp, (uint16_t)n);

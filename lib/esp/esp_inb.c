@@ -270,7 +270,6 @@ uint16_t esp_inb_burst(struct esp_pkt *pkts[], uint16_t n)
 		uint32_t m = MIN((uint32_t)n - pos, (uint32_t)ESP_MAX_BURST);
 		struct esp_pkt **b = pkts + pos;
 		uint32_t queued = 0, jobs = 0;
-		IMB_JOB *job;
 
 		for (uint32_t i = 0; i < m; i++) {
 			struct esp_pkt *p = b[i];
@@ -295,9 +294,7 @@ uint16_t esp_inb_burst(struct esp_pkt *pkts[], uint16_t n)
 		}
 		if (hrun.n != 0)
 			hash_run_flush(mgr, &hrun);
-		if (jobs != 0)
-			while ((job = IMB_FLUSH_JOB(mgr)) != NULL)
-				esp_job_done(job);
+		esp_jobs_flush(mgr, jobs);
 
 		/*
 		 * In order, so the first of two same-numbered packets wins; an
@@ -331,9 +328,7 @@ uint16_t esp_inb_burst(struct esp_pkt *pkts[], uint16_t n)
 			cbc_run_flush(mgr, &run);
 		else if (queued == 0)
 			continue;
-		if (queued != 0)
-			while ((job = IMB_FLUSH_JOB(mgr)) != NULL)
-				esp_job_done(job);
+		esp_jobs_flush(mgr, queued);
 
 		for (uint32_t i = 0; i < m; i++) {
 			struct esp_pkt *p = b[i];

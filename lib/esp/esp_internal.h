@@ -216,4 +216,14 @@ static inline void esp_job_done(IMB_JOB *job)
 	c->status = job->status;
 }
 
+/* Finishes whatever the job manager still holds: once per burst, only if jobs went in. */
+static inline void esp_jobs_flush(IMB_MGR *mgr, unsigned jobs)
+{
+	IMB_JOB *job;
+
+	if (jobs != 0)
+		while ((job = IMB_FLUSH_JOB(mgr)) != NULL)
+			esp_job_done(job);
+}
+
 #endif

@@ -219,7 +219,6 @@ uint16_t esp_outb_burst(struct esp_pkt *pkts[], uint16_t n)
 		uint32_t m = MIN((uint32_t)n - pos, (uint32_t)ESP_MAX_BURST);
 		struct esp_pkt **b = pkts + pos;
 		uint32_t jobs = 0;
-		IMB_JOB *job;
 
 		for (uint32_t i = 0; i < m; i++) {
 			struct esp_pkt *p = b[i];
@@ -247,9 +246,7 @@ uint16_t esp_outb_burst(struct esp_pkt *pkts[], uint16_t n)
 		}
 		if (run.n != 0)
 			cbc_run_flush(mgr, &run);
-		if (jobs != 0)
-			while ((job = IMB_FLUSH_JOB(mgr)) != NULL)
-				esp_job_done(job);
+		esp_jobs_flush(mgr, jobs);
 
 		for (uint32_t i = 0; i < m; i++) {
 			struct esp_pkt *p = b[i];
