@@ -14,6 +14,9 @@
 #define CACHE_LINE    64
 #define cache_aligned alignas(CACHE_LINE)
 
+/* printf-style format checking: fmt is argument f, the values start at a. */
+#define VPNGW_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
