@@ -89,6 +89,12 @@ static unsigned stage_limit(struct dp_worker *w, struct rte_mbuf **pkts, struct 
 {
 	unsigned i, k = 0;
 
+	/* Most SAs have no packet or byte limit: then nothing is counted or dropped. */
+	for (i = 0; i < n; i++)
+		if (sas[i]->expired || sas[i]->hard_packets || sas[i]->hard_bytes)
+			break;
+	if (i == n)
+		return n;
 	for (i = 0; i < n; i++) {
 		struct dp_sa *sa = sas[i];
 		uint32_t len = nhs != NULL ? rte_pktmbuf_data_len(pkts[i]) : 0;
@@ -115,16 +121,20 @@ static unsigned stage_limit(struct dp_worker *w, struct rte_mbuf **pkts, struct 
 /*
  * The ESP view of a staged mbuf (single segment, data at the IP header);
  * reserve: headroom kept free for the Ethernet header written after ESP.
+ * Filled field by field in place: a struct built on the stack and copied
+ * made GCC store it in pieces and reload it whole (a store-forwarding
+ * stall per packet).
  */
-static inline struct esp_pkt esp_pkt_of(struct rte_mbuf *m, struct esp_sa *sa, uint32_t reserve)
+static inline void esp_pkt_set(struct esp_pkt *p, struct rte_mbuf *m, struct esp_sa *sa,
+                               uint32_t reserve)
 {
-	return (struct esp_pkt){
-		.data = rte_pktmbuf_mtod(m, uint8_t *),
-		.len = rte_pktmbuf_data_len(m),
-		.headroom = rte_pktmbuf_headroom(m) - reserve,
-		.tailroom = rte_pktmbuf_tailroom(m),
-		.sa = sa,
-	};
+	uint32_t off = m->data_off, len = m->data_len;
+
+	p->data = (uint8_t *)m->buf_addr + off;
+	p->len = len;
+	p->headroom = off - reserve;
+	p->tailroom = (uint32_t)m->buf_len - off - len;
+	p->sa = sa;
 }
 
 static void outb_run(struct dp_worker *w)
@@ -140,7 +150,7 @@ static void outb_run(struct dp_worker *w)
 	if (n == 0)
 		return;
 	for (i = 0; i < n; i++) {
-		pk[i] = esp_pkt_of(w->outb[i], w->outb_sa[i]->esp, RTE_ETHER_HDR_LEN);
+		esp_pkt_set(&pk[i], w->outb[i], w->outb_sa[i]->esp, RTE_ETHER_HDR_LEN);
 		ilen[i] = pk[i].len;
 		pp[i] = &pk[i];
 	}
@@ -160,7 +170,12 @@ static void outb_run(struct dp_worker *w)
 		m->pkt_len = pp[i]->len;
 		sa->c.packets++;
 		sa->c.bytes += ilen[j];
-		dp_sa_check_limits(w, sa);
+		/*
+		 * Limits once per run of one SA's packets, when its counts are
+		 * final: the hard ones were enforced exactly in stage_limit.
+		 */
+		if (i + 1 == k || w->outb_sa[pp[i + 1] - pk] != sa)
+			dp_sa_check_limits(w, sa);
 		dp_forward(w, m, w->outb_nh[j], sa->family == AF_INET ? 4 : 6, sa->peer);
 	}
 }
@@ -298,7 +313,7 @@ static void inb_run(struct dp_worker *w)
 	if (n == 0)
 		return;
 	for (i = 0; i < n; i++) {
-		pk[i] = esp_pkt_of(w->inb[i], w->inb_sa[i]->esp, 0);
+		esp_pkt_set(&pk[i], w->inb[i], w->inb_sa[i]->esp, 0);
 		pp[i] = &pk[i];
 	}
 	k = esp_inb_burst(pp, (uint16_t)n);

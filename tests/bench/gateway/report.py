@@ -4,10 +4,16 @@
 
   report.py RESULTS.tsv META.json TSC_HZ RUNS SECONDS
 
-RESULTS.tsv lines: DIR ALG SIZE PROG RUN PPS (PROG secgw or vpngw; PPS "-"
-when that program did not run). Medians per row; Gbps counts inner IPv4
-bytes (net_null counts none: computed from the pcap's known sizes);
+RESULTS.tsv lines: DIR ALG SIZE PROG RUN PPS [SHARE] (PROG secgw or vpngw;
+PPS "-" when that program did not run; SHARE the CPU share its worker
+thread got, "-" unknown). Medians per row; Gbps counts inner IPv4 bytes
+(net_null counts none: computed from the pcap's known sizes);
 cycles/packet is TSC Hz / pps for the one worker core.
+
+A second table divides each run's rate by its worker's CPU share: packets
+per second of worker CPU time. On a shared machine other processes take
+turns on the worker's core, unevenly between runs; this rate is what the
+program does while it runs, and the ratio of the two is the steadier one.
 """
 
 import json
@@ -40,16 +46,25 @@ def main():
     with open(meta_path, encoding="ascii") as f:
         meta = json.load(f)
     samples = {}
+    per_cpu = {}
+    shares = {}
     order = []
     with open(results, encoding="ascii") as f:
         for line in f:
-            d, alg, size, prog, _run, pps = line.split()
+            fields = line.split()
+            d, alg, size, prog, _run, pps = fields[:6]
+            share = fields[6] if len(fields) > 6 else "-"
             row = (d, alg, size)
             if row not in samples:
                 samples[row] = {"secgw": [], "vpngw": []}
+                per_cpu[row] = {"secgw": [], "vpngw": []}
+                shares[row] = {"secgw": [], "vpngw": []}
                 order.append(row)
             if pps != "-":
                 samples[row][prog].append(float(pps))
+                if share != "-" and float(share) > 0:
+                    per_cpu[row][prog].append(float(pps) / float(share))
+                    shares[row][prog].append(float(share))
     order.sort(key=lambda r: (r[0] != "enc", r[1] != "gcm", SIZE_ORDER.index(r[2])))
 
     print("CPU: %s; TSC %.3f GHz; one worker lcore each; medians of %s runs of %s s; "
@@ -58,6 +73,26 @@ def main():
     print("| direction | algorithm | inner size | ipsec-secgw Mpps | Gbps | cyc/pkt "
           "| vpngw Mpps | Gbps | cyc/pkt | vpngw / ipsec-secgw |")
     print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    missed = table(order, samples, meta, tsc_hz)
+    if missed:
+        print()
+        print("Targets missed: %s" % ", ".join(missed))
+    if any(per_cpu[row][prog] for row in order for prog in ("secgw", "vpngw")):
+        print()
+        print("Per second of worker CPU time (each run's rate divided by the CPU share "
+              "its worker thread got; median share in brackets):")
+        print()
+        print("| direction | algorithm | inner size | ipsec-secgw Mpps | Gbps | cyc/pkt "
+              "| vpngw Mpps | Gbps | cyc/pkt | vpngw / ipsec-secgw |")
+        print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        missed = table(order, per_cpu, meta, tsc_hz, shares)
+        if missed:
+            print()
+            print("Targets missed per CPU second: %s" % ", ".join(missed))
+
+
+def table(order, samples, meta, tsc_hz, shares=None):
+    """Prints one row per (dir, alg, size); returns the rows that miss a target."""
     missed = []
     for row in order:
         d, alg, size = row
@@ -72,7 +107,10 @@ def main():
                 continue
             pps = statistics.median(vals)
             med[prog] = pps
-            cells += ["%.2f" % (pps / 1e6), "%.2f" % (pps * inner * 8 / 1e9),
+            share = ""
+            if shares is not None and shares[row][prog]:
+                share = " (%.0f%%)" % (100 * statistics.median(shares[row][prog]))
+            cells += ["%.2f%s" % (pps / 1e6, share), "%.2f" % (pps * inner * 8 / 1e9),
                       "%.0f" % (tsc_hz / pps) if pps > 0 else "-"]
         if "secgw" in med and "vpngw" in med and med["secgw"] > 0:
             ratio = med["vpngw"] / med["secgw"]
@@ -86,9 +124,7 @@ def main():
         else:
             cells.append("-")
         print("| " + " | ".join(cells) + " |")
-    if missed:
-        print()
-        print("Targets missed: %s" % ", ".join(missed))
+    return missed
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@
 # build/bench-secgw/ with its RX checksum offload request removed (virtual
 # ports have none); vpngw is build/control/vpngw. Each program gets one
 # worker lcore (lcore 1), input net_pcap0 (infinite_rx=1), output net_null0;
-# rates come from the TX port's /ethdev/stats over rte_telemetry.
+# rates come from the TX port's /ethdev/stats over rte_telemetry, and the
+# worker thread's CPU time from /proc for a second table: rates per second
+# of worker CPU, which other load on a shared machine does not change.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -43,7 +45,7 @@ note() {
 }
 
 usage() {
-	sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -277,11 +279,12 @@ start_prog() {
 
 out_name() { if [ "$2" = bench ]; then echo net_null0; else echo net_pcap1; fi; }
 
-# measure PROG DIR ALG SIZE: sets pps to the output port's packets/s, or
-# to "-" and fails.
+# measure PROG DIR ALG SIZE: sets pps to the output port's packets/s and
+# share to the CPU share its worker thread got meanwhile, or both to "-"
+# and fails.
 measure() {
 	local prog=$1 dir=$2 alg=$3 size=$4 line rc=0
-	pps=-
+	pps=- share=-
 	start_prog "$prog" "$dir" "$alg" "$size" bench
 	line=$("$py" "$here/sample.py" "/var/run/dpdk/$prefix" net_null0 net_pcap0 30 "$warmup" "$seconds" "$pid") || rc=$?
 	stop_prog "$pid" "$log"
@@ -294,6 +297,7 @@ measure() {
 	fi
 	echo "$line" >>"$log"
 	pps=${line#*tx_pps=} pps=${pps%% *}
+	case $line in *cpu_share=*) share=${line#*cpu_share=} share=${share%% *} ;; esac
 	local rx
 	rx=${line#*rx_pps=} rx=${rx%% *}
 	# The input never drops (net_pcap hands out what is polled), so a TX
@@ -357,16 +361,16 @@ for dir in $dirs; do
 				order="secgw vpngw"
 				if [ $((run % 2)) = 0 ]; then order="vpngw secgw"; fi
 				for prog in $order; do
-					pps=-
+					pps=- share=-
 					if [ "$prog" = secgw ] || [ "$use_vpngw" = 1 ]; then
 						measure "$prog" "$dir" "$alg" "$size" || true
 						if [ -z "$tsc_hz" ]; then
 							tsc_hz=$(sed -n 's/.*TSC frequency is ~\([0-9]*\) KHz.*/\1/p' "$log" | head -n1)
 						fi
 					fi
-					printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$dir" "$alg" "$size" "$prog" "$run" "$pps" >>"$results"
+					printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$dir" "$alg" "$size" "$prog" "$run" "$pps" "$share" >>"$results"
 					if [ "$prog" = secgw ] || [ "$use_vpngw" = 1 ]; then
-						note "$dir $alg $size run $run/$runs $prog: $pps pps"
+						note "$dir $alg $size run $run/$runs $prog: $pps pps (worker CPU share $share)"
 					fi
 				done
 			done
