@@ -104,6 +104,7 @@ enum ike_state {
 	X(PFS_MISMATCH, "pfs_mismatch", "set the same PFS group on both sides")                   \
 	X(PEER_REJECTED, "peer_rejected",                                                         \
 	  "the peer refused the exchange; see its log for the reason")                            \
+	X(MULTI_SA_PEER, "multi_sa_peer", "handled: we accept it; or split the connection")       \
 	X(INTERNAL, "internal", "see the gateway log")
 
 enum ike_cause {
@@ -137,9 +138,11 @@ struct ike_status {
 void ike_status_set(struct ike_status *s, enum ike_state state, uint64_t now_ms);
 /*
  * A failure: state (PHASE1_FAILED / PHASE2_FAILED, or another state for a
- * failure that keeps the tunnel, e.g. peer_source_nat), cause, evidence
- * as printf; the remedy is the cause's default unless remedy != NULL.
- * Counts failures[cause].
+ * failure that keeps the tunnel, e.g. peer_source_nat or multi_sa_peer
+ * with PHASE2_SUCCEEDED), cause, evidence as printf; the remedy is the
+ * cause's default unless remedy != NULL. Counts failures[cause]. The next
+ * ike_status_set clears it: an engine that wants a note on a tunnel that
+ * stays up (multi_sa_peer) must not set the same state again over it.
  */
 void ike_status_fail(struct ike_status *s, enum ike_state state, enum ike_cause cause,
                      uint64_t now_ms, const char *remedy, const char *fmt, ...) VPNGW_PRINTF(6, 7);

@@ -97,6 +97,13 @@ struct ikev2_tunables {
 	uint32_t retransmit_base_ms; /* default IKE_RETRANSMIT_BASE_MS */
 	uint32_t restart_delay_ms;   /* default 5000: effect_immediately restart after a failure */
 	bool no_jitter;              /* rekey exactly at the soft lifetime */
+	/*
+	 * Pretend to be behind a NAT (a NAT_DETECTION_SOURCE_IP that matches
+	 * nothing, as strongSwan does with encap=yes or kernel-libipsec):
+	 * IKE floats to 4500 and every child is ESP in UDP. For tests, and for
+	 * paths that drop plain ESP.
+	 */
+	bool fake_nat;
 };
 void ikev2_tune(struct ikev2 *e, const struct ikev2_tunables *t);
 

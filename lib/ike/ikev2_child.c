@@ -1,0 +1,804 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * CHILD_SAs and CREATE_CHILD_SA (RFC 7296 1.3, 2.8, 2.17, 2.18): keys and
+ * install through ike_ops, new children, child rekey (make-before-break,
+ * collisions per 2.8.1: the lowest nonce loses), PFS, and IKE SA rekey.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto_mem.h"
+#include "crypto_rand.h"
+#include "cursor.h"
+#include "ikev2_int.h"
+
+enum { REKEY_RETRY_MS = 10000 };
+
+struct ikev2_child *ikev2_child_find(struct ikev2_sa *sa, uint32_t spi_in)
+{
+	for (struct ikev2_child *c = sa->children; c; c = c->next)
+		if (c->spi_in == spi_in)
+			return c;
+	return NULL;
+}
+
+struct ikev2_child *ikev2_child_find_out(struct ikev2_sa *sa, uint32_t spi_out)
+{
+	for (struct ikev2_child *c = sa->children; c; c = c->next)
+		if (c->spi_out == spi_out)
+			return c;
+	return NULL;
+}
+
+/* The lower of two nonces (2.8.1 compares them as octet strings). */
+static int nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	int r = memcmp(a, b, al < bl ? al : bl);
+
+	if (r != 0)
+		return r;
+	return al < bl ? -1 : al > bl;
+}
+
+static void set_min_nonce(uint8_t *dst, size_t *dl, const uint8_t *a, size_t al, const uint8_t *b,
+                          size_t bl)
+{
+	if (nonce_cmp(a, al, b, bl) <= 0) {
+		memcpy(dst, a, al);
+		*dl = al;
+	} else {
+		memcpy(dst, b, bl);
+		*dl = bl;
+	}
+}
+
+static void fill_child(struct ikev2 *e, const struct ikev2_sa *sa, const struct ikev2_child *k,
+                       struct ike_child *c)
+{
+	const struct config_connection *cc = ikev2_cc(e, k->conn);
+
+	c->conn = k->conn;
+	c->spi_in = k->spi_in;
+	c->spi_out = k->spi_out;
+	c->encr = k->encr;
+	c->integ = k->integ;
+	c->enc_key_len = crypto_alg(k->encr)->key_len;
+	c->auth_key_len = k->integ == CRYPTO_INTEG_NONE ? 0 : crypto_alg(k->integ)->key_len;
+	c->esn = k->esn;
+	c->udp_encap = k->udp_encap;
+	c->local = sa->local;
+	c->remote = sa->remote;
+	memcpy(c->ts_local, k->ts_l, sizeof(c->ts_local));
+	memcpy(c->ts_remote, k->ts_r, sizeof(c->ts_remote));
+	c->n_ts_local = k->n_ts_l;
+	c->n_ts_remote = k->n_ts_r;
+	c->lifetime_s = cc->ipsec.lifetime;
+}
+
+struct ikev2_child *ikev2_child_install(struct ikev2 *e, struct ikev2_sa *sa, uint32_t conn,
+                                        const struct ike_choice *ch, bool esn, uint32_t spi_in,
+                                        uint32_t spi_out, const uint8_t *gir, size_t gir_len,
+                                        const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+                                        size_t nr_len, bool we_initiated, const struct ts *l,
+                                        unsigned n_l, const struct ts *r, unsigned n_r)
+{
+	const struct config_connection *cc = ikev2_cc(e, conn);
+	struct ike_status *st = ikev2_status(e, conn);
+	struct ikev2_child *k = calloc(1, sizeof(*k));
+	struct ike_child *c = crypto_key_alloc(sizeof(*c));
+	uint64_t life = cc->ipsec.lifetime;
+	int rc;
+
+	if (k == NULL || c == NULL) {
+		free(k);
+		crypto_key_free(c);
+		return NULL;
+	}
+	k->conn = conn;
+	k->spi_in = spi_in;
+	k->spi_out = spi_out;
+	k->encr = ch->encr;
+	k->integ = crypto_alg(ch->encr)->aead ? CRYPTO_INTEG_NONE : ch->integ;
+	k->esn = esn;
+	/* ESP in UDP when either side is behind a NAT, or the peer fakes one (2.23). */
+	k->udp_encap = sa->natt && (sa->nat_us || sa->nat_peer || sa->nat_fake);
+	k->n_ts_l = n_l < IKE_TS_MAX ? n_l : IKE_TS_MAX;
+	k->n_ts_r = n_r < IKE_TS_MAX ? n_r : IKE_TS_MAX;
+	memcpy(k->ts_l, l, k->n_ts_l * sizeof(*l));
+	memcpy(k->ts_r, r, k->n_ts_r * sizeof(*r));
+	k->installed_ms = e->now_ms;
+	k->rekey_at_ms = life ? e->now_ms + life * 900 - ikev2_jitter_ms(e, life) : 0;
+	set_min_nonce(k->n_min, &k->n_min_len, ni, ni_len, nr, nr_len);
+	fill_child(e, sa, k, c);
+	rc = ikev2_child_keymat(sa, gir, gir_len, ni, ni_len, nr, nr_len, we_initiated, c);
+	if (rc == 0)
+		rc = e->ops.child_install(e->ops.ctx, c);
+	crypto_key_free(c);
+	if (rc != 0) {
+		ike_status_fail(st, IKE_STATE_PHASE2_FAILED, IKE_CAUSE_INTERNAL, e->now_ms, NULL,
+		                "the data plane refused the CHILD_SA");
+		free(k);
+		return NULL;
+	}
+	k->installed = true;
+	k->next = sa->children;
+	sa->children = k;
+	e->st.child_sas++;
+	st->child_sa_up++;
+	/* A multi_sa_peer note stays while the tunnel is up, rekeys included. */
+	if (st->state != IKE_STATE_PHASE2_SUCCEEDED || st->cause != IKE_CAUSE_MULTI_SA_PEER)
+		ike_status_set(st, IKE_STATE_PHASE2_SUCCEEDED, e->now_ms);
+	ike_log(&e->ops, IKE_LOG_INFO, conn, "CHILD_SA installed: spi in 0x%08x out 0x%08x%s",
+	        spi_in, spi_out, k->udp_encap ? " (ESP in UDP)" : "");
+	return k;
+}
+
+/* Another child of conn, live, for other selectors than k's. */
+static bool other_pair_installed(const struct ikev2 *e, uint32_t conn, const struct ikev2_child *k)
+{
+	for (const struct ikev2_sa *sa = e->conns[conn].sas; sa; sa = sa->conn_next)
+		for (const struct ikev2_child *o = sa->children; o; o = o->next)
+			if (o != k && o->conn == conn && o->installed &&
+			    o->state != IKEV2_CHILD_REKEYED &&
+			    (o->n_ts_l != k->n_ts_l || o->n_ts_r != k->n_ts_r ||
+			     memcmp(o->ts_l, k->ts_l, k->n_ts_l * sizeof(*k->ts_l)) != 0 ||
+			     memcmp(o->ts_r, k->ts_r, k->n_ts_r * sizeof(*k->ts_r)) != 0))
+				return true;
+	return false;
+}
+
+void ikev2_child_note_partial(struct ikev2 *e, const struct ikev2_child *k)
+{
+	const struct config_connection *cc = ikev2_cc(e, k->conn);
+	struct ike_status *st = ikev2_status(e, k->conn);
+	char l[TS_STR_MAX], r[TS_STR_MAX];
+
+	if (!ikev2_ts_partial(cc, k->n_ts_l, k->n_ts_r))
+		return;
+	ts_format(&k->ts_l[0], l, sizeof(l));
+	ts_format(&k->ts_r[0], r, sizeof(r));
+	ike_log(&e->ops, IKE_LOG_INFO, k->conn,
+	        "the peer's CHILD_SA covers part of the subnets (%s === %s%s): multi_sa_peer, "
+	        "accepted",
+	        l, r, k->n_ts_l + k->n_ts_r > 2 ? " ..." : "");
+	/* The second pair is what makes it one SA per pair; noted once while up. */
+	if (!other_pair_installed(e, k->conn, k) || st->cause == IKE_CAUSE_MULTI_SA_PEER)
+		return;
+	ike_status_fail(st, IKE_STATE_PHASE2_SUCCEEDED, IKE_CAUSE_MULTI_SA_PEER, e->now_ms, NULL,
+	                "the peer opened another CHILD_SA for %s === %s: one SA per subnet pair", l,
+	                r);
+}
+
+void ikev2_child_remove(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_child *c, bool via_ops)
+{
+	struct ikev2_child **pp;
+
+	for (pp = &sa->children; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	if (via_ops && c->installed) {
+		e->ops.child_delete(e->ops.ctx, c->conn, c->spi_in);
+		if (e->st.child_sas)
+			e->st.child_sas--;
+	}
+	free(c);
+}
+
+/*
+ * The peer moved (a new NAT mapping): the children must send to its new
+ * address and port. Rather than patch SAs in the data plane, each child is
+ * rekeyed at once: make-before-break, the new ones installed with the
+ * IKE SA's current endpoints, the old ones deleted after.
+ */
+void ikev2_child_reinstall_all(struct ikev2 *e, struct ikev2_sa *sa)
+{
+	for (struct ikev2_child *c = sa->children; c; c = c->next) {
+		c->udp_encap = sa->natt;
+		if (c->state == IKEV2_CHILD_INSTALLED)
+			c->rekey_at_ms = e->now_ms; /* at the next tick */
+	}
+}
+
+/* ---- our CREATE_CHILD_SA ---- */
+
+static size_t write_child_request(struct ikev2 *e, struct ikev2_sa *sa, uint8_t *buf, size_t cap,
+                                  struct ikev2_child *old)
+{
+	struct ikev2_pending *p = &sa->pend;
+	const struct config_connection *cc = ikev2_cc(e, p->conn);
+	struct ikev2_sk_wr *s = malloc(sizeof(*s));
+	struct ikev2_prop_out props[2];
+	uint8_t pub[CRYPTO_DH_MAX_PUBLIC];
+	size_t len = 0;
+	unsigned n;
+	int plen = 0;
+
+	if (s == NULL)
+		return 0;
+	if (cc->ipsec.pfs) {
+		p->dh = crypto_dh_new(cc->ipsec.pfs_group);
+		if (p->dh == NULL || (plen = crypto_dh_public(p->dh, pub, sizeof(pub))) < 0)
+			goto out;
+	}
+	crypto_random(p->nonce, sizeof(p->nonce));
+	ikev2_sk_begin(sa, s, buf, cap, IKEV2_EXCH_CREATE_CHILD_SA, false, sa->req_id);
+	if (old) {
+		uint8_t spi[4];
+
+		put_be32(spi, old->spi_in);
+		ikev2_wr_notify(&s->in, IKEV2_PROTO_ESP, spi, 4, IKEV2_N_REKEY_SA, NULL, 0);
+	}
+	n = ikev2_esp_props(cc, p->spi_in, true, props);
+	ikev2_wr_sa(&s->in, props, n);
+	ikev2_wr_simple(&s->in, IKEV2_PL_NONCE, p->nonce, sizeof(p->nonce));
+	if (p->dh)
+		ikev2_wr_ke(&s->in, crypto_alg(cc->ipsec.pfs_group)->ikev2_id, pub, (size_t)plen);
+	ikev2_wr_ts(&s->in, IKEV2_PL_TSI, p->ts_l, p->n_ts_l);
+	ikev2_wr_ts(&s->in, IKEV2_PL_TSR, p->ts_r, p->n_ts_r);
+	len = ikev2_sk_end(sa, s);
+out:
+	free(s);
+	return len;
+}
+
+void ikev2_child_rekey_start(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_child *old)
+{
+	struct ikev2_pending *p = &sa->pend;
+	uint8_t buf[IKE_MSG_MAX];
+	size_t len;
+
+	crypto_dh_free(p->dh);
+	p->dh = NULL;
+	p->conn = old ? old->conn : sa->conn;
+	p->old_spi_in = old ? old->spi_in : 0;
+	p->spi_in = e->ops.spi_alloc(e->ops.ctx, p->conn);
+	if (p->spi_in == 0) {
+		if (old)
+			old->rekey_at_ms = e->now_ms + REKEY_RETRY_MS;
+		return;
+	}
+	if (old) {
+		p->n_ts_l = old->n_ts_l;
+		p->n_ts_r = old->n_ts_r;
+		memcpy(p->ts_l, old->ts_l, sizeof(p->ts_l));
+		memcpy(p->ts_r, old->ts_r, sizeof(p->ts_r));
+	} else {
+		ikev2_conn_ts(ikev2_cc(e, p->conn), p->ts_l, &p->n_ts_l, p->ts_r, &p->n_ts_r);
+	}
+	len = write_child_request(e, sa, buf, sizeof(buf), old);
+	if (len == 0)
+		return;
+	if (old) {
+		old->state = IKEV2_CHILD_REKEYING;
+		old->peer_rekeyed = false;
+	}
+	ikev2_send_request(e, sa, old ? IKEV2_REQ_CHILD_REKEY : IKEV2_REQ_CHILD_NEW, buf, len);
+}
+
+void ikev2_ike_rekey_start(struct ikev2 *e, struct ikev2_sa *sa)
+{
+	const struct config_connection *cc = ikev2_cc(e, sa->conn);
+	struct ikev2_pending *p = &sa->pend;
+	struct ikev2_sk_wr *s;
+	struct ikev2_prop_out props[2];
+	uint8_t buf[IKE_MSG_MAX], pub[CRYPTO_DH_MAX_PUBLIC];
+	struct ikev2_sa *n;
+	size_t len;
+	unsigned np;
+	int plen;
+
+	n = ikev2_sa_new(e, sa->conn, true, e->now_ms);
+	if (n == NULL)
+		return;
+	n->state = IKEV2_SA_REKEY_CHILD;
+	n->ch = sa->ch;
+	n->dh = crypto_dh_new(sa->ch.dh);
+	s = malloc(sizeof(*s));
+	if (n->dh == NULL || s == NULL || (plen = crypto_dh_public(n->dh, pub, sizeof(pub))) < 0) {
+		free(s);
+		ikev2_sa_destroy(e, n, false);
+		sa->rekey_at_ms = e->now_ms + REKEY_RETRY_MS;
+		return;
+	}
+	n->ni_len = IKEV2_NONCE_LEN;
+	crypto_random(n->ni, n->ni_len);
+	if (p->new_sa)
+		ikev2_sa_destroy(e, p->new_sa, false);
+	p->new_sa = n;
+	n->rekey_parent = sa;
+	np = ikev2_ike_props(cc, props, n->spi_i, 8);
+	/* Offer the current DH group first: that is the KE we send. */
+	for (unsigned i = 0; i < np; i++) {
+		for (unsigned j = 1; j < props[i].n_dh; j++) {
+			if (props[i].dh[j] == sa->ch.dh) {
+				props[i].dh[j] = props[i].dh[0];
+				props[i].dh[0] = sa->ch.dh;
+			}
+		}
+	}
+	ikev2_sk_begin(sa, s, buf, sizeof(buf), IKEV2_EXCH_CREATE_CHILD_SA, false, sa->req_id);
+	ikev2_wr_sa(&s->in, props, np);
+	ikev2_wr_simple(&s->in, IKEV2_PL_NONCE, n->ni, n->ni_len);
+	ikev2_wr_ke(&s->in, crypto_alg(sa->ch.dh)->ikev2_id, pub, (size_t)plen);
+	len = ikev2_sk_end(sa, s);
+	free(s);
+	if (len == 0)
+		return;
+	sa->peer_rekeyed_ike = false;
+	ikev2_send_request(e, sa, IKEV2_REQ_IKE_REKEY, buf, len);
+}
+
+/* Moves every child (and the connection) from old to n. */
+static void move_children(struct ikev2 *e, struct ikev2_sa *old, struct ikev2_sa *n)
+{
+	struct ikev2_child **pp = &n->children;
+
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = old->children;
+	old->children = NULL;
+	if (e->conns[old->conn].sa == old)
+		e->conns[old->conn].sa = n;
+}
+
+/* A new IKE SA made by a CREATE_CHILD_SA takes over (2.18). */
+static void ike_rekeyed(struct ikev2 *e, struct ikev2_sa *old, struct ikev2_sa *n)
+{
+	const struct config_connection *cc = ikev2_cc(e, old->conn);
+	uint64_t life = cc->ike.lifetime;
+
+	n->local = old->local;
+	n->remote = old->remote;
+	n->natt = old->natt;
+	n->nat_us = old->nat_us;
+	n->nat_peer = old->nat_peer;
+	n->nat_fake = old->nat_fake;
+	n->keepalive_at_ms = old->keepalive_at_ms;
+	n->state = IKEV2_SA_ESTABLISHED;
+	n->established_ms = e->now_ms;
+	n->last_rx_ms = e->now_ms;
+	n->rekey_at_ms = life ? e->now_ms + life * 900 - ikev2_jitter_ms(e, life) : 0;
+	n->expire_at_ms = life ? e->now_ms + life * 1000 : 0;
+	e->st.ike_sas++;
+	ikev2_status(e, old->conn)->ike_sa_up++;
+	move_children(e, old, n);
+	n->rekey_parent = NULL;
+	ike_log(&e->ops, IKE_LOG_INFO, old->conn, "IKE_SA rekeyed");
+}
+
+/* The answer to our IKE SA rekey (2.18), with the collision rule of 2.8.1. */
+static void ike_rekey_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m)
+{
+	struct ikev2_pending *p = &sa->pend;
+	uint8_t gir[CRYPTO_DH_MAX_SECRET];
+	int glen = 0;
+	struct ikev2_sa *n = p->new_sa;
+	const struct config_connection *cc = ikev2_cc(e, sa->conn);
+	struct ikev2_sa_payload *sap = malloc(sizeof(*sap));
+	const struct ikev2_notify *err = ikev2_msg_error(m);
+	char ev[IKE_EVIDENCE_MAX];
+	enum ike_cause cause;
+	struct ike_choice ch;
+
+	p->new_sa = NULL;
+	if (n == NULL || sap == NULL || err != NULL || !m->has_sa || !m->has_nonce || !m->has_ke ||
+	    ikev2_sa_parse(sap, m->sa.p, m->sa.len) != 0 || sap->n != 1 || sap->p[0].spi_len != 8 ||
+	    ikev2_ike_select(cc, sap, m->ke_group, &ch, NULL, &cause, ev, sizeof(ev)) != 0 ||
+	    !ch.has_dh || ch.dh != crypto_dh_group(n->dh) ||
+	    (glen = crypto_dh_shared(n->dh, m->ke.p, m->ke.len, gir, sizeof(gir))) < 0) {
+		ike_log(&e->ops, IKE_LOG_WARN, sa->conn, "IKE_SA rekey failed%s%s", err ? ": " : "",
+		        err ? ikev2_notify_name(err->type) : "");
+		if (n)
+			ikev2_sa_destroy(e, n, false);
+		sa->rekey_at_ms = e->now_ms + REKEY_RETRY_MS;
+		free(sap);
+		return;
+	}
+	n->ch = ch;
+	memcpy(n->spi_r, sap->p[0].spi, 8);
+	memcpy(n->nr, m->nonce.p, m->nonce.len);
+	n->nr_len = m->nonce.len;
+	free(sap);
+	if (ikev2_keys_derive(n, gir, (size_t)glen, sa) != 0) {
+		crypto_wipe(gir, sizeof(gir));
+		ikev2_sa_destroy(e, n, false);
+		sa->rekey_at_ms = e->now_ms + REKEY_RETRY_MS;
+		return;
+	}
+	crypto_wipe(gir, sizeof(gir));
+	crypto_dh_free(n->dh);
+	n->dh = NULL;
+	set_min_nonce(n->n_min, &n->n_min_len, n->ni, n->ni_len, n->nr, n->nr_len);
+	if (sa->peer_rekeyed_ike && sa->peer_new_sa) {
+		/* Collision (2.8.1): the SA with the lowest nonce goes, by its maker. */
+		struct ikev2_sa *pn = sa->peer_new_sa;
+
+		ike_rekeyed(e, sa, n);
+		if (nonce_cmp(n->n_min, n->n_min_len, pn->n_min, pn->n_min_len) < 0) {
+			move_children(e, n, pn);
+			e->conns[sa->conn].sa = pn;
+			n->state = IKEV2_SA_REKEYED; /* ours lost: we delete it */
+		} else {
+			/* Ours won: the peer deletes its new SA. */
+			move_children(e, pn, n);
+			e->conns[sa->conn].sa = n;
+		}
+		sa->peer_new_sa = NULL;
+		pn->rekey_parent = NULL;
+	} else {
+		ike_rekeyed(e, sa, n);
+	}
+	sa->state = IKEV2_SA_REKEYED;
+	return;
+}
+
+void ikev2_create_child_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m)
+{
+	struct ikev2_pending *p = &sa->pend;
+	uint8_t kind = sa->req_kind;
+	uint8_t gir[CRYPTO_DH_MAX_SECRET];
+	int glen = 0;
+
+	ikev2_request_done(sa);
+	if (kind == IKEV2_REQ_IKE_REKEY) {
+		ike_rekey_response(e, sa, m);
+		return;
+	}
+	if (kind != IKEV2_REQ_CHILD_REKEY && kind != IKEV2_REQ_CHILD_NEW) {
+		e->st.malformed++;
+		return;
+	}
+	{
+		struct ikev2_child *old =
+		        p->old_spi_in ? ikev2_child_find(sa, p->old_spi_in) : NULL;
+		const struct ikev2_notify *err = ikev2_msg_error(m);
+		struct ikev2_child *nc;
+		const uint8_t *gp = NULL;
+		bool lost = false;
+
+		if (err && err->type == IKEV2_N_TEMPORARY_FAILURE) {
+			if (old) {
+				old->state = IKEV2_CHILD_INSTALLED;
+				old->rekey_at_ms = e->now_ms + REKEY_RETRY_MS;
+			}
+			goto done;
+		}
+		if (err == NULL && (!m->has_nonce || (p->dh && !m->has_ke))) {
+			e->st.malformed++;
+			if (old) {
+				old->state = IKEV2_CHILD_INSTALLED;
+				old->rekey_at_ms = e->now_ms + REKEY_RETRY_MS;
+			}
+			goto done;
+		}
+		if (err == NULL && p->dh) {
+			if (m->ke_group != crypto_alg(crypto_dh_group(p->dh))->ikev2_id ||
+			    (glen = crypto_dh_shared(p->dh, m->ke.p, m->ke.len, gir, sizeof(gir))) <
+			            0) {
+				e->st.malformed++;
+				if (old) {
+					old->state = IKEV2_CHILD_INSTALLED;
+					old->rekey_at_ms = e->now_ms + REKEY_RETRY_MS;
+				}
+				goto done;
+			}
+			gp = gir;
+		}
+		if (err && p->dh &&
+		    (err->type == IKEV2_N_NO_PROPOSAL_CHOSEN ||
+		     err->type == IKEV2_N_INVALID_KE_PAYLOAD)) {
+			/* The first child worked with these algorithms: the KE is what differs. */
+			ike_status_fail(ikev2_status(e, p->conn),
+			                old ? ikev2_status(e, p->conn)->state
+			                    : IKE_STATE_PHASE2_FAILED,
+			                IKE_CAUSE_PFS_MISMATCH, e->now_ms, NULL,
+			                "the peer answered %s to our CREATE_CHILD_SA with PFS %s",
+			                ikev2_notify_name(err->type),
+			                crypto_alg(crypto_dh_group(p->dh))->name);
+			if (old) {
+				old->state = IKEV2_CHILD_INSTALLED;
+				/* Tried again now and then, in case the peer is fixed. */
+				old->rekey_at_ms = e->now_ms + 6 * REKEY_RETRY_MS;
+			}
+			goto done;
+		}
+		if (old && old->peer_rekeyed && err == NULL) {
+			/* Collision: compare our exchange's lowest nonce with the peer's. */
+			struct ikev2_child *pc = ikev2_child_find(sa, old->peer_new_spi);
+			uint8_t mn[IKEV2_NONCE_MAX];
+			size_t mnl;
+
+			set_min_nonce(mn, &mnl, p->nonce, sizeof(p->nonce), m->nonce.p,
+			              m->nonce.len);
+			if (pc && nonce_cmp(mn, mnl, pc->n_min, pc->n_min_len) < 0)
+				lost = true;
+		}
+		if (lost) {
+			/* Ours is redundant: never install it; ask the peer to delete its half. */
+			uint32_t spi = p->spi_in;
+
+			ike_log(&e->ops, IKE_LOG_INFO, p->conn,
+			        "CHILD_SA rekey collision lost: dropping ours (0x%08x)", spi);
+			old->state = IKEV2_CHILD_REKEYED;
+			nc = calloc(1, sizeof(*nc));
+			if (nc) {
+				/* Not in the data plane: only the delete exchange names it. */
+				nc->conn = p->conn;
+				nc->spi_in = spi;
+				nc->state = IKEV2_CHILD_REKEYED;
+				nc->encr = CRYPTO_ENCR_NULL;
+				nc->integ = CRYPTO_INTEG_NONE;
+				nc->next = sa->children;
+				sa->children = nc;
+			}
+			goto done;
+		}
+		nc = NULL;
+		if (ikev2_child_from_response(e, sa, m, gp, (size_t)glen, p->nonce,
+		                              sizeof(p->nonce), m->nonce.p, m->nonce.len) == 0)
+			nc = sa->children;
+		if (old) {
+			if (nc || (old->peer_rekeyed && err == NULL)) {
+				old->state = IKEV2_CHILD_REKEYED; /* deleted at the next tick */
+			} else {
+				old->state = IKEV2_CHILD_INSTALLED;
+				old->rekey_at_ms = e->now_ms + REKEY_RETRY_MS;
+			}
+		}
+	}
+done:
+	crypto_wipe(gir, sizeof(gir));
+	crypto_dh_free(p->dh);
+	p->dh = NULL;
+}
+
+/* ---- the peer's CREATE_CHILD_SA ---- */
+
+static void respond_error(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_msg *m,
+                          uint16_t type, const uint8_t *data, size_t len)
+{
+	struct ikev2_sk_wr *s = malloc(sizeof(*s));
+	uint8_t buf[512];
+	size_t n;
+
+	if (s == NULL)
+		return;
+	ikev2_sk_begin(sa, s, buf, sizeof(buf), m->exchange, true, m->msg_id);
+	ikev2_wr_notify(&s->in, 0, NULL, 0, type, data, len);
+	n = ikev2_sk_end(sa, s);
+	free(s);
+	if (n)
+		ikev2_send_response(e, sa, buf, n);
+}
+
+static void peer_ike_rekey(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m,
+                           struct ikev2_sa_payload *sap)
+{
+	const struct config_connection *cc = ikev2_cc(e, sa->conn);
+	struct ikev2_sk_wr *s;
+	struct ikev2_prop_out chosen = { .proto = IKEV2_PROTO_IKE, .spi_len = 8 };
+	uint8_t buf[IKE_MSG_MAX], pub[CRYPTO_DH_MAX_PUBLIC], gir[CRYPTO_DH_MAX_SECRET];
+	char ev[IKE_EVIDENCE_MAX];
+	enum ike_cause cause;
+	struct ike_choice ch;
+	struct ikev2_sa *n;
+	size_t len;
+	int plen, glen;
+	unsigned idx;
+
+	if (sa->state != IKEV2_SA_ESTABLISHED || !m->has_ke) {
+		respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
+		return;
+	}
+	if (ikev2_ike_select(cc, sap, m->ke_group, &ch, &idx, &cause, ev, sizeof(ev)) != 0) {
+		ike_log(&e->ops, IKE_LOG_WARN, sa->conn, "IKE_SA rekey: %s", ev);
+		respond_error(e, sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		return;
+	}
+	if (m->ke_group != crypto_alg(ch.dh)->ikev2_id) {
+		uint8_t g[2];
+
+		put_be16(g, crypto_alg(ch.dh)->ikev2_id);
+		respond_error(e, sa, m, IKEV2_N_INVALID_KE_PAYLOAD, g, 2);
+		return;
+	}
+	if (sap->p[idx].spi_len != 8) {
+		respond_error(e, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
+		return;
+	}
+	n = ikev2_sa_new(e, sa->conn, false, e->now_ms);
+	if (n == NULL)
+		return;
+	n->state = IKEV2_SA_REKEY_CHILD;
+	n->ch = ch;
+	memcpy(n->spi_i, sap->p[idx].spi, 8);
+	memcpy(n->ni, m->nonce.p, m->nonce.len);
+	n->ni_len = m->nonce.len;
+	n->nr_len = IKEV2_NONCE_LEN;
+	crypto_random(n->nr, n->nr_len);
+	n->dh = crypto_dh_new(ch.dh);
+	s = malloc(sizeof(*s));
+	if (s == NULL || n->dh == NULL || (plen = crypto_dh_public(n->dh, pub, sizeof(pub))) < 0 ||
+	    (glen = crypto_dh_shared(n->dh, m->ke.p, m->ke.len, gir, sizeof(gir))) < 0 ||
+	    ikev2_keys_derive(n, gir, (size_t)glen, sa) != 0) {
+		free(s);
+		crypto_wipe(gir, sizeof(gir));
+		ikev2_sa_destroy(e, n, false);
+		respond_error(e, sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		return;
+	}
+	crypto_wipe(gir, sizeof(gir));
+	crypto_dh_free(n->dh);
+	n->dh = NULL;
+	set_min_nonce(n->n_min, &n->n_min_len, n->ni, n->ni_len, n->nr, n->nr_len);
+	chosen.num = sap->p[idx].num;
+	memcpy(chosen.spi, n->spi_r, 8);
+	chosen.encr[chosen.n_encr++] = ch.encr;
+	chosen.prf[chosen.n_prf++] = ch.prf;
+	if (ch.has_integ)
+		chosen.integ[chosen.n_integ++] = ch.integ;
+	chosen.dh[chosen.n_dh++] = ch.dh;
+	ikev2_sk_begin(sa, s, buf, sizeof(buf), IKEV2_EXCH_CREATE_CHILD_SA, true, m->msg_id);
+	ikev2_wr_sa(&s->in, &chosen, 1);
+	ikev2_wr_simple(&s->in, IKEV2_PL_NONCE, n->nr, n->nr_len);
+	ikev2_wr_ke(&s->in, crypto_alg(ch.dh)->ikev2_id, pub, (size_t)plen);
+	len = ikev2_sk_end(sa, s);
+	free(s);
+	if (len == 0) {
+		ikev2_sa_destroy(e, n, false);
+		return;
+	}
+	ikev2_send_response(e, sa, buf, len);
+	if (sa->req_pending && sa->req_kind == IKEV2_REQ_IKE_REKEY) {
+		/* Collision: decided when our own response arrives. */
+		sa->peer_rekeyed_ike = true;
+		sa->peer_new_sa = n;
+		ike_rekeyed(e, sa, n);
+		n->rekey_parent = sa;
+		return;
+	}
+	ike_rekeyed(e, sa, n);
+	/* The peer deletes the old SA; if it does not, we do after a while. */
+	sa->state = IKEV2_SA_REKEYED;
+	sa->peer_deletes = true;
+	sa->delete_at_ms = e->now_ms + 60000;
+}
+
+void ikev2_create_child_request(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m)
+{
+	const struct ikev2_notify *rk = ikev2_msg_notify(m, IKEV2_N_REKEY_SA);
+	struct ikev2_sa_payload *sap = malloc(sizeof(*sap));
+	const struct config_connection *cc;
+	struct ikev2_child *old = NULL, *nc;
+	struct ikev2_sk_wr *s = NULL;
+	uint8_t buf[IKE_MSG_MAX], pub[CRYPTO_DH_MAX_PUBLIC], gir[CRYPTO_DH_MAX_SECRET];
+	uint8_t nr[IKEV2_NONCE_LEN];
+	char ev[IKE_EVIDENCE_MAX];
+	enum ike_cause cause;
+	struct ike_choice ch;
+	struct ts l[IKE_TS_MAX], r[IKE_TS_MAX];
+	unsigned nl, nrr, pi;
+	bool esn;
+	uint32_t peer_spi, spi_in;
+	struct crypto_dh *dh = NULL;
+	int plen = 0, glen = 0;
+	size_t len;
+	uint32_t conn = sa->conn;
+
+	if (sap == NULL)
+		return;
+	if (!m->has_sa || !m->has_nonce || ikev2_sa_parse(sap, m->sa.p, m->sa.len) != 0 ||
+	    sap->n == 0) {
+		respond_error(e, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
+		goto out;
+	}
+	if (sap->p[0].proto == IKEV2_PROTO_IKE) {
+		peer_ike_rekey(e, sa, m, sap);
+		goto out;
+	}
+	if (sa->state != IKEV2_SA_ESTABLISHED) {
+		respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
+		goto out;
+	}
+	if (rk) {
+		if (rk->proto != IKEV2_PROTO_ESP || rk->spi_len != 4) {
+			respond_error(e, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
+			goto out;
+		}
+		old = ikev2_child_find_out(sa, get_be32(rk->spi));
+		if (old == NULL) {
+			respond_error(e, sa, m, IKEV2_N_CHILD_SA_NOT_FOUND, NULL, 0);
+			goto out;
+		}
+		if (old->state == IKEV2_CHILD_REKEYED) {
+			respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
+			goto out;
+		}
+		conn = old->conn;
+	}
+	cc = ikev2_cc(e, conn);
+	if (ikev2_esp_select(cc, sap, true, &ch, &esn, &peer_spi, &pi, &cause, ev, sizeof(ev)) !=
+	    0) {
+		ike_status_fail(ikev2_status(e, conn), ikev2_status(e, conn)->state, cause,
+		                e->now_ms, NULL, "%s", ev);
+		ike_log(&e->ops, IKE_LOG_WARN, conn, "CREATE_CHILD_SA: %s", ev);
+		respond_error(e, sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		goto out;
+	}
+	if (ch.has_dh) {
+		if (!m->has_ke || m->ke_group != crypto_alg(ch.dh)->ikev2_id) {
+			uint8_t g[2];
+
+			put_be16(g, crypto_alg(ch.dh)->ikev2_id);
+			respond_error(e, sa, m, IKEV2_N_INVALID_KE_PAYLOAD, g, 2);
+			goto out;
+		}
+		dh = crypto_dh_new(ch.dh);
+		if (dh == NULL || (plen = crypto_dh_public(dh, pub, sizeof(pub))) < 0 ||
+		    (glen = crypto_dh_shared(dh, m->ke.p, m->ke.len, gir, sizeof(gir))) < 0) {
+			respond_error(e, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
+			goto out;
+		}
+	}
+	if (!ikev2_ts_narrow(cc, m, l, &nl, r, &nrr)) {
+		ike_status_fail(ikev2_status(e, conn), ikev2_status(e, conn)->state,
+		                IKE_CAUSE_TS_MISMATCH, e->now_ms, NULL,
+		                "traffic selectors of the peer's CREATE_CHILD_SA are unacceptable");
+		respond_error(e, sa, m, IKEV2_N_TS_UNACCEPTABLE, NULL, 0);
+		goto out;
+	}
+	spi_in = e->ops.spi_alloc(e->ops.ctx, conn);
+	if (spi_in == 0) {
+		respond_error(e, sa, m, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0);
+		goto out;
+	}
+	crypto_random(nr, sizeof(nr));
+	s = malloc(sizeof(*s));
+	if (s == NULL)
+		goto out;
+	{
+		struct ikev2_prop_out chosen = { .proto = IKEV2_PROTO_ESP,
+			                         .spi_len = 4,
+			                         .num = sap->p[pi].num };
+
+		put_be32(chosen.spi, spi_in);
+		chosen.encr[chosen.n_encr++] = ch.encr;
+		if (ch.has_integ)
+			chosen.integ[chosen.n_integ++] = ch.integ;
+		if (ch.has_dh)
+			chosen.dh[chosen.n_dh++] = ch.dh;
+		chosen.esn[chosen.n_esn++] = esn;
+		ikev2_sk_begin(sa, s, buf, sizeof(buf), IKEV2_EXCH_CREATE_CHILD_SA, true,
+		               m->msg_id);
+		ikev2_wr_sa(&s->in, &chosen, 1);
+		ikev2_wr_simple(&s->in, IKEV2_PL_NONCE, nr, sizeof(nr));
+		if (ch.has_dh)
+			ikev2_wr_ke(&s->in, crypto_alg(ch.dh)->ikev2_id, pub, (size_t)plen);
+		ikev2_wr_ts(&s->in, IKEV2_PL_TSI, r, nrr);
+		ikev2_wr_ts(&s->in, IKEV2_PL_TSR, l, nl);
+	}
+	len = ikev2_sk_end(sa, s);
+	if (len == 0)
+		goto out;
+	ikev2_send_response(e, sa, buf, len);
+	nc = ikev2_child_install(e, sa, conn, &ch, esn, spi_in, peer_spi, ch.has_dh ? gir : NULL,
+	                         ch.has_dh ? (size_t)glen : 0, m->nonce.p, m->nonce.len, nr,
+	                         sizeof(nr), false, l, nl, r, nrr);
+	if (nc && old == NULL)
+		ikev2_child_note_partial(e, nc);
+	if (nc && old && old->state == IKEV2_CHILD_REKEYING) {
+		/* Our rekey of the same child is out: settle it when our answer comes. */
+		old->peer_rekeyed = true;
+		old->peer_new_spi = nc->spi_in;
+	}
+	/* Otherwise the peer deletes the old child (it started the rekey). */
+out:
+	crypto_wipe(gir, sizeof(gir));
+	crypto_dh_free(dh);
+	free(s);
+	free(sap);
+}

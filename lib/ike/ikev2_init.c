@@ -1,0 +1,471 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IKE_SA_INIT (RFC 7296 1.2, 2.6, 2.7, 2.23), initiator and responder:
+ * proposals and KE, cookies, INVALID_KE_PAYLOAD, NO_PROPOSAL_CHOSEN, NAT
+ * detection and the move to port 4500, and the SK_* keys.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto_mem.h"
+#include "crypto_rand.h"
+#include "cursor.h"
+#include "ikev2_int.h"
+
+enum { NATD_LEN = 20 };
+
+static uint8_t *dup_bytes(const uint8_t *p, size_t n)
+{
+	uint8_t *d = malloc(n ? n : 1);
+
+	if (d && n)
+		memcpy(d, p, n);
+	return d;
+}
+
+static void natd(const uint8_t *spi_i, const uint8_t *spi_r, const struct ike_endpoint *ep,
+                 uint8_t out[NATD_LEN])
+{
+	uint8_t spis[16];
+
+	memcpy(spis, spi_i, 8);
+	memcpy(spis + 8, spi_r, 8);
+	ike_natd_hash(CRYPTO_PRF_HMAC_SHA1, spis, ep, out);
+}
+
+static void wr_natd(struct ikev2_wr *w, const uint8_t *spi_i, const uint8_t *spi_r,
+                    const struct ike_endpoint *local, const struct ike_endpoint *remote, bool fake)
+{
+	uint8_t h[NATD_LEN];
+
+	if (fake)
+		crypto_random(h, sizeof(h)); /* a source no one can match: "behind a NAT" */
+	else
+		natd(spi_i, spi_r, local, h);
+	ikev2_wr_notify(w, 0, NULL, 0, IKEV2_N_NAT_DETECTION_SOURCE_IP, h, sizeof(h));
+	natd(spi_i, spi_r, remote, h);
+	ikev2_wr_notify(w, 0, NULL, 0, IKEV2_N_NAT_DETECTION_DESTINATION_IP, h, sizeof(h));
+}
+
+/*
+ * The peer's NAT detection notifies against the addresses the message
+ * really travelled between: a source hash that matches nothing means the
+ * peer is behind a NAT, or fakes it to get ESP in UDP (strongSwan with
+ * kernel-libipsec); a destination hash that is not ours means we are.
+ */
+static void natd_check(struct ikev2_sa *sa, const struct ikev2_msg *m, const uint8_t *spi_r)
+{
+	uint8_t h[NATD_LEN];
+	bool any_src = false, src_ok = false, dst_seen = false, dst_ok = false;
+
+	for (unsigned i = 0; i < m->n_notify; i++) {
+		const struct ikev2_notify *n = &m->notify[i];
+
+		if (n->type == IKEV2_N_NAT_DETECTION_SOURCE_IP && n->data_len == NATD_LEN) {
+			any_src = true;
+			natd(m->spi_i, spi_r, &sa->remote, h);
+			src_ok |= crypto_ct_equal(h, n->data, NATD_LEN);
+		} else if (n->type == IKEV2_N_NAT_DETECTION_DESTINATION_IP &&
+		           n->data_len == NATD_LEN) {
+			dst_seen = true;
+			natd(m->spi_i, spi_r, &sa->local, h);
+			dst_ok |= crypto_ct_equal(h, n->data, NATD_LEN);
+		}
+	}
+	if (any_src && !src_ok)
+		sa->nat_peer = true;
+	if (dst_seen && !dst_ok)
+		sa->nat_us = true;
+}
+
+/* ---- initiator: IKE_SA_INIT ---- */
+
+void ikev2_init_send(struct ikev2 *e, struct ikev2_sa *sa)
+{
+	const struct config_connection *cc = ikev2_cc(e, sa->conn);
+	static const uint8_t zero[8];
+	struct ikev2_prop_out props[2];
+	uint8_t buf[IKE_MSG_MAX], pub[CRYPTO_DH_MAX_PUBLIC];
+	enum crypto_alg_id group = sa->dh_want ? sa->dh_want : cc->ike.dh.ids[0];
+	struct ikev2_wr w;
+	unsigned n;
+	int plen;
+
+	crypto_dh_free(sa->dh);
+	sa->dh = crypto_dh_new(group);
+	if (sa->dh == NULL || (plen = crypto_dh_public(sa->dh, pub, sizeof(pub))) < 0) {
+		ike_status_fail(ikev2_status(e, sa->conn), IKE_STATE_PHASE1_FAILED,
+		                IKE_CAUSE_INTERNAL, e->now_ms, NULL, "DH key generation failed");
+		return;
+	}
+	sa->nat_fake = e->t.fake_nat && cc->nat_traversal;
+	if (sa->ni_len == 0) {
+		sa->ni_len = IKEV2_NONCE_LEN;
+		crypto_random(sa->ni, sa->ni_len);
+	}
+	ikev2_wr_init(&w, buf, sizeof(buf));
+	ikev2_wr_header(&w, sa->spi_i, zero, IKEV2_EXCH_IKE_SA_INIT, IKEV2_FLAG_INITIATOR, 0);
+	if (sa->cookie_len)
+		ikev2_wr_notify(&w, 0, NULL, 0, IKEV2_N_COOKIE, sa->cookie, sa->cookie_len);
+	n = ikev2_ike_props(cc, props, NULL, 0);
+	ikev2_wr_sa(&w, props, n);
+	ikev2_wr_ke(&w, crypto_alg(group)->ikev2_id, pub, (size_t)plen);
+	ikev2_wr_simple(&w, IKEV2_PL_NONCE, sa->ni, sa->ni_len);
+	if (cc->nat_traversal)
+		wr_natd(&w, sa->spi_i, zero, &sa->local, &sa->remote, sa->nat_fake);
+	ikev2_wr_finish(&w);
+	if (w.failed)
+		return;
+	free(sa->msg_i);
+	sa->msg_i = dup_bytes(buf, w.len);
+	sa->msg_i_len = sa->msg_i ? w.len : 0;
+	sa->state = IKEV2_SA_INIT_SENT;
+	ikev2_send_request(e, sa, IKEV2_REQ_INIT, buf, w.len);
+}
+
+void ikev2_init_response(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_msg *m)
+{
+	const struct config_connection *cc = ikev2_cc(e, sa->conn);
+	const struct ikev2_notify *n;
+	struct ikev2_sa_payload *sap = NULL;
+	uint8_t gir[CRYPTO_DH_MAX_SECRET];
+	char ev[IKE_EVIDENCE_MAX], tmp[128];
+	enum ike_cause cause;
+	struct ike_choice ch;
+	int glen;
+
+	if ((n = ikev2_msg_notify(m, IKEV2_N_COOKIE)) != NULL) {
+		if (n->data_len < 1 || n->data_len > IKEV2_COOKIE_MAX || sa->cookie_len) {
+			e->st.malformed++;
+			return;
+		}
+		memcpy(sa->cookie, n->data, n->data_len);
+		sa->cookie_len = n->data_len;
+		ikev2_init_send(e, sa);
+		return;
+	}
+	if ((n = ikev2_msg_notify(m, IKEV2_N_INVALID_KE_PAYLOAD)) != NULL) {
+		const struct crypto_alg *g = NULL;
+
+		if (n->data_len == 2)
+			g = crypto_alg_by_ikev2(CRYPTO_DH, get_be16(n->data), 0);
+		if (g && ike_algs_has(&cc->ike.dh, g->id) && g->id != crypto_dh_group(sa->dh) &&
+		    sa->dh_want == 0) {
+			ike_log(&e->ops, IKE_LOG_INFO, sa->conn,
+			        "peer wants DH %s (INVALID_KE_PAYLOAD): retrying", g->name);
+			sa->dh_want = g->id;
+			ikev2_init_send(e, sa);
+			return;
+		}
+		snprintf(ev, sizeof(ev),
+		         "INVALID_KE_PAYLOAD: the peer wants DH group %s, we allow %s",
+		         g ? g->name : "unknown", ike_algs_str(&cc->ike.dh, tmp, sizeof(tmp)));
+		ikev2_sa_fail(e, sa, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_DH_GROUP_MISMATCH, ev);
+		return;
+	}
+	if ((n = ikev2_msg_error(m)) != NULL) {
+		if (n->type == IKEV2_N_NO_PROPOSAL_CHOSEN) {
+			char e1[64], e2[64], e3[64];
+
+			snprintf(ev, sizeof(ev),
+			         "the peer answered IKE_SA_INIT with NO_PROPOSAL_CHOSEN; we offer "
+			         "encryption %s, integrity %s, dh %s",
+			         ike_algs_str(&cc->ike.encryption, e1, sizeof(e1)),
+			         ike_algs_str(&cc->ike.prf, e2, sizeof(e2)),
+			         ike_algs_str(&cc->ike.dh, e3, sizeof(e3)));
+			cause = IKE_CAUSE_PROPOSAL_MISMATCH;
+		} else if (n->type == IKEV2_N_INVALID_MAJOR_VERSION) {
+			snprintf(ev, sizeof(ev), "the peer answered INVALID_MAJOR_VERSION");
+			cause = IKE_CAUSE_IKE_VERSION_MISMATCH;
+		} else {
+			snprintf(ev, sizeof(ev), "the peer answered IKE_SA_INIT with %s (%u)",
+			         ikev2_notify_name(n->type), n->type);
+			cause = IKE_CAUSE_PEER_REJECTED;
+		}
+		ikev2_sa_fail(e, sa, IKE_STATE_PHASE1_FAILED, cause, ev);
+		return;
+	}
+	if (!m->has_sa || !m->has_ke || !m->has_nonce ||
+	    memcmp(m->spi_r, "\0\0\0\0\0\0\0\0", 8) == 0) {
+		e->st.malformed++;
+		return;
+	}
+	sap = malloc(sizeof(*sap));
+	if (sap == NULL)
+		return;
+	if (ikev2_sa_parse(sap, m->sa.p, m->sa.len) != 0 || sap->n != 1) {
+		e->st.malformed++;
+		goto out;
+	}
+	if (ikev2_ike_select(cc, sap, m->ke_group, &ch, NULL, &cause, ev, sizeof(ev)) != 0 ||
+	    !ch.has_dh || ch.dh != crypto_dh_group(sa->dh) ||
+	    m->ke_group != crypto_alg(ch.dh)->ikev2_id) {
+		ikev2_sa_fail(e, sa, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PROPOSAL_MISMATCH,
+		              "the peer chose an IKE proposal or KE we did not offer");
+		goto out;
+	}
+	sa->ch = ch;
+	memcpy(sa->spi_r, m->spi_r, 8);
+	memcpy(sa->nr, m->nonce.p, m->nonce.len);
+	sa->nr_len = m->nonce.len;
+	glen = crypto_dh_shared(sa->dh, m->ke.p, m->ke.len, gir, sizeof(gir));
+	if (glen < 0) {
+		ikev2_sa_fail(e, sa, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PEER_REJECTED,
+		              "the peer's KE payload is not a valid public value");
+		goto out;
+	}
+	if (ikev2_keys_derive(sa, gir, (size_t)glen, NULL) != 0) {
+		crypto_wipe(gir, sizeof(gir));
+		ikev2_sa_fail(e, sa, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_INTERNAL,
+		              "key derivation failed");
+		goto out;
+	}
+	crypto_wipe(gir, sizeof(gir));
+	crypto_dh_free(sa->dh);
+	sa->dh = NULL;
+	free(sa->msg_r);
+	sa->msg_r = dup_bytes(m->raw, m->raw_len);
+	sa->msg_r_len = sa->msg_r ? m->raw_len : 0;
+	if (cc->nat_traversal) {
+		natd_check(sa, m, m->spi_r);
+		if (sa->nat_us || sa->nat_peer || sa->nat_fake) {
+			/* Float to 4500 (2.23) for IKE_AUTH on. */
+			sa->natt = true;
+			sa->local.port = IKE_NATT_PORT;
+			sa->remote.port = IKE_NATT_PORT;
+			sa->keepalive_at_ms = e->now_ms + e->t.keepalive_ms;
+		}
+	}
+	ikev2_request_done(sa);
+	ikev2_auth_send(e, sa);
+out:
+	free(sap);
+}
+
+/* ---- responder: IKE_SA_INIT ---- */
+
+static void cookie_make(const struct ikev2 *e, const struct ikev2_msg *m,
+                        const struct ike_endpoint *remote, uint8_t out[32])
+{
+	struct crypto_iov iov[3] = { { m->nonce.p, m->nonce.len },
+		                     { remote->addr, remote->family == 4 ? 4u : 16u },
+		                     { m->spi_i, 8 } };
+
+	crypto_prf_v(CRYPTO_PRF_HMAC_SHA256, e->cookie_secret, sizeof(e->cookie_secret), iov, 3,
+	             out);
+}
+
+static void send_init_notify(struct ikev2 *e, const struct ike_endpoint *local,
+                             const struct ike_endpoint *remote, const struct ikev2_msg *m,
+                             uint16_t type, const uint8_t *data, size_t len)
+{
+	static const uint8_t zero[8];
+	uint8_t buf[256];
+	struct ikev2_wr w;
+
+	ikev2_wr_init(&w, buf, sizeof(buf));
+	ikev2_wr_header(&w, m->spi_i, zero, IKEV2_EXCH_IKE_SA_INIT, IKEV2_FLAG_RESPONSE, 0);
+	ikev2_wr_notify(&w, 0, NULL, 0, type, data, len);
+	ikev2_wr_finish(&w);
+	if (!w.failed)
+		ikev2_send_raw(e, local, remote, local->port != IKE_PORT, buf, w.len);
+}
+
+/* The IKEv2 connection of a peer address; -1 if none, -2 if only ones that are down. */
+static int conn_for_peer(struct ikev2 *e, const struct ike_endpoint *remote)
+{
+	int down = -1;
+
+	for (int c = ike_conn_by_peer(e->cfg, remote, 0); c >= 0;
+	     c = ike_conn_by_peer(e->cfg, remote, (uint32_t)c + 1)) {
+		if (e->cfg->connections[c].ike.version != CONFIG_IKEV2)
+			continue;
+		if (!e->conns[c].admin_down)
+			return c;
+		down = -2;
+	}
+	return down;
+}
+
+/*
+ * IKE from an address no customer gateway has: the IKE SA is set up with
+ * the first connection whose proposals fit, only to read the peer's ID in
+ * IKE_AUTH and tell the connection it belongs to (unknown_peer); it is
+ * never authenticated.
+ */
+static int conn_accepting(struct ikev2 *e, const struct ikev2_sa_payload *sap, uint16_t ke)
+{
+	for (uint32_t c = 0; c < e->cfg->n_connections; c++) {
+		const struct config_connection *cc = ikev2_cc(e, c);
+		struct ike_choice ch;
+		enum ike_cause cause;
+		char ev[8];
+
+		if (cc->ike.version == CONFIG_IKEV2 && !e->conns[c].admin_down &&
+		    ikev2_ike_select(cc, sap, ke, &ch, NULL, &cause, ev, sizeof(ev)) == 0)
+			return (int)c;
+	}
+	return -1;
+}
+
+void ikev2_init_request(struct ikev2 *e, const struct ike_endpoint *local,
+                        const struct ike_endpoint *remote, const struct ikev2_msg *m)
+{
+	struct ikev2_sa *sa = ikev2_sa_by_peer(e, m->spi_i, remote);
+	const struct config_connection *cc;
+	struct ikev2_sa_payload *sap = NULL;
+	struct ikev2_prop_out chosen;
+	uint8_t buf[IKE_MSG_MAX], pub[CRYPTO_DH_MAX_PUBLIC], gir[CRYPTO_DH_MAX_SECRET];
+	char ev[IKE_EVIDENCE_MAX], a[64];
+	enum ike_cause cause;
+	struct ike_choice ch;
+	struct ikev2_wr w;
+	int c, plen, glen;
+	unsigned pi;
+	bool unknown = false;
+
+	if (sa != NULL) {
+		/* A retransmitted IKE_SA_INIT: the same answer (2.1). */
+		if (sa->have_resp && sa->msg_i_len == m->raw_len &&
+		    memcmp(sa->msg_i, m->raw, m->raw_len) == 0) {
+			e->st.resp_resent++;
+			ikev2_send_raw(e, &sa->local, &sa->remote, sa->natt, sa->resp_buf,
+			               sa->resp_len);
+		}
+		return;
+	}
+	c = conn_for_peer(e, remote);
+	if (c == -2)
+		return; /* its connection is down (vpnctl down): not answered */
+	if (c < 0) {
+		e->st.unknown_peer++;
+		ike_log(&e->ops, IKE_LOG_WARN, UINT32_MAX,
+		        "IKE_SA_INIT from %s: no IKEv2 customer gateway has this address "
+		        "(unknown_peer)",
+		        ike_endpoint_str(remote, a, sizeof(a)));
+		unknown = true;
+	}
+	if (!m->has_sa || !m->has_ke || !m->has_nonce) {
+		e->st.malformed++;
+		return;
+	}
+	if (e->st.half_open >= e->t.half_open_max) {
+		e->st.half_open_refused++;
+		return;
+	}
+	if (e->st.half_open >= e->t.half_open_cookie) {
+		/* Under load: only initiators that prove their address get state (2.6). */
+		const struct ikev2_notify *n = ikev2_msg_notify(m, IKEV2_N_COOKIE);
+		uint8_t ck[32];
+
+		cookie_make(e, m, remote, ck);
+		if (n == NULL || n->data_len != sizeof(ck) ||
+		    !crypto_ct_equal(n->data, ck, sizeof(ck))) {
+			e->st.cookies_sent++;
+			send_init_notify(e, local, remote, m, IKEV2_N_COOKIE, ck, sizeof(ck));
+			return;
+		}
+	}
+	sap = malloc(sizeof(*sap));
+	if (sap == NULL)
+		return;
+	if (ikev2_sa_parse(sap, m->sa.p, m->sa.len) != 0) {
+		e->st.malformed++;
+		goto out;
+	}
+	if (unknown && (c = conn_accepting(e, sap, m->ke_group)) < 0)
+		goto out; /* no connection would talk to it: nothing to learn */
+	cc = ikev2_cc(e, (uint32_t)c);
+	if (ikev2_ike_select(cc, sap, m->ke_group, &ch, &pi, &cause, ev, sizeof(ev)) != 0) {
+		/*
+		 * Unauthenticated, and the source address is easily forged: it
+		 * must not turn a tunnel that is up into "phase1 failed".
+		 */
+		if (!ikev2_conn_up(e, (uint32_t)c))
+			ike_status_fail(ikev2_status(e, (uint32_t)c), IKE_STATE_PHASE1_FAILED,
+			                cause, e->now_ms, NULL, "%s", ev);
+		ike_log(&e->ops, IKE_LOG_WARN, (uint32_t)c, "IKE_SA_INIT: %s", ev);
+		send_init_notify(e, local, remote, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		goto out;
+	}
+	if (m->ke_group != crypto_alg(ch.dh)->ikev2_id) {
+		uint8_t g[2];
+
+		put_be16(g, crypto_alg(ch.dh)->ikev2_id);
+		ike_log(&e->ops, IKE_LOG_INFO, (uint32_t)c,
+		        "IKE_SA_INIT with KE group %u: asking for %s (INVALID_KE_PAYLOAD)",
+		        m->ke_group, crypto_alg(ch.dh)->name);
+		send_init_notify(e, local, remote, m, IKEV2_N_INVALID_KE_PAYLOAD, g, 2);
+		goto out;
+	}
+	sa = ikev2_sa_new(e, (uint32_t)c, false, e->now_ms);
+	if (sa == NULL)
+		goto out;
+	sa->ch = ch;
+	sa->local = *local;
+	sa->remote = *remote;
+	sa->natt = local->port != IKE_PORT;
+	memcpy(sa->spi_i, m->spi_i, 8);
+	memcpy(sa->ni, m->nonce.p, m->nonce.len);
+	sa->ni_len = m->nonce.len;
+	sa->nr_len = IKEV2_NONCE_LEN;
+	crypto_random(sa->nr, sa->nr_len);
+	sa->dh = crypto_dh_new(ch.dh);
+	if (sa->dh == NULL || (plen = crypto_dh_public(sa->dh, pub, sizeof(pub))) < 0) {
+		ikev2_sa_destroy(e, sa, false);
+		goto out;
+	}
+	glen = crypto_dh_shared(sa->dh, m->ke.p, m->ke.len, gir, sizeof(gir));
+	if (glen < 0 || ikev2_keys_derive(sa, gir, (size_t)glen, NULL) != 0) {
+		crypto_wipe(gir, sizeof(gir));
+		e->st.malformed++;
+		ikev2_sa_destroy(e, sa, false);
+		goto out;
+	}
+	crypto_wipe(gir, sizeof(gir));
+	crypto_dh_free(sa->dh);
+	sa->dh = NULL;
+	if (cc->nat_traversal) {
+		static const uint8_t zero[8];
+
+		natd_check(sa, m, zero);
+		sa->nat_fake = e->t.fake_nat;
+	}
+	memset(&chosen, 0, sizeof(chosen));
+	chosen.proto = IKEV2_PROTO_IKE;
+	chosen.num = sap->p[pi].num;
+	chosen.encr[chosen.n_encr++] = ch.encr;
+	chosen.prf[chosen.n_prf++] = ch.prf;
+	if (ch.has_integ)
+		chosen.integ[chosen.n_integ++] = ch.integ;
+	chosen.dh[chosen.n_dh++] = ch.dh;
+	ikev2_wr_init(&w, buf, sizeof(buf));
+	ikev2_wr_header(&w, sa->spi_i, sa->spi_r, IKEV2_EXCH_IKE_SA_INIT, IKEV2_FLAG_RESPONSE, 0);
+	ikev2_wr_sa(&w, &chosen, 1);
+	ikev2_wr_ke(&w, crypto_alg(ch.dh)->ikev2_id, pub, (size_t)plen);
+	ikev2_wr_simple(&w, IKEV2_PL_NONCE, sa->nr, sa->nr_len);
+	if (cc->nat_traversal && (ikev2_msg_notify(m, IKEV2_N_NAT_DETECTION_SOURCE_IP) ||
+	                          ikev2_msg_notify(m, IKEV2_N_NAT_DETECTION_DESTINATION_IP)))
+		wr_natd(&w, sa->spi_i, sa->spi_r, &sa->local, &sa->remote, sa->nat_fake);
+	ikev2_wr_finish(&w);
+	if (w.failed) {
+		ikev2_sa_destroy(e, sa, false);
+		goto out;
+	}
+	sa->msg_i = dup_bytes(m->raw, m->raw_len);
+	sa->msg_i_len = sa->msg_i ? m->raw_len : 0;
+	sa->msg_r = dup_bytes(buf, w.len);
+	sa->msg_r_len = sa->msg_r ? w.len : 0;
+	sa->state = IKEV2_SA_HALF_OPEN;
+	sa->unknown_peer = unknown;
+	sa->counted_half_open = true;
+	e->st.half_open++;
+	ikev2_sa_index_peer(e, sa);
+	if (!unknown && (e->conns[c].sa == NULL || e->conns[c].sa->state != IKEV2_SA_ESTABLISHED))
+		ike_status_set(ikev2_status(e, (uint32_t)c), IKE_STATE_PHASE1_NEGOTIATING,
+		               e->now_ms);
+	ikev2_send_response(e, sa, buf, w.len);
+out:
+	free(sap);
+}

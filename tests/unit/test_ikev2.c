@@ -1,0 +1,1864 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IKEv2 engine: whole exchanges between two in-process engines (gateway A
+ * and gateway B) wired back to back through a recording fake of ike_ops.
+ * Datagrams wait in a queue the test delivers, drops, repeats or
+ * rewrites (a NAT); installed and deleted children are recorded so that
+ * keys can be checked crosswise and make-before-break can be watched.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "unit/testutil.h"
+
+#include "config.h"
+#include "cursor.h"
+#include "crypto_mem.h"
+#include "crypto_prf.h"
+#include "ike.h"
+#include "ikev2.h"
+#include "ikev2_int.h"
+#include "ikev2_msg.h"
+
+enum {
+	QMAX = 4096,
+	CHILD_REC_MAX = 64,
+	LOG_MAX = 256,
+	NCONN_MAX = 4,
+};
+
+struct dgram {
+	int from; /* 0 = A, 1 = B */
+	struct ike_endpoint src, dst;
+	size_t len;
+	uint8_t buf[IKE_MSG_MAX + 4];
+};
+
+struct child_rec {
+	struct ike_child c;
+	bool deleted;
+	uint64_t installed_ms, deleted_ms;
+};
+
+struct gw {
+	int idx;
+	struct config *cfg;
+	struct ike_status status[NCONN_MAX];
+	struct ikev2 *e;
+	struct child_rec kids[CHILD_REC_MAX];
+	unsigned n_kids;
+	uint32_t next_spi;
+	char logs[LOG_MAX][256];
+	unsigned n_logs;
+	/* Outbound continuity: every moment, per conn, at least one live child. */
+	bool gap_seen;
+};
+
+static struct gw gws[2];
+static struct dgram *q;
+static unsigned q_head, q_tail;
+static uint64_t now;
+/* NAT in front of A: A's source address/port rewritten to nat_addr:port+10000. */
+static bool nat_a;
+static uint8_t nat_addr[4] = { 192, 0, 2, 99 };
+static uint8_t a_addr[4] = { 203, 0, 113, 1 };
+
+/* When set, every datagram is also written as IPv4/UDP into this pcap. */
+static FILE *pcap;
+
+static uint16_t ip_csum(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static void pcap_write(const struct ike_endpoint *src, const struct ike_endpoint *dst,
+                       const uint8_t *buf, size_t len)
+{
+	uint8_t h[28];
+	uint32_t rec[4] = { (uint32_t)(now / 1000), (uint32_t)(now % 1000) * 1000,
+		            (uint32_t)(len + 28), (uint32_t)(len + 28) };
+
+	memset(h, 0, sizeof(h));
+	h[0] = 0x45;
+	put_be16(h + 2, (uint16_t)(len + 28));
+	h[8] = 64;
+	h[9] = 17;
+	memcpy(h + 12, src->addr, 4);
+	memcpy(h + 16, dst->addr, 4);
+	put_be16(h + 10, ip_csum(h, 20));
+	put_be16(h + 20, src->port);
+	put_be16(h + 22, dst->port);
+	put_be16(h + 24, (uint16_t)(len + 8));
+	ck_assert_uint_eq(fwrite(rec, sizeof(rec), 1, pcap), 1);
+	ck_assert_uint_eq(fwrite(h, sizeof(h), 1, pcap), 1);
+	ck_assert_uint_eq(fwrite(buf, len, 1, pcap), 1);
+}
+
+static void fake_send(void *ctx, const struct ike_endpoint *local,
+                      const struct ike_endpoint *remote, const uint8_t *buf, size_t len)
+{
+	struct gw *g = ctx;
+	struct dgram *d;
+
+	if (pcap)
+		pcap_write(local, remote, buf, len);
+
+	ck_assert_uint_lt(q_tail - q_head, QMAX);
+	ck_assert_uint_le(len, sizeof(d->buf));
+	d = &q[q_tail++ % QMAX];
+	d->from = g->idx;
+	d->src = *local;
+	d->dst = *remote;
+	d->len = len;
+	memcpy(d->buf, buf, len);
+	if (nat_a && g->idx == 0) {
+		memcpy(d->src.addr, nat_addr, 4);
+		d->src.port = (uint16_t)(d->src.port + 10000);
+	}
+}
+
+static uint32_t fake_spi_alloc(void *ctx, uint32_t conn)
+{
+	struct gw *g = ctx;
+
+	(void)conn;
+	return g->next_spi++;
+}
+
+static unsigned live_children(const struct gw *g, uint32_t conn)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < g->n_kids; i++)
+		if (!g->kids[i].deleted && g->kids[i].c.conn == conn)
+			n++;
+	return n;
+}
+
+static int fake_install(void *ctx, const struct ike_child *c)
+{
+	struct gw *g = ctx;
+
+	ck_assert_uint_lt(g->n_kids, CHILD_REC_MAX);
+	for (unsigned i = 0; i < g->n_kids; i++)
+		ck_assert_msg(g->kids[i].c.spi_in != c->spi_in, "inbound SPI installed twice");
+	g->kids[g->n_kids].c = *c;
+	g->kids[g->n_kids].installed_ms = now;
+	g->kids[g->n_kids].deleted = false;
+	g->n_kids++;
+	return 0;
+}
+
+static void fake_delete(void *ctx, uint32_t conn, uint32_t spi_in)
+{
+	struct gw *g = ctx;
+
+	for (unsigned i = 0; i < g->n_kids; i++) {
+		if (g->kids[i].c.spi_in == spi_in && !g->kids[i].deleted) {
+			ck_assert_uint_eq(g->kids[i].c.conn, conn);
+			g->kids[i].deleted = true;
+			g->kids[i].deleted_ms = now;
+			return;
+		}
+	}
+	ck_abort_msg("child_delete of an SPI never installed: 0x%08x", spi_in);
+}
+
+static void fake_log(void *ctx, enum ike_log_level level, uint32_t conn, const char *msg)
+{
+	struct gw *g = ctx;
+
+	(void)level;
+	(void)conn;
+	if (getenv("IKEV2_TEST_LOG"))
+		fprintf(stderr, "[%c %llu] %s\n", 'A' + g->idx, (unsigned long long)now, msg);
+	snprintf(g->logs[g->n_logs % LOG_MAX], sizeof(g->logs[0]), "%s", msg);
+	g->n_logs++;
+}
+
+static bool logged(const struct gw *g, const char *needle)
+{
+	unsigned from = g->n_logs > LOG_MAX ? g->n_logs - LOG_MAX : 0;
+
+	for (unsigned i = from; i < g->n_logs; i++)
+		if (strstr(g->logs[i % LOG_MAX], needle))
+			return true;
+	return false;
+}
+
+/* ---- configs ---- */
+
+struct side {
+	const char *addr;   /* our public address */
+	const char *peer;   /* customer gateway address */
+	const char *local;  /* local_subnets list */
+	const char *remote; /* remote_subnets list */
+	const char *psk;
+	const char *ike;   /* ike: {...} contents */
+	const char *ipsec; /* ipsec: {...} contents */
+	const char *extra; /* more connection keys */
+	bool immediate;
+};
+
+static struct config *make_cfg(const struct side *s)
+{
+	char yaml[4096];
+	char err[512];
+	struct config *cfg = NULL;
+
+	snprintf(yaml, sizeof(yaml),
+	         "gateway:\n"
+	         "  name: gw\n"
+	         "  ports:\n"
+	         "    - {name: wan, device: d0, role: public, address: %s/24}\n"
+	         "customer_gateways:\n"
+	         "  - {name: peer, address: %s}\n"
+	         "connections:\n"
+	         "  - name: c1\n"
+	         "    customer_gateway: peer\n"
+	         "    local_subnets: [%s]\n"
+	         "    remote_subnets: [%s]\n"
+	         "    effect_immediately: %s\n"
+	         "    psk: %s\n"
+	         "    ike: {version: ikev2, %s}\n"
+	         "    ipsec: {%s}\n"
+	         "%s",
+	         s->addr, s->peer, s->local, s->remote, s->immediate ? "true" : "false",
+	         s->psk ? s->psk : "s3cret", s->ike, s->ipsec, s->extra ? s->extra : "");
+	ck_assert_msg(config_load_string(yaml, strlen(yaml), "t.yaml", &cfg, err, sizeof(err)) == 0,
+	              "config: %s\n%s", err, yaml);
+	return cfg;
+}
+
+static const struct ike_ops fake_ops_tmpl = {
+	.send = fake_send,
+	.spi_alloc = fake_spi_alloc,
+	.child_install = fake_install,
+	.child_delete = fake_delete,
+	.log = fake_log,
+};
+
+static struct ikev2_tunables tun;
+
+static void setup_pair(const struct side *a, const struct side *b)
+{
+	ck_assert_int_eq(crypto_init(), 0);
+	if (q == NULL)
+		q = calloc(QMAX, sizeof(*q));
+	ck_assert_ptr_nonnull(q);
+	q_head = q_tail = 0;
+	now = 1000;
+	for (int i = 0; i < 2; i++) {
+		struct gw *g = &gws[i];
+		struct ike_ops ops = fake_ops_tmpl;
+
+		memset(g, 0, sizeof(*g));
+		g->idx = i;
+		g->next_spi = i == 0 ? 0xa0000001u : 0xb0000001u;
+		g->cfg = make_cfg(i == 0 ? a : b);
+		ops.ctx = g;
+		g->e = ikev2_new(g->cfg, &ops, g->status, now);
+		ck_assert_ptr_nonnull(g->e);
+		ikev2_tune(g->e, &tun);
+	}
+}
+
+static void teardown_pair(void)
+{
+	for (int i = 0; i < 2; i++) {
+		ikev2_free(gws[i].e);
+		config_free(gws[i].cfg);
+		gws[i].e = NULL;
+		gws[i].cfg = NULL;
+	}
+	nat_a = false;
+	memset(&tun, 0, sizeof(tun));
+}
+
+static bool same_addr4(const struct ike_endpoint *e, const uint8_t a[4])
+{
+	return e->family == 4 && memcmp(e->addr, a, 4) == 0;
+}
+
+/* Delivers one datagram to the gateway it is addressed to (NAT undone on the way back). */
+static void deliver_one(struct dgram *d)
+{
+	int to = 1 - d->from;
+	struct ike_endpoint dst = d->dst;
+
+	if (nat_a && to == 0) {
+		ck_assert(same_addr4(&dst, nat_addr));
+		memcpy(dst.addr, a_addr, 4);
+		dst.port = (uint16_t)(dst.port - 10000);
+	}
+	ikev2_input(gws[to].e, &dst, &d->src, d->buf, d->len, now);
+}
+
+static struct dgram *q_pop(void)
+{
+	if (q_head == q_tail)
+		return NULL;
+	return &q[q_head++ % QMAX];
+}
+
+/* Delivers everything (including what the deliveries cause); returns how many. */
+static unsigned pump(void)
+{
+	unsigned n = 0;
+	struct dgram *d;
+
+	while ((d = q_pop()) != NULL) {
+		deliver_one(d);
+		n++;
+		ck_assert_uint_lt(n, 10000);
+	}
+	return n;
+}
+
+static void drop_all(void)
+{
+	q_head = q_tail;
+}
+
+static void tick_both(void)
+{
+	ikev2_tick(gws[0].e, now);
+	ikev2_tick(gws[1].e, now);
+}
+
+/* Advances time in steps of 100 ms, pumping the network, for ms. */
+static void run_for(uint64_t ms)
+{
+	uint64_t end = now + ms;
+
+	while (now < end) {
+		now += 100;
+		tick_both();
+		pump();
+		for (int i = 0; i < 2; i++)
+			if (live_children(&gws[i], 0) == 0 && gws[i].n_kids > 0)
+				gws[i].gap_seen = true;
+	}
+}
+
+static const struct child_rec *find_kid(const struct gw *g, uint32_t spi_in)
+{
+	for (unsigned i = 0; i < g->n_kids; i++)
+		if (g->kids[i].c.spi_in == spi_in)
+			return &g->kids[i];
+	return NULL;
+}
+
+/* Every live child of A has a live twin in B with the keys crosswise. */
+static unsigned check_crosswise(void)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < gws[0].n_kids; i++) {
+		const struct child_rec *a = &gws[0].kids[i];
+		const struct child_rec *b;
+		size_t kl;
+
+		if (a->deleted)
+			continue;
+		b = find_kid(&gws[1], a->c.spi_out);
+		ck_assert_msg(b != NULL && !b->deleted, "no live twin for A's 0x%08x", a->c.spi_in);
+		ck_assert_uint_eq(b->c.spi_out, a->c.spi_in);
+		ck_assert_int_eq(a->c.encr, b->c.encr);
+		ck_assert_int_eq(a->c.integ, b->c.integ);
+		ck_assert_uint_eq(a->c.enc_key_len, crypto_alg(a->c.encr)->key_len);
+		kl = (size_t)a->c.enc_key_len + a->c.auth_key_len;
+		ck_assert_uint_gt(kl, 0);
+		ck_assert_mem_eq(a->c.key_out, b->c.key_in, kl);
+		ck_assert_mem_eq(a->c.key_in, b->c.key_out, kl);
+		ck_assert(memcmp(a->c.key_in, a->c.key_out, kl) != 0);
+		ck_assert_int_eq(a->c.udp_encap, b->c.udp_encap);
+		ck_assert_uint_eq(a->c.lifetime_s, gws[0].cfg->connections[0].ipsec.lifetime);
+		n++;
+	}
+	return n;
+}
+
+#define A_SIDE(ike_, ipsec_)                                                             \
+	{                                                                                \
+		.addr = "203.0.113.1", .peer = "198.51.100.7", .local = "10.1.0.0/16",   \
+		.remote = "10.2.0.0/16", .ike = ike_, .ipsec = ipsec_, .immediate = true \
+	}
+#define B_SIDE(ike_, ipsec_)                                                              \
+	{                                                                                 \
+		.addr = "198.51.100.7", .peer = "203.0.113.1", .local = "10.2.0.0/16",    \
+		.remote = "10.1.0.0/16", .ike = ike_, .ipsec = ipsec_, .immediate = false \
+	}
+
+static void establish(void)
+{
+	ikev2_start(gws[0].e, now);
+	ikev2_start(gws[1].e, now);
+	pump();
+}
+
+static void assert_up(void)
+{
+	ck_assert_msg(gws[0].status[0].state == IKE_STATE_PHASE2_SUCCEEDED, "A: %s %s %s",
+	              ike_state_name(gws[0].status[0].state),
+	              ike_cause_code(gws[0].status[0].cause), gws[0].status[0].evidence);
+	ck_assert_msg(gws[1].status[0].state == IKE_STATE_PHASE2_SUCCEEDED, "B: %s %s %s",
+	              ike_state_name(gws[1].status[0].state),
+	              ike_cause_code(gws[1].status[0].cause), gws[1].status[0].evidence);
+	ck_assert_uint_ge(check_crosswise(), 1);
+}
+
+/* ---- algorithm sets ---- */
+
+static const struct {
+	const char *ike, *ipsec;
+	enum crypto_alg_id esp_encr, esp_integ;
+} algsets[] = {
+	{ "encryption: aes, integrity: sha256, dh_group: group14",
+	  "encryption: aes-gcm-128, pfs: disabled", CRYPTO_ENCR_AES128_GCM16, CRYPTO_INTEG_NONE },
+	{ "encryption: aes256, integrity: sha1, dh_group: group2",
+	  "encryption: aes256, integrity: sha1, pfs: group2", CRYPTO_ENCR_AES256_CBC,
+	  CRYPTO_INTEG_HMAC_SHA1_96 },
+	{ "encryption: aes-gcm-128, integrity: sha256, dh_group: group19",
+	  "encryption: aes-gcm-128, pfs: group19", CRYPTO_ENCR_AES128_GCM16, CRYPTO_INTEG_NONE },
+	{ "encryption: aes256, integrity: sha384, dh_group: group31",
+	  "encryption: chacha20-poly1305, pfs: disabled", CRYPTO_ENCR_CHACHA20_POLY1305,
+	  CRYPTO_INTEG_NONE },
+	{ "encryption: chacha20-poly1305, integrity: sha512, dh_group: group20",
+	  "encryption: aes192, integrity: sha512, pfs: group5", CRYPTO_ENCR_AES192_CBC,
+	  CRYPTO_INTEG_HMAC_SHA512_256 },
+	{ "encryption: 3des, integrity: md5, dh_group: group1", "encryption: des, integrity: md5",
+	  CRYPTO_ENCR_DES_CBC, CRYPTO_INTEG_HMAC_MD5_96 },
+	{ "encryption: aes-gcm-256, integrity: sha384, dh_group: group21",
+	  "encryption: aes-gcm-256, pfs: group15", CRYPTO_ENCR_AES256_GCM16, CRYPTO_INTEG_NONE },
+	{ "encryption: aes192, integrity: sha256, dh_group: group16",
+	  "encryption: aes-gcm-192, pfs: group14", CRYPTO_ENCR_AES192_GCM16, CRYPTO_INTEG_NONE },
+};
+
+START_TEST(establishes_with_algorithm_set)
+{
+	struct side a = A_SIDE(algsets[_i].ike, algsets[_i].ipsec);
+	struct side b = B_SIDE(algsets[_i].ike, algsets[_i].ipsec);
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	ck_assert_int_eq(gws[0].kids[0].c.encr, algsets[_i].esp_encr);
+	ck_assert_int_eq(gws[0].kids[0].c.integ, algsets[_i].esp_integ);
+	ck_assert(!gws[0].kids[0].c.udp_encap);
+	ck_assert_uint_eq(gws[0].status[0].ike_sa_up, 1);
+	ck_assert_uint_eq(gws[1].status[0].child_sa_up, 1);
+	ck_assert_uint_eq(ikev2_stats(gws[0].e)->ike_sas, 1);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->child_sas, 1);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->half_open, 0);
+	/* A child rekey (with PFS where configured) keeps the keys crosswise. */
+	ikev2_child_expired(gws[0].e, 0, gws[0].kids[0].c.spi_in, false, now);
+	run_for(1000);
+	ck_assert_uint_eq(check_crosswise(), 1);
+	ck_assert_uint_eq(gws[0].n_kids, 2);
+	ck_assert(gws[0].kids[0].deleted);
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(proposal_lists_pick_a_common_entry)
+{
+	struct side a = A_SIDE("encryption: [aes-gcm-256, aes256], integrity: [sha512, sha1], "
+	                       "dh_group: [group31, group14]",
+	                       "encryption: [aes-gcm-128, aes], integrity: sha1, pfs: disabled");
+	struct side b = B_SIDE("encryption: [aes, aes256], integrity: [sha256, sha1], "
+	                       "dh_group: [group2, group14]",
+	                       "encryption: aes, integrity: sha1, pfs: disabled");
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	ck_assert_int_eq(gws[0].kids[0].c.encr, CRYPTO_ENCR_AES128_CBC);
+	/* B wanted group2 or 14 and A sent group31 first: INVALID_KE_PAYLOAD then a retry. */
+	ck_assert(logged(&gws[0], "INVALID_KE_PAYLOAD"));
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(several_subnets_in_one_child)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	a.local = "10.1.0.0/16, 10.11.0.0/16";
+	a.remote = "10.2.0.0/16, 10.22.0.0/16";
+	b.local = "10.2.0.0/16, 10.22.0.0/16";
+	b.remote = "10.1.0.0/16, 10.11.0.0/16";
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	ck_assert_uint_eq(gws[0].n_kids, 1);
+	ck_assert_uint_eq(gws[0].kids[0].c.n_ts_local, 2);
+	ck_assert_uint_eq(gws[0].kids[0].c.n_ts_remote, 2);
+	ck_assert_uint_eq(gws[1].kids[0].c.n_ts_local, 2);
+	ck_assert_uint_eq(gws[1].kids[0].c.n_ts_remote, 2);
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(responder_narrows_selectors)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	char buf[TS_STR_MAX];
+
+	a.remote = "10.2.0.0/16";
+	b.local = "10.2.3.0/24"; /* B allows less: narrowed to it */
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	ts_format(&gws[0].kids[0].c.ts_remote[0], buf, sizeof(buf));
+	ck_assert_str_eq(buf, "10.2.3.0/24");
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(lost_and_repeated_messages)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct dgram *d, saved;
+
+	setup_pair(&a, &b);
+	ikev2_start(gws[0].e, now);
+	/* IKE_SA_INIT request lost. */
+	ck_assert_uint_eq(q_tail - q_head, 1);
+	drop_all();
+	now += 1000;
+	tick_both();
+	ck_assert(logged(&gws[0], "sending retransmit 1 of request message ID 0, seq 1"));
+	/* Delivered twice: B answers both from its cache. */
+	d = q_pop();
+	ck_assert_ptr_nonnull(d);
+	saved = *d;
+	deliver_one(&saved);
+	deliver_one(&saved);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->resp_resent, 1);
+	/* The first response arrives, the copy is ignored; IKE_AUTH request lost. */
+	d = q_pop();
+	deliver_one(d);
+	d = q_pop();
+	deliver_one(d); /* the cached copy: not an answer to anything now */
+	ck_assert_uint_eq(q_tail - q_head, 1);
+	drop_all();
+	now += 1000;
+	tick_both();
+	d = q_pop();
+	ck_assert_ptr_nonnull(d);
+	saved = *d;
+	deliver_one(&saved);
+	/* B's IKE_AUTH response lost: A retransmits, B resends its cached answer. */
+	drop_all();
+	now += 2000;
+	tick_both();
+	ck_assert(logged(&gws[0], "sending retransmit 2 of request message ID 1, seq 2"));
+	pump();
+	assert_up();
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->resp_resent, 2);
+	ck_assert_uint_eq(gws[1].n_kids, 1); /* installed once */
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(peer_not_responding)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	unsigned sent = 0;
+
+	setup_pair(&a, &b);
+	ikev2_start(gws[0].e, now);
+	for (int i = 0; i < 200; i++) {
+		sent += q_tail - q_head;
+		drop_all();
+		now += 500;
+		tick_both();
+	}
+	ck_assert_int_eq(gws[0].status[0].state, IKE_STATE_PHASE1_FAILED);
+	ck_assert_int_eq(gws[0].status[0].cause, IKE_CAUSE_PEER_NOT_RESPONDING);
+	ck_assert_ptr_nonnull(strstr(gws[0].status[0].evidence, "sending retransmit 5"));
+	ck_assert(logged(&gws[0], "sending retransmit 5 of request message ID 0, seq 5"));
+	/* effect_immediately: restarted after the delay, so more than one try went out. */
+	ck_assert_uint_gt(sent, 6);
+	ck_assert_uint_ge(ikev2_stats(gws[0].e)->retransmits, 5);
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(retransmits_back_off_exponentially)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	uint64_t sent[16], start;
+	unsigned n = 0;
+
+	tun.restart_delay_ms = 1000000; /* no restart within the test */
+	setup_pair(&a, &b);
+	start = now;
+	ikev2_start(gws[0].e, now);
+	while (now < start + 60000) {
+		if (q_tail != q_head) {
+			ck_assert_uint_lt(n, 16);
+			sent[n++] = now - start;
+			drop_all();
+		}
+		now += 100;
+		tick_both();
+	}
+	/* The first send, then retransmits after 1, 2, 4, 8, 16 s; then given up after 16 s. */
+	ck_assert_uint_eq(n, 6);
+	ck_assert_uint_eq(sent[0], 0);
+	ck_assert_uint_eq(sent[1], 1000);
+	ck_assert_uint_eq(sent[2], 3000);
+	ck_assert_uint_eq(sent[3], 7000);
+	ck_assert_uint_eq(sent[4], 15000);
+	ck_assert_uint_eq(sent[5], 31000);
+	ck_assert_int_eq(gws[0].status[0].cause, IKE_CAUSE_PEER_NOT_RESPONDING);
+	ck_assert_uint_ge(gws[0].status[0].since_ms, start + 47000);
+	teardown_pair();
+}
+END_TEST
+
+static void expect_fail(int gw, enum ike_state st, enum ike_cause cause, const char *evidence)
+{
+	const struct ike_status *s = &gws[gw].status[0];
+
+	ck_assert_msg(s->state == st && s->cause == cause, "%c: %s %s (%s), want %s %s", 'A' + gw,
+	              ike_state_name(s->state), ike_cause_code(s->cause), s->evidence,
+	              ike_state_name(st), ike_cause_code(cause));
+	if (evidence)
+		ck_assert_msg(strstr(s->evidence, evidence) != NULL, "%c evidence: %s", 'A' + gw,
+		              s->evidence);
+	ck_assert_uint_ge(s->failures[cause], 1);
+}
+
+START_TEST(psk_mismatch)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	b.psk = "other";
+	setup_pair(&a, &b);
+	establish();
+	expect_fail(1, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PSK_MISMATCH, "does not verify");
+	expect_fail(0, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PSK_MISMATCH, "AUTHENTICATION_FAILED");
+	ck_assert_uint_eq(gws[0].n_kids + gws[1].n_kids, 0);
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(proposal_mismatch_names_the_transform)
+{
+	struct side a = A_SIDE("encryption: [aes, aes256], integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes-gcm-128, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	setup_pair(&a, &b);
+	establish();
+	expect_fail(1, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PROPOSAL_MISMATCH,
+	            "no acceptable encryption: peer offers aes/aes256, we allow aes-gcm-128");
+	expect_fail(0, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PROPOSAL_MISMATCH, "NO_PROPOSAL_CHOSEN");
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(esp_proposal_mismatch)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes, integrity: sha1, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes, integrity: sha256, pfs: disabled");
+
+	setup_pair(&a, &b);
+	establish();
+	expect_fail(1, IKE_STATE_PHASE2_FAILED, IKE_CAUSE_PROPOSAL_MISMATCH,
+	            "no acceptable integrity: peer offers sha1, we allow sha256");
+	expect_fail(0, IKE_STATE_PHASE2_FAILED, IKE_CAUSE_PROPOSAL_MISMATCH, "NO_PROPOSAL_CHOSEN");
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(dh_group_mismatch)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: [group19, group2]",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	setup_pair(&a, &b);
+	establish();
+	expect_fail(1, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_DH_GROUP_MISMATCH,
+	            "peer offers group14, we allow group19/group2");
+	expect_fail(0, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PROPOSAL_MISMATCH, NULL);
+	teardown_pair();
+}
+END_TEST
+
+/* B allows only group 2 of A's [14, 2]: INVALID_KE_PAYLOAD(2), and A retries with it. */
+START_TEST(invalid_ke_payload_followed)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: [group14, group2]",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group2",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	ck_assert(logged(&gws[0], "INVALID_KE_PAYLOAD"));
+	ck_assert_int_eq(gws[0].e->conns[0].sa->ch.dh, CRYPTO_DH_MODP1024);
+	ck_assert_int_eq(gws[1].e->conns[0].sa->ch.dh, CRYPTO_DH_MODP1024);
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(ts_mismatch)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	b.local = "10.9.0.0/16";
+	setup_pair(&a, &b);
+	establish();
+	expect_fail(1, IKE_STATE_PHASE2_FAILED, IKE_CAUSE_TS_MISMATCH, NULL);
+	expect_fail(0, IKE_STATE_PHASE2_FAILED, IKE_CAUSE_TS_MISMATCH, "TS_UNACCEPTABLE");
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(id_mismatch)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14, "
+	                       "local_id: a.example",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14, "
+	                       "remote_id: other.example",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	setup_pair(&a, &b);
+	establish();
+	expect_fail(1, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_ID_MISMATCH,
+	            "IDi fqdn:a.example does not match to remote_id fqdn:other.example");
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(id_fqdn_and_user_fqdn)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14, "
+	                       "local_id: a.example, remote_id: vpn@b.example",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14, "
+	                       "local_id: vpn@b.example, remote_id: a.example",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(responder_id_checked_by_initiator)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14, "
+	                       "remote_id: b.example",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	setup_pair(&a, &b);
+	establish();
+	expect_fail(0, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_ID_MISMATCH,
+	            "IDr ipv4:198.51.100.7 does not match to remote_id fqdn:b.example");
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(pfs_mismatch_at_rekey)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: group14");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up(); /* IKE_AUTH's child has no KE: PFS shows at the first rekey */
+	ikev2_child_expired(gws[0].e, 0, gws[0].kids[0].c.spi_in, false, now);
+	run_for(500);
+	expect_fail(1, IKE_STATE_PHASE2_SUCCEEDED, IKE_CAUSE_PFS_MISMATCH, "PFS group");
+	expect_fail(0, IKE_STATE_PHASE2_SUCCEEDED, IKE_CAUSE_PFS_MISMATCH, "PFS group14");
+	ck_assert_uint_eq(check_crosswise(), 1); /* the old child carries on */
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(child_rekey_make_before_break)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes, integrity: sha256, pfs: group14");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes, integrity: sha256, pfs: group14");
+
+	/* Only A's child lifetime runs out: no collision here. */
+	b.ipsec = "encryption: aes, integrity: sha256, pfs: group14, lifetime: 172800";
+	tun.no_jitter = true;
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	/* ipsec.lifetime 86400 s: rekey at 90%. Jump there. */
+	now += 86400ull * 900 - 1000;
+	run_for(2000);
+	ck_assert_uint_eq(check_crosswise(), 1);
+	ck_assert_uint_eq(gws[0].n_kids, 2);
+	ck_assert_uint_eq(gws[1].n_kids, 2);
+	for (int g = 0; g < 2; g++) {
+		/* The new one went in before the old one went out. */
+		ck_assert(gws[g].kids[0].deleted);
+		ck_assert_uint_le(gws[g].kids[1].installed_ms, gws[g].kids[0].deleted_ms);
+		ck_assert(!gws[g].gap_seen);
+	}
+	ck_assert(memcmp(gws[0].kids[0].c.key_out, gws[0].kids[1].c.key_out, 16) != 0);
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(ike_rekey_keeps_children)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	a.ike = "encryption: aes, integrity: sha256, dh_group: group14, lifetime: 3600";
+	tun.no_jitter = true;
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	now += 3600ull * 900;
+	run_for(2000);
+	ck_assert_uint_eq(gws[0].status[0].ike_sa_up, 2);
+	ck_assert_uint_eq(gws[1].status[0].ike_sa_up, 2);
+	ck_assert_uint_eq(ikev2_stats(gws[0].e)->ike_sas, 1);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->ike_sas, 1);
+	ck_assert_uint_eq(check_crosswise(), 1);
+	ck_assert_uint_eq(gws[0].n_kids, 1); /* children untouched */
+	/* The new IKE SA works: a child rekey over it. */
+	ikev2_child_expired(gws[1].e, 0, gws[1].kids[0].c.spi_in, false, now);
+	run_for(1000);
+	ck_assert_uint_eq(check_crosswise(), 1);
+	ck_assert_uint_eq(gws[1].n_kids, 2);
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(ike_sa_ends_at_its_hard_lifetime_without_rekey)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	a.ike = "encryption: aes, integrity: sha256, dh_group: group14, lifetime: 3600";
+	tun.no_jitter = true;
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	/* B's operator changes its IKE algorithms: every rekey is refused from now on. */
+	gws[1].cfg->connections[0].ike.encryption.ids[0] = CRYPTO_ENCR_AES256_CBC;
+	now += 3600ull * 900;
+	run_for(3600ull * 100 + 5000);
+	ck_assert(logged(&gws[0], "IKE_SA lifetime over without a rekey"));
+	ck_assert_uint_eq(live_children(&gws[0], 0), 0);
+	ck_assert_uint_eq(live_children(&gws[1], 0), 0);
+	/* Restarted (effect_immediately) and now failing on the new algorithms, visibly. */
+	expect_fail(0, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PROPOSAL_MISMATCH, "NO_PROPOSAL_CHOSEN");
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(simultaneous_child_rekey)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: group14");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: group14");
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	/* Both ask at once; each gets the other's request before its answer. */
+	ikev2_child_expired(gws[0].e, 0, gws[0].kids[0].c.spi_in, false, now);
+	ikev2_child_expired(gws[1].e, 0, gws[1].kids[0].c.spi_in, false, now);
+	now += 100;
+	tick_both();
+	ck_assert_uint_eq(q_tail - q_head, 2);
+	run_for(3000);
+	/* One child left on each side, twins, and no moment without one. */
+	ck_assert_uint_eq(live_children(&gws[0], 0), 1);
+	ck_assert_uint_eq(live_children(&gws[1], 0), 1);
+	ck_assert_uint_eq(check_crosswise(), 1);
+	ck_assert(!gws[0].gap_seen && !gws[1].gap_seen);
+	ck_assert(logged(&gws[0], "collision") || logged(&gws[1], "collision"));
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(simultaneous_ike_rekey)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	a.ike = b.ike = "encryption: aes, integrity: sha256, dh_group: group14, lifetime: 3600";
+	tun.no_jitter = true;
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	now += 3600ull * 900;
+	tick_both();
+	ck_assert_uint_eq(q_tail - q_head, 2); /* both rekey requests out */
+	run_for(3000);
+	ck_assert_uint_eq(ikev2_stats(gws[0].e)->ike_sas, 1);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->ike_sas, 1);
+	ck_assert_uint_eq(check_crosswise(), 1);
+	/* The surviving IKE SA carries a child rekey. */
+	ikev2_child_expired(gws[0].e, 0, gws[0].kids[0].c.spi_in, false, now);
+	run_for(1000);
+	ck_assert_uint_eq(check_crosswise(), 1);
+	ck_assert_uint_eq(live_children(&gws[0], 0), 1);
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(dead_peer_detected_and_restarted)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	tun.liveness_idle_ms = 5000;
+	tun.restart_delay_ms = 2000;
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	/* Idle and answering: liveness checks pass. */
+	run_for(12000);
+	ck_assert_int_eq(gws[0].status[0].state, IKE_STATE_PHASE2_SUCCEEDED);
+	ck_assert_uint_gt(ikev2_stats(gws[0].e)->tx, 4);
+	/* B vanishes. */
+	for (int i = 0; i < 800; i++) {
+		now += 100;
+		tick_both();
+		drop_all();
+		if (gws[0].status[0].cause == IKE_CAUSE_PEER_NOT_RESPONDING)
+			break;
+	}
+	expect_fail(0, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PEER_NOT_RESPONDING, NULL);
+	ck_assert_uint_eq(live_children(&gws[0], 0), 0);
+	ck_assert_uint_eq(ikev2_stats(gws[0].e)->dead_peers, 1);
+	/* B comes back (restarted: no state); A restarts and the tunnel returns. */
+	ikev2_free(gws[1].e);
+	{
+		struct ike_ops ops = fake_ops_tmpl;
+
+		ops.ctx = &gws[1];
+		gws[1].e = ikev2_new(gws[1].cfg, &ops, gws[1].status, now);
+		ikev2_tune(gws[1].e, &tun);
+		for (unsigned i = 0; i < gws[1].n_kids; i++)
+			gws[1].kids[i].deleted = true;
+	}
+	run_for(5000);
+	ck_assert_int_eq(gws[0].status[0].state, IKE_STATE_PHASE2_SUCCEEDED);
+	ck_assert_uint_eq(check_crosswise(), 1);
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(cookies_under_init_flood)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct dgram first;
+
+	tun.half_open_cookie = 4;
+	tun.half_open_max = 8;
+	setup_pair(&a, &b);
+	/* A flood of IKE_SA_INIT from A's address with fresh SPIs (a spoofer replaying). */
+	ikev2_start(gws[0].e, now);
+	first = *q_pop();
+	for (int i = 0; i < 20; i++) {
+		struct dgram d = first;
+
+		d.buf[0] = (uint8_t)(first.buf[0] ^ (i + 1)); /* another initiator SPI */
+		deliver_one(&d);
+	}
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->half_open, 4);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->cookies_sent, 16);
+	drop_all();
+	/* The real initiator: gets a cookie, returns it, and gets through. */
+	deliver_one(&first);
+	pump();
+	assert_up();
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->cookies_sent, 17);
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(nat_detected_moves_to_4500_with_udp_encap)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct ike_endpoint peer;
+
+	b.peer = "192.0.2.99"; /* B knows A by its NAT's address */
+	b.extra = "";
+	a.ike = "encryption: aes, integrity: sha256, dh_group: group14, remote_id: 198.51.100.7";
+	b.ike = "encryption: aes, integrity: sha256, dh_group: group14, remote_id: 203.0.113.1";
+	nat_a = true;
+	tun.keepalive_ms = 1000;
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	for (int g = 0; g < 2; g++) {
+		const struct ike_child *c = &gws[g].kids[0].c;
+
+		ck_assert(c->udp_encap);
+		ck_assert_uint_eq(c->local.port, g == 0 ? 4500 : 4500);
+	}
+	ck_assert_uint_eq(gws[0].kids[0].c.remote.port, 4500);
+	ck_assert_uint_eq(gws[1].kids[0].c.remote.port, 14500); /* A's NAT mapping */
+	ck_assert(ikev2_peer(gws[1].e, 0, &peer));
+	ck_assert_uint_eq(peer.port, 14500);
+	/* A is behind the NAT: it sends keepalives (one 0xff byte). */
+	{
+		bool ka = false;
+
+		now += 1100;
+		tick_both();
+		for (unsigned i = q_head; i < q_tail; i++)
+			if (q[i % QMAX].from == 0 && q[i % QMAX].len == 1 &&
+			    q[i % QMAX].buf[0] == 0xff)
+				ka = true;
+		ck_assert(ka);
+		drop_all();
+	}
+	/* The NAT mapping changes: B follows the new port and the children move with it. */
+	{
+		unsigned before = gws[1].n_kids;
+
+		ikev2_child_expired(gws[0].e, 0, gws[0].kids[0].c.spi_in, false, now);
+		now += 100;
+		tick_both();
+		for (unsigned i = q_head; i < q_tail; i++)
+			if (q[i % QMAX].from == 0)
+				q[i % QMAX].src.port = 24500;
+		run_for(2000);
+		ck_assert(ikev2_peer(gws[1].e, 0, &peer));
+		ck_assert_uint_eq(peer.port, 24500);
+		ck_assert_uint_gt(gws[1].n_kids, before);
+		ck_assert_uint_eq(gws[1].kids[gws[1].n_kids - 1].c.remote.port, 24500);
+	}
+	teardown_pair();
+}
+END_TEST
+
+/*
+ * No NAT, but one side fakes NAT detection (strongSwan with kernel-libipsec
+ * does, to get ESP in UDP): both float to 4500 and every child is ESP in UDP.
+ * _i: 0 the initiator fakes, 1 the responder fakes.
+ */
+START_TEST(faked_nat_gives_udp_encap)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct ikev2_tunables faker = { .fake_nat = true };
+
+	setup_pair(&a, &b);
+	ikev2_tune(gws[_i].e, &faker);
+	establish();
+	assert_up();
+	for (int g = 0; g < 2; g++) {
+		const struct ike_child *c = &gws[g].kids[0].c;
+
+		ck_assert(c->udp_encap);
+		ck_assert_uint_eq(c->local.port, 4500);
+		ck_assert_uint_eq(c->remote.port, 4500);
+	}
+	/* Only a real NAT in front of us means keepalives. */
+	now += 30000;
+	tick_both();
+	for (unsigned i = q_head; i < q_tail; i++)
+		ck_assert_uint_ne(q[i % QMAX].len, 1);
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(down_deletes_and_up_restores)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	ck_assert_int_eq(ikev2_down(gws[0].e, 0, now), 0);
+	ck_assert_int_eq(gws[0].status[0].state, IKE_STATE_DOWN);
+	pump();
+	ck_assert_uint_eq(live_children(&gws[0], 0), 0);
+	ck_assert_uint_eq(live_children(&gws[1], 0), 0);
+	/* While down, the peer's attempts are not answered and change nothing. */
+	ikev2_acquire(gws[1].e, 0, now);
+	ck_assert_uint_eq(pump(), 1);
+	ck_assert_int_eq(gws[0].status[0].state, IKE_STATE_DOWN);
+	ck_assert_uint_eq(ikev2_stats(gws[0].e)->unknown_peer, 0);
+	ikev2_down(gws[1].e, 0, now);
+	ck_assert_int_eq(ikev2_up(gws[1].e, 0, now), 0);
+	drop_all();
+	ck_assert_int_eq(ikev2_up(gws[0].e, 0, now), 0);
+	pump();
+	assert_up();
+	ck_assert_int_eq(ikev2_up(gws[0].e, 7, now), -1);
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(both_sides_initiate_at_once)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	b.immediate = true;
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	/* Whatever got duplicated, every child has its twin, and it stays so. */
+	run_for(30000);
+	ck_assert_uint_ge(check_crosswise(), 1);
+	ck_assert_int_eq(gws[0].status[0].state, IKE_STATE_PHASE2_SUCCEEDED);
+	ck_assert_int_eq(gws[1].status[0].state, IKE_STATE_PHASE2_SUCCEEDED);
+	teardown_pair();
+}
+END_TEST
+
+/* A peer that opens one IKE/CHILD_SA per subnet pair (here: two connections on A). */
+START_TEST(peer_with_one_sa_per_subnet_pair)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	char buf[TS_STR_MAX];
+
+	a.extra =
+	        "  - name: c2\n"
+	        "    customer_gateway: peer\n"
+	        "    local_subnets: [10.11.0.0/16]\n"
+	        "    remote_subnets: [10.22.0.0/16]\n"
+	        "    effect_immediately: true\n"
+	        "    psk: s3cret\n"
+	        "    ike: {version: ikev2, encryption: aes, integrity: sha256, dh_group: group14}\n"
+	        "    ipsec: {encryption: aes-gcm-128, pfs: disabled}\n";
+	b.local = "10.2.0.0/16, 10.22.0.0/16";
+	b.remote = "10.1.0.0/16, 10.11.0.0/16";
+	setup_pair(&a, &b);
+	establish();
+	ck_assert_int_eq(gws[0].status[1].state, IKE_STATE_PHASE2_SUCCEEDED);
+	assert_up();
+	ck_assert_uint_eq(check_crosswise(), 2);
+	ck_assert_uint_eq(live_children(&gws[1], 0), 2);
+	ts_format(&gws[1].kids[1].c.ts_remote[0], buf, sizeof(buf));
+	ck_assert_str_eq(buf, "10.11.0.0/16");
+	ck_assert(logged(&gws[1], "multi_sa_peer"));
+	/* B's status says so, with the tunnel up. */
+	ck_assert_int_eq(gws[1].status[0].state, IKE_STATE_PHASE2_SUCCEEDED);
+	ck_assert_int_eq(gws[1].status[0].cause, IKE_CAUSE_MULTI_SA_PEER);
+	ck_assert_ptr_nonnull(strstr(gws[1].status[0].evidence, "one SA per subnet pair"));
+	ck_assert_uint_eq(gws[1].status[0].failures[IKE_CAUSE_MULTI_SA_PEER], 1);
+	/* Both stay up through their rekeys, and the note with them. */
+	ikev2_child_expired(gws[1].e, 0, gws[1].kids[1].c.spi_in, false, now);
+	run_for(2000);
+	ck_assert_uint_eq(check_crosswise(), 2);
+	ck_assert_int_eq(gws[1].status[0].state, IKE_STATE_PHASE2_SUCCEEDED);
+	ck_assert_int_eq(gws[1].status[0].cause, IKE_CAUSE_MULTI_SA_PEER);
+	ck_assert_uint_eq(gws[1].status[0].failures[IKE_CAUSE_MULTI_SA_PEER], 1);
+	teardown_pair();
+}
+END_TEST
+
+/* An unknown payload marked critical (2.5) is refused, naming its type. */
+START_TEST(unknown_critical_payload_refused)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct dgram d, *r;
+	struct ikev2_msg m;
+	const struct ikev2_notify *n;
+	size_t len;
+
+	setup_pair(&a, &b);
+	ikev2_start(gws[0].e, now);
+	d = *q_pop();
+	/* Append an unknown payload (type 200) with the critical bit at the chain's end. */
+	ck_assert_int_eq(ikev2_msg_parse(&m, d.buf, d.len), IKEV2_PARSE_OK);
+	{
+		size_t off = IKEV2_HDR_LEN, last = 16;
+
+		while (off < d.len) {
+			last = off;
+			off += get_be16(d.buf + off + 2);
+		}
+		d.buf[last] = 200;
+	}
+	len = d.len;
+	d.buf[len] = 0;
+	d.buf[len + 1] = 0x80;
+	put_be16(d.buf + len + 2, 6);
+	d.buf[len + 4] = 1;
+	d.buf[len + 5] = 2;
+	d.len = len + 6;
+	put_be32(d.buf + 24, (uint32_t)d.len);
+	deliver_one(&d);
+	r = q_pop();
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(ikev2_msg_parse(&m, r->buf, r->len), IKEV2_PARSE_OK);
+	n = ikev2_msg_notify(&m, IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD);
+	ck_assert_ptr_nonnull(n);
+	ck_assert_uint_eq(n->data_len, 1);
+	ck_assert_uint_eq(n->data[0], 200);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->half_open, 0);
+	/* Without the critical bit it is skipped and the exchange goes on. */
+	d.buf[len + 1] = 0;
+	deliver_one(&d);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->half_open, 1);
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(hard_expiry_deletes_and_renegotiates)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	uint32_t old;
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	old = gws[0].kids[0].c.spi_in;
+	ikev2_child_expired(gws[0].e, 0, old, true, now);
+	run_for(2000);
+	ck_assert(find_kid(&gws[0], old)->deleted);
+	ck_assert_uint_eq(live_children(&gws[0], 0), 1);
+	ck_assert_uint_eq(check_crosswise(), 1);
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(deleted_child_comes_back_on_acquire)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct ikev2_sa *sb;
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	/* B deletes its only child (an operator, or a peer's idle timeout). */
+	sb = gws[1].e->conns[0].sa;
+	ikev2_delete_child_start(gws[1].e, sb, sb->children);
+	pump();
+	ck_assert_uint_eq(live_children(&gws[0], 0), 0);
+	ck_assert_uint_eq(live_children(&gws[1], 0), 0);
+	expect_fail(0, IKE_STATE_PHASE2_FAILED, IKE_CAUSE_PEER_REJECTED, "deleted the last");
+	/* Traffic for it: a new child over the same IKE SA. */
+	ikev2_acquire(gws[0].e, 0, now);
+	pump();
+	assert_up();
+	ck_assert_uint_eq(gws[0].status[0].ike_sa_up, 1);
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(half_open_sa_expires)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	setup_pair(&a, &b);
+	ikev2_start(gws[0].e, now);
+	deliver_one(q_pop());
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->half_open, 1);
+	ck_assert_int_eq(gws[1].status[0].state, IKE_STATE_PHASE1_NEGOTIATING);
+	for (int i = 0; i < 320; i++) {
+		drop_all();
+		now += 100;
+		tick_both();
+	}
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->half_open, 0);
+	expect_fail(1, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PEER_NOT_RESPONDING, "no IKE_AUTH");
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(ipv6_outer_and_inner)
+{
+	struct side a = A_SIDE("encryption: aes-gcm-256, integrity: sha384, dh_group: group20",
+	                       "encryption: aes-gcm-256, pfs: group20");
+	struct side b = B_SIDE("encryption: aes-gcm-256, integrity: sha384, dh_group: group20",
+	                       "encryption: aes-gcm-256, pfs: group20");
+
+	a.addr = "2001:db8::1";
+	a.peer = "2001:db8::2";
+	b.addr = "2001:db8::2";
+	b.peer = "2001:db8::1";
+	a.local = b.remote = "fd01::/64, 10.1.0.0/16";
+	a.remote = b.local = "fd02::/64";
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	ck_assert_uint_eq(gws[0].kids[0].c.remote.family, 6);
+	ck_assert_uint_eq(gws[0].kids[0].c.n_ts_local, 2);
+	ck_assert_uint_eq(gws[0].kids[0].c.ts_remote[0].family, TS_IPV6);
+	ikev2_child_expired(gws[1].e, 0, gws[1].kids[0].c.spi_in, false, now);
+	run_for(1000);
+	ck_assert_uint_eq(check_crosswise(), 1);
+	teardown_pair();
+}
+END_TEST
+
+/* The peer talks from another address than its customer gateway's: told by its ID. */
+START_TEST(unknown_peer_recognised_by_id)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14, "
+	                       "local_id: a.example",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14, "
+	                       "remote_id: a.example",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	b.peer = "203.0.113.50"; /* wrong: A is 203.0.113.1 */
+	setup_pair(&a, &b);
+	establish();
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->unknown_peer, 1);
+	expect_fail(1, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_UNKNOWN_PEER,
+	            "IKE from 203.0.113.1:500 with IDi fqdn:a.example, but the customer gateway is "
+	            "203.0.113.50");
+	ck_assert_int_eq(gws[0].status[0].state, IKE_STATE_PHASE1_FAILED);
+	ck_assert_uint_eq(gws[0].n_kids + gws[1].n_kids, 0);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->half_open, 0);
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(acquire_initiates_a_waiting_connection)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	a.immediate = false;
+	setup_pair(&a, &b);
+	establish();
+	ck_assert_uint_eq(gws[0].n_kids, 0);
+	ck_assert_int_eq(gws[0].status[0].state, IKE_STATE_DOWN);
+	ikev2_acquire(gws[1].e, 0, now); /* B initiates this time */
+	pump();
+	assert_up();
+	teardown_pair();
+}
+END_TEST
+
+START_TEST(garbage_is_counted_not_crashed_on)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct ike_endpoint l = { .family = 4, .port = 500 }, r = { .family = 4, .port = 500 };
+	uint8_t junk[64];
+
+	setup_pair(&a, &b);
+	memcpy(l.addr, (uint8_t[]){ 198, 51, 100, 7 }, 4);
+	memcpy(r.addr, a_addr, 4);
+	memset(junk, 0x41, sizeof(junk));
+	ikev2_input(gws[1].e, &l, &r, junk, sizeof(junk), now);
+	junk[17] = 0x20; /* v2 */
+	ikev2_input(gws[1].e, &l, &r, junk, sizeof(junk), now);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->malformed, 2);
+	establish();
+	assert_up();
+	/* A tampered encrypted message: authentication fails, counted. */
+	ikev2_child_expired(gws[0].e, 0, gws[0].kids[0].c.spi_in, false, now);
+	now += 100;
+	tick_both();
+	{
+		struct dgram *d = q_pop();
+
+		ck_assert_ptr_nonnull(d);
+		d->buf[d->len - 1] ^= 1;
+		deliver_one(d);
+	}
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->auth_failed, 1);
+	/* An IKE_SA_INIT from an address no customer gateway has: counted. */
+	drop_all();
+	ikev2_down(gws[0].e, 0, now);
+	drop_all(); /* its delete */
+	ikev2_up(gws[0].e, 0, now);
+	{
+		struct dgram *d = q_pop();
+		uint64_t half = ikev2_stats(gws[1].e)->half_open;
+
+		ck_assert_ptr_nonnull(d);
+		r.addr[3] = 77;
+		ikev2_input(gws[1].e, &l, &r, d->buf, d->len, now);
+		ck_assert_uint_eq(ikev2_stats(gws[1].e)->unknown_peer, 1);
+		ck_assert_uint_le(ikev2_stats(gws[1].e)->half_open, half + 1);
+	}
+	teardown_pair();
+}
+END_TEST
+
+/*
+ * Known answer for the key derivation: SKEYSEED and the SK_* keys for
+ * fixed nonces, SPIs and g^ir, PRF HMAC-SHA256, AES-128-CBC + HMAC-SHA256-128.
+ * The expected bytes were computed independently with python3:
+ *   import hmac, hashlib
+ *   ni = bytes(range(32)); nr = bytes(range(32, 64)); g = bytes([0x5a]) * 256
+ *   spi_i = bytes.fromhex('0102030405060708'); spi_r = bytes.fromhex('1112131415161718')
+ *   prf = lambda k, d: hmac.new(k, d, hashlib.sha256).digest()
+ *   skeyseed = prf(ni + nr, g)
+ *   s = ni + nr + spi_i + spi_r; t = b''; out = b''; i = 1
+ *   while len(out) < 32*3 + 32*2 + 16*2:
+ *       t = prf(skeyseed, t + s + bytes([i])); out += t; i += 1
+ *   SK_d = out[0:32], SK_ai = out[32:64], SK_ar = out[64:96], SK_ei = out[96:112],
+ *   SK_er = out[112:128], SK_pi = out[128:160], SK_pr = out[160:192]
+ */
+#define KAT_SK_D  "32707e6554ce3e3022cf7c22036c25e4131fa2427a87476963544119dbdbb972"
+#define KAT_SK_AI "09c9ef810bf621dc68801f8c9c409383ba2dc2f5618f3a40572903c7c1ee6001"
+#define KAT_SK_AR "2e2a554aace4630b9398806f0344bbc8674bc88751a55f56e5a4e88cd4c2f88e"
+#define KAT_SK_EI "f5608afa5cc891c53218fb617e9d4075"
+#define KAT_SK_ER "cab439e1aa4860c61c2206892bd94bcf"
+#define KAT_SK_PI "94f6d81e34e0e77b21ad6c357193b752c860fc69ea5c3f505445df5333a2ffdd"
+#define KAT_SK_PR "c5e5552326c8b6c4beed2e4f5c99819e6086ad88e2e0ab7a9a46511dcae0fdfe"
+START_TEST(key_derivation_known_answer)
+{
+	struct ikev2_sa sa;
+	uint8_t g[256];
+
+	ck_assert_int_eq(crypto_init(), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.initiator = true;
+	sa.ch.encr = CRYPTO_ENCR_AES128_CBC;
+	sa.ch.prf = CRYPTO_PRF_HMAC_SHA256;
+	sa.ch.integ = CRYPTO_INTEG_HMAC_SHA256_128;
+	for (int i = 0; i < 32; i++) {
+		sa.ni[i] = (uint8_t)i;
+		sa.nr[i] = (uint8_t)(32 + i);
+	}
+	sa.ni_len = sa.nr_len = 32;
+	hex2bin("0102030405060708", sa.spi_i, 8);
+	hex2bin("1112131415161718", sa.spi_r, 8);
+	memset(g, 0x5a, sizeof(g));
+	ck_assert_int_eq(ikev2_keys_derive(&sa, g, sizeof(g), NULL), 0);
+	ck_assert_mem_eq_hex(sa.k->sk_d, KAT_SK_D);
+	ck_assert_mem_eq_hex(sa.k->sk_ai, KAT_SK_AI);
+	ck_assert_mem_eq_hex(sa.k->sk_ar, KAT_SK_AR);
+	ck_assert_mem_eq_hex(sa.k->sk_ei, KAT_SK_EI);
+	ck_assert_mem_eq_hex(sa.k->sk_er, KAT_SK_ER);
+	ck_assert_mem_eq_hex(sa.k->sk_pi, KAT_SK_PI);
+	ck_assert_mem_eq_hex(sa.k->sk_pr, KAT_SK_PR);
+	ikev2_keys_free(sa.k);
+}
+END_TEST
+
+/* The codec: what the writer builds, the parser reads back, and truncations fail. */
+START_TEST(codec_round_trip_and_truncation)
+{
+	uint8_t buf[1024];
+	struct ikev2_wr w;
+	struct ikev2_msg m;
+	struct ikev2_sa_payload *sap = malloc(sizeof(*sap));
+	struct ikev2_prop_out p = { .proto = IKEV2_PROTO_ESP, .spi_len = 4, .spi = { 1, 2, 3, 4 } };
+	struct ts ts[2];
+	static const uint8_t spi_i[8] = { 1 }, spi_r[8] = { 2 };
+	size_t full;
+
+	ck_assert_ptr_nonnull(sap);
+	ck_assert_int_eq(ts_parse("10.0.0.0/8", 0, &ts[0]), TS_OK);
+	ck_assert_int_eq(ts_parse("2001:db8::/32[tcp/443]", 0, &ts[1]), TS_OK);
+	p.encr[p.n_encr++] = CRYPTO_ENCR_AES256_CBC;
+	p.encr[p.n_encr++] = CRYPTO_ENCR_3DES_CBC;
+	p.integ[p.n_integ++] = CRYPTO_INTEG_HMAC_SHA256_128;
+	p.esn[p.n_esn++] = 0;
+	ikev2_wr_init(&w, buf, sizeof(buf));
+	ikev2_wr_header(&w, spi_i, spi_r, IKEV2_EXCH_CREATE_CHILD_SA, IKEV2_FLAG_INITIATOR, 7);
+	ikev2_wr_sa(&w, &p, 1);
+	ikev2_wr_ts(&w, IKEV2_PL_TSI, ts, 2);
+	ikev2_wr_notify(&w, 0, NULL, 0, IKEV2_N_COOKIE, (const uint8_t *)"abc", 3);
+	ikev2_wr_finish(&w);
+	ck_assert(!w.failed);
+	full = w.len;
+	ck_assert_int_eq(ikev2_msg_parse(&m, buf, full), IKEV2_PARSE_OK);
+	ck_assert_uint_eq(m.msg_id, 7);
+	ck_assert_uint_eq(m.n_tsi, 2);
+	ck_assert(ts_equal(&m.tsi[1], &ts[1]));
+	ck_assert_ptr_nonnull(ikev2_msg_notify(&m, IKEV2_N_COOKIE));
+	ck_assert_int_eq(ikev2_sa_parse(sap, m.sa.p, m.sa.len), 0);
+	ck_assert_uint_eq(sap->n, 1);
+	ck_assert_uint_eq(sap->p[0].n_tr, 4);
+	ck_assert_uint_eq(sap->p[0].tr[0].key_bits, 256);
+	for (size_t cut = 0; cut < full; cut++) {
+		put_be32(buf + 24, (uint32_t)cut);
+		ck_assert_int_ne(ikev2_msg_parse(&m, buf, cut), IKEV2_PARSE_OK);
+	}
+	/* An unknown payload with the critical bit is reported. */
+	put_be32(buf + 24, (uint32_t)full);
+	buf[16] = 99; /* first payload type: unknown */
+	buf[IKEV2_HDR_LEN + 1] = 0x80;
+	ck_assert_int_eq(ikev2_msg_parse(&m, buf, full), IKEV2_PARSE_OK);
+	ck_assert_uint_eq(m.unsupported_critical, 99);
+	free(sap);
+}
+END_TEST
+
+static void hex(const uint8_t *p, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+	out[2 * n] = '\0';
+}
+
+/*
+ * tshark, a decoder nobody here wrote, decrypts and verifies our SK
+ * payloads with the SK_* keys and finds the payloads we put inside.
+ */
+START_TEST(tshark_decrypts_our_exchange)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14, "
+	                       "local_id: a.example, remote_id: vpn@b.example",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14, "
+	                       "local_id: vpn@b.example, remote_id: a.example",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	static const uint32_t ghdr[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, 65535, 101 /* raw IP */ };
+	char path[] = "/tmp/test_ikev2_XXXXXX";
+	char cmd[2048], line[1024], si[17], sr[17], ei[33], er[33], ai[65], ar[65];
+	const struct ikev2_sa *sa;
+	bool idi = false, idr = false, auth = false, tsi = false, fqdn = false, good = false;
+	bool bad = false;
+	FILE *out;
+	int fd;
+
+	setup_pair(&a, &b);
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	pcap = fdopen(fd, "wb");
+	ck_assert_ptr_nonnull(pcap);
+	ck_assert_uint_eq(fwrite(ghdr, 4, 6, pcap), 6);
+	establish();
+	ikev2_child_expired(gws[0].e, 0, gws[0].kids[0].c.spi_in, false, now);
+	run_for(1000);
+	fclose(pcap);
+	pcap = NULL;
+	assert_up();
+	sa = gws[0].e->conns[0].sa;
+	ck_assert_ptr_nonnull(sa);
+	hex(sa->spi_i, 8, si);
+	hex(sa->spi_r, 8, sr);
+	hex(sa->k->sk_ei, 16, ei);
+	hex(sa->k->sk_er, 16, er);
+	hex(sa->k->sk_ai, 32, ai);
+	hex(sa->k->sk_ar, 32, ar);
+	snprintf(cmd, sizeof(cmd),
+	         "tshark -n -r %s -o 'uat:ikev2_decryption_table:%s,%s,%s,%s,"
+	         "\"AES-CBC-128 [RFC3602]\",%s,%s,\"HMAC_SHA2_256_128 [RFC4868]\"' -V 2>&1",
+	         path, si, sr, ei, er, ai, ar);
+	out = popen(cmd, "r");
+	ck_assert_ptr_nonnull(out);
+	while (fgets(line, sizeof(line), out)) {
+		idi |= strstr(line, "Identification - Initiator") != NULL;
+		idr |= strstr(line, "Identification - Responder") != NULL;
+		auth |= strstr(line, "Payload: Authentication (39)") != NULL;
+		tsi |= strstr(line, "Traffic Selector - Initiator") != NULL;
+		fqdn |= strstr(line, "a.example") != NULL;
+		good |= strstr(line, "[correct]") != NULL;
+		bad |= strstr(line, "[incorrect") != NULL || strstr(line, "Invalid") != NULL;
+	}
+	if (getenv("IKEV2_TEST_KEEP_PCAP"))
+		fprintf(stderr, "%s\n", cmd);
+	else
+		unlink(path);
+	ck_assert_int_eq(pclose(out), 0);
+	ck_assert_msg(idi && idr && auth && tsi && fqdn, "tshark did not decrypt: %d %d %d %d %d",
+	              idi, idr, auth, tsi, fqdn);
+	ck_assert(good);
+	ck_assert(!bad);
+	teardown_pair();
+}
+END_TEST
+
+/* ---- a hostile or broken peer ---- */
+
+/* Sends sa's peer a message sa protects (exchange, request or response, msg_id, inner payloads). */
+static void inject_from(int gw, struct ikev2_sa *sa, uint8_t exch, bool response, uint32_t msg_id,
+                        void (*inner)(struct ikev2_wr *w))
+{
+	static struct ikev2_sk_wr s;
+	static uint8_t buf[IKE_MSG_MAX];
+	size_t len;
+
+	ikev2_sk_begin(sa, &s, buf, sizeof(buf), exch, response, msg_id);
+	if (inner)
+		inner(&s.in);
+	len = ikev2_sk_end(sa, &s);
+	ck_assert_uint_gt(len, 0);
+	ikev2_input(gws[1 - gw].e, &sa->remote, &sa->local, buf, len, now);
+}
+
+static void wr_delete_ike(struct ikev2_wr *w)
+{
+	ikev2_wr_delete(w, IKEV2_PROTO_IKE, NULL, 0);
+}
+
+static void wr_temporary_failure(struct ikev2_wr *w)
+{
+	ikev2_wr_notify(w, 0, NULL, 0, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
+}
+
+/* Runs IKE_SA_INIT only; A's IKE_AUTH request is lost. Returns B's half-open SA. */
+static struct ikev2_sa *init_only(void)
+{
+	ikev2_start(gws[0].e, now);
+	deliver_one(q_pop()); /* IKE_SA_INIT to B */
+	deliver_one(q_pop()); /* its answer to A, who sends IKE_AUTH */
+	drop_all();
+	ck_assert_int_eq(gws[1].e->all->state, IKEV2_SA_HALF_OPEN);
+	ck_assert_int_eq(gws[0].e->all->state, IKEV2_SA_AUTH_SENT);
+	return gws[1].e->all;
+}
+
+/*
+ * Whoever answered IKE_SA_INIT holds the SK keys without having
+ * authenticated: its INFORMATIONAL delete before IKE_AUTH must not end
+ * our SA (only IKE_AUTH exists before IKE_AUTH, 1.2).
+ */
+START_TEST(requests_before_ike_auth_are_dropped)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct ikev2_sa *sb;
+	uint64_t malformed;
+
+	setup_pair(&a, &b);
+	sb = init_only();
+	malformed = ikev2_stats(gws[0].e)->malformed;
+	inject_from(1, sb, IKEV2_EXCH_INFORMATIONAL, false, 0, wr_delete_ike);
+	ck_assert_uint_eq(ikev2_stats(gws[0].e)->malformed, malformed + 1);
+	ck_assert_ptr_nonnull(gws[0].e->all);
+	ck_assert_int_eq(gws[0].status[0].state, IKE_STATE_PHASE1_NEGOTIATING);
+	ck_assert_uint_eq(q_tail - q_head, 0); /* not answered either */
+	/* A's IKE_AUTH retransmit gets through. */
+	run_for(3000);
+	assert_up();
+	teardown_pair();
+}
+END_TEST
+
+/*
+ * A response in another exchange type than our request's must not consume
+ * the request: our IKE_SA delete would never complete and the SA would
+ * stay in DELETING for good.
+ */
+START_TEST(response_of_another_exchange_is_dropped)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct ikev2_sa *sa, *sb;
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	sa = gws[0].e->conns[0].sa;
+	sb = gws[1].e->conns[0].sa;
+	ikev2_delete_ike_start(gws[0].e, sa);
+	drop_all();
+	inject_from(1, sb, IKEV2_EXCH_CREATE_CHILD_SA, true, sa->req_id, wr_temporary_failure);
+	ck_assert(sa->req_pending);
+	/* The retransmitted delete completes: no IKE SA is left on either side. */
+	run_for(5000);
+	ck_assert_ptr_null(gws[0].e->all);
+	ck_assert_ptr_null(gws[1].e->all);
+	teardown_pair();
+}
+END_TEST
+
+/* Builds an IKE_SA_INIT request offering the IKE algorithms of yaml_ike. */
+static size_t forged_init(const char *yaml_ike, uint8_t *buf, size_t cap)
+{
+	struct side o = A_SIDE("", "encryption: aes-gcm-128");
+	struct config *cfg;
+	struct ikev2_prop_out props[2];
+	static const uint8_t zero[8];
+	uint8_t spi[8] = { 0x5f, 1, 2, 3, 4, 5, 6, 7 }, nonce[32], ke[256];
+	struct ikev2_wr w;
+	unsigned n;
+
+	o.ike = yaml_ike;
+	cfg = make_cfg(&o);
+	memset(nonce, 0x33, sizeof(nonce));
+	memset(ke, 0x44, sizeof(ke));
+	ikev2_wr_init(&w, buf, cap);
+	ikev2_wr_header(&w, spi, zero, IKEV2_EXCH_IKE_SA_INIT, IKEV2_FLAG_INITIATOR, 0);
+	n = ikev2_ike_props(&cfg->connections[0], props, NULL, 0);
+	ikev2_wr_sa(&w, props, n);
+	ikev2_wr_ke(&w, 14, ke, sizeof(ke));
+	ikev2_wr_simple(&w, IKEV2_PL_NONCE, nonce, sizeof(nonce));
+	ikev2_wr_finish(&w);
+	ck_assert(!w.failed);
+	config_free(cfg);
+	return w.len;
+}
+
+/*
+ * IKE_SA_INIT is unauthenticated and its source address easy to forge:
+ * one forged datagram with a bad proposal must not turn a tunnel that is
+ * up into "phase1 failed" (it is still refused, and logged).
+ */
+START_TEST(forged_init_does_not_fail_an_up_tunnel)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct ike_endpoint from = { .family = 4, .port = 500 }, to = { .family = 4, .port = 500 };
+	uint8_t buf[1024];
+	size_t len;
+	struct dgram *r;
+	struct ikev2_msg m;
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	memcpy(from.addr, a_addr, 4);
+	memcpy(to.addr, (uint8_t[]){ 198, 51, 100, 7 }, 4);
+	len = forged_init("encryption: 3des, integrity: md5, dh_group: group14", buf, sizeof(buf));
+	ikev2_input(gws[1].e, &to, &from, buf, len, now);
+	r = q_pop();
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(ikev2_msg_parse(&m, r->buf, r->len), IKEV2_PARSE_OK);
+	ck_assert_ptr_nonnull(ikev2_msg_notify(&m, IKEV2_N_NO_PROPOSAL_CHOSEN));
+	ck_assert(logged(&gws[1], "no acceptable encryption"));
+	assert_up();
+	ck_assert_int_eq(gws[1].status[0].cause, IKE_CAUSE_NONE);
+	teardown_pair();
+}
+END_TEST
+
+static Suite *ikev2_suite(void)
+{
+	Suite *s = suite_create("ikev2");
+	TCase *tc = tcase_create("exchanges");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, key_derivation_known_answer);
+	tcase_add_test(tc, codec_round_trip_and_truncation);
+	tcase_add_loop_test(tc, establishes_with_algorithm_set, 0,
+	                    (int)(sizeof(algsets) / sizeof(algsets[0])));
+	tcase_add_test(tc, proposal_lists_pick_a_common_entry);
+	tcase_add_test(tc, several_subnets_in_one_child);
+	tcase_add_test(tc, responder_narrows_selectors);
+	tcase_add_test(tc, lost_and_repeated_messages);
+	tcase_add_test(tc, peer_not_responding);
+	tcase_add_test(tc, retransmits_back_off_exponentially);
+	tcase_add_test(tc, psk_mismatch);
+	tcase_add_test(tc, proposal_mismatch_names_the_transform);
+	tcase_add_test(tc, esp_proposal_mismatch);
+	tcase_add_test(tc, dh_group_mismatch);
+	tcase_add_test(tc, invalid_ke_payload_followed);
+	tcase_add_test(tc, ts_mismatch);
+	tcase_add_test(tc, id_mismatch);
+	tcase_add_test(tc, id_fqdn_and_user_fqdn);
+	tcase_add_test(tc, responder_id_checked_by_initiator);
+	tcase_add_test(tc, pfs_mismatch_at_rekey);
+	tcase_add_test(tc, child_rekey_make_before_break);
+	tcase_add_test(tc, ike_rekey_keeps_children);
+	tcase_add_test(tc, ike_sa_ends_at_its_hard_lifetime_without_rekey);
+	tcase_add_test(tc, simultaneous_child_rekey);
+	tcase_add_test(tc, simultaneous_ike_rekey);
+	tcase_add_test(tc, dead_peer_detected_and_restarted);
+	tcase_add_test(tc, cookies_under_init_flood);
+	tcase_add_test(tc, nat_detected_moves_to_4500_with_udp_encap);
+	tcase_add_loop_test(tc, faked_nat_gives_udp_encap, 0, 2);
+	tcase_add_test(tc, down_deletes_and_up_restores);
+	tcase_add_test(tc, acquire_initiates_a_waiting_connection);
+	tcase_add_test(tc, both_sides_initiate_at_once);
+	tcase_add_test(tc, unknown_peer_recognised_by_id);
+	tcase_add_test(tc, ipv6_outer_and_inner);
+	tcase_add_test(tc, half_open_sa_expires);
+	tcase_add_test(tc, deleted_child_comes_back_on_acquire);
+	tcase_add_test(tc, unknown_critical_payload_refused);
+	tcase_add_test(tc, hard_expiry_deletes_and_renegotiates);
+	tcase_add_test(tc, tshark_decrypts_our_exchange);
+	tcase_add_test(tc, peer_with_one_sa_per_subnet_pair);
+	tcase_add_test(tc, garbage_is_counted_not_crashed_on);
+	tcase_add_test(tc, requests_before_ike_auth_are_dropped);
+	tcase_add_test(tc, response_of_another_exchange_is_dropped);
+	tcase_add_test(tc, forged_init_does_not_fail_an_up_tunnel);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TEST_MAIN(ikev2_suite)
