@@ -32,6 +32,8 @@ struct ikev1_stats {
 	uint64_t ipsec_sas;  /* installed IPsec SA pairs (gauge) */
 	uint64_t dpd_sent;
 	uint64_t dead_peers;
+	uint64_t half_open;         /* phase 1 exchanges we answer, not yet done (gauge) */
+	uint64_t half_open_dropped; /* first messages refused: too many half open */
 };
 
 struct ikev1 *ikev1_new(const struct config *cfg, const struct ike_ops *ops,
@@ -52,6 +54,7 @@ unsigned ikev1_children(const struct ikev1 *e, uint32_t conn, struct ike_child_i
 bool ikev1_peer(const struct ikev1 *e, uint32_t conn, struct ike_endpoint *out);
 const struct ikev1_stats *ikev1_stats(const struct ikev1 *e);
 
+/* Timing knobs; a numeric field left 0 keeps its default. */
 struct ikev1_tunables {
 	uint32_t dpd_idle_ms;        /* default 10000: R-U-THERE after this much silence */
 	uint32_t keepalive_ms;       /* default 20000 */
@@ -59,6 +62,8 @@ struct ikev1_tunables {
 	uint32_t retransmit_base_ms; /* default IKE_RETRANSMIT_BASE_MS */
 	uint32_t restart_delay_ms;   /* default 5000 */
 	bool no_jitter;
+	/* Tests: announce only the draft NAT-T vendor IDs (NAT-D 130, encapsulation 61443). */
+	bool natt_draft_only;
 };
 void ikev1_tune(struct ikev1 *e, const struct ikev1_tunables *t);
 

@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The IKEv1 engine's internal state, shared by its files:
+ *   ikev1.c        API, tables (ISAKMP SAs hashed by cookies), dispatch,
+ *                  sending, retransmission, timers
+ *   ikev1_p1.c     phase 1: main and aggressive mode, proposals, NAT-D
+ *   ikev1_qm.c     phase 2: quick mode, ESP proposals, KEYMAT, children
+ *   ikev1_info.c   informational exchanges: notify, delete, DPD, NAT keepalive
+ *   ikev1_prop.c   proposals (ISAKMP and ESP) and quick mode ID payloads
+ *   ikev1_msg.c    the ISAKMP codec; ikev1_crypto.c IVs, CBC, hashes, KEYMAT
+ */
+#ifndef VPNGW_IKEV1_INT_H
+#define VPNGW_IKEV1_INT_H
+
+#include "crypto_dh.h"
+#include "ikev1.h"
+#include "ikev1_crypto.h"
+#include "ikev1_msg.h"
+#include "ikev1_prop.h"
+
+enum {
+	V1_BUCKETS = 4096, /* ISAKMP SA hash buckets (by initiator cookie) */
+	V1_NONCE_LEN = 32, /* nonces we send */
+	V1_NONCE_MIN = 8,
+	V1_NONCE_MAX = 256,
+	V1_ID_MAX = 4 + 256,
+	V1_QM_MAX = 16, /* quick modes at once under one ISAKMP SA */
+	V1_QM_DONE_KEEP_MS = 30000,
+	V1_VID_LEN = 16,
+	/* A repeated peer message gets our answer again at most this often. */
+	V1_RESEND_GAP_MS = 500,
+	/* A phase 1 we answer that does not complete in this time is dropped. */
+	V1_HALF_OPEN_MS = 60000,
+	/* At most this many phase 1 exchanges answered and not yet complete. */
+	V1_HALF_OPEN_MAX = 4096,
+	/* Quick mode waits this long after our AM3. */
+	V1_AM_QM_DELAY_MS = 200,
+};
+
+enum v1_p1_state {
+	P1_I_MM1, /* initiator: sent MM1, waiting MM2 */
+	P1_I_MM3,
+	P1_I_MM5,
+	P1_R_MM2, /* responder: sent MM2, waiting MM3 */
+	P1_R_MM4,
+	P1_I_AM1,
+	P1_R_AM2,
+	P1_ESTABLISHED,
+};
+
+/* Secret material of an ISAKMP SA: in locked memory, wiped on free. */
+struct v1_keys {
+	struct crypto_sym sym; /* phase 1 cipher */
+	struct crypto_ikev1_keys k;
+	uint8_t iv[V1_BLOCK_MAX]; /* phase 1 CBC chain */
+};
+
+/* Keys of a negotiated child while it waits to be installed. */
+struct v1_qm {
+	bool used;
+	bool initiator;
+	uint8_t st; /* enum v1_qm_state (ikev1_qm.c) */
+	uint32_t msgid;
+	uint8_t iv[V1_BLOCK_MAX];
+	uint8_t ni[V1_NONCE_MAX], nr[V1_NONCE_MAX];
+	uint16_t ni_len, nr_len;
+	struct crypto_dh *dh;
+	uint32_t conn;
+	uint32_t spi_in, spi_out;
+	struct ts tsl, tsr;
+	enum crypto_alg_id encr, integ, pfs;
+	uint32_t lifetime_s;
+	uint16_t encap;
+	uint32_t rekey_of;       /* inbound SPI of the child this replaces, 0: none */
+	struct ike_child *child; /* keys ready to install (locked memory) */
+	bool installed;          /* the pair is in the data plane */
+	uint8_t *tx;
+	size_t tx_len;
+	uint64_t rtx_at;
+	unsigned rtx_n;
+	uint64_t done_at;
+	uint8_t rx_digest[20]; /* of the peer's last message of this exchange */
+	unsigned seq;          /* message of ours in this exchange, for the log */
+	uint64_t resent_at;    /* when a repeat of the peer's was last answered */
+};
+
+struct v1_sa {
+	struct v1_sa *hnext;         /* cookie hash chain */
+	struct v1_sa *anext, *aprev; /* all SAs (timers) */
+	uint32_t conn;
+	bool initiator;
+	bool aggressive;
+	bool dead; /* unlinked at the end of the current call */
+	enum v1_p1_state st;
+	uint8_t cky_i[8], cky_r[8];
+	struct ike_endpoint local, remote;
+	enum crypto_alg_id encr, prf, group;
+	uint32_t lifetime_s;
+	struct crypto_dh *dh;
+	uint8_t gxi[CRYPTO_DH_MAX_PUBLIC], gxr[CRYPTO_DH_MAX_PUBLIC];
+	uint16_t gx_len;
+	uint8_t ni[V1_NONCE_MAX], nr[V1_NONCE_MAX];
+	uint16_t ni_len, nr_len;
+	uint8_t *sai_b; /* initiator's SA payload body (for HASH_I/R) */
+	size_t sai_len;
+	uint8_t id_b[V1_ID_MAX]; /* our phase 1 ID body */
+	size_t id_len;
+	uint8_t peer_id_b[V1_ID_MAX]; /* aggressive responder: IDii for HASH_I */
+	size_t peer_id_len;
+	struct v1_keys *keys;
+	/* our last phase 1 message, for retransmits and repeated requests */
+	uint8_t *tx;
+	size_t tx_len;
+	bool tx_rtx; /* retransmit it until answered */
+	uint64_t rtx_at;
+	unsigned rtx_n;
+	unsigned seq;          /* phase 1 message pair number, for the retransmit log */
+	uint8_t rx_digest[20]; /* of the peer's last phase 1 message */
+	bool has_rx_digest;
+	uint64_t resent_at; /* when a repeat of the peer's was last answered */
+	/* peer capabilities and NAT */
+	bool peer_dpd, peer_natt, peer_natt_draft;
+	bool nat_local, nat_remote;
+	bool initial_contact; /* send INITIAL-CONTACT (a fresh phase 1) */
+	bool rekey_of_old;    /* a rekey: the connection had an ISAKMP SA */
+	/* liveness */
+	uint64_t last_rx_ms;
+	uint64_t dpd_at;
+	uint32_t dpd_seq;
+	bool dpd_wait;
+	unsigned dpd_tries;
+	uint64_t keepalive_at;
+	/* lifetime */
+	uint64_t started_ms, established_ms, rekey_at_ms, expire_at_ms;
+	bool rekey_started;
+	struct v1_qm *qm[V1_QM_MAX]; /* allocated when first needed */
+};
+
+struct v1_child {
+	uint32_t spi_in, spi_out;
+	struct ts tsl, tsr;
+	enum crypto_alg_id encr, integ;
+	bool udp_encap;
+	bool initiator;
+	uint32_t lifetime_s;
+	uint64_t installed_ms, rekey_at_ms, expire_at_ms;
+	bool rekeying;
+};
+
+struct v1_conn {
+	bool v1; /* ike.version is ikev1 */
+	bool wanted;
+	const struct config_connection *cfg;
+	struct ike_endpoint peer; /* port 500 */
+	struct ike_endpoint local;
+	struct v1_sa *sa;  /* the newest established ISAKMP SA, or NULL */
+	struct v1_sa *neg; /* a phase 1 we initiated that is under way */
+	struct v1_child *ch;
+	unsigned n_ch, cap_ch;
+	struct ts loc[IKE_TS_MAX], rem[IKE_TS_MAX];
+	unsigned n_loc, n_rem;
+	uint64_t restart_at;  /* 0: none */
+	uint64_t qm_retry_at; /* after a failed quick mode; 0: none */
+	bool fill_pending;    /* pairs wait for a free quick mode slot */
+};
+
+struct ikev1 {
+	const struct config *cfg;
+	struct ike_ops ops;
+	struct ike_status *status;
+	struct v1_conn *conns;
+	uint32_t n_conns;
+	struct v1_sa *buckets[V1_BUCKETS];
+	struct v1_sa *all;
+	struct ikev1_stats st;
+	struct ikev1_tunables tun;
+	uint8_t vid_rfc3947[V1_VID_LEN], vid_draft02[V1_VID_LEN], vid_draft03[V1_VID_LEN];
+	uint8_t vid_dpd[V1_VID_LEN];
+	uint8_t buf[IKE_MSG_MAX + 4];            /* building */
+	uint8_t plain[IKE_MSG_MAX];              /* decrypted input */
+	uint8_t out[IKE_MSG_MAX + 4];            /* a datagram with the non-ESP marker */
+	struct ike_endpoint rx_local, rx_remote; /* of the message being handled */
+	uint64_t now;
+	uint32_t rnd_state;
+};
+
+/* ---- ikev1.c ---- */
+void v1_log(struct ikev1 *e, enum ike_log_level lvl, uint32_t conn, const char *fmt, ...)
+        VPNGW_PRINTF(4, 5);
+struct v1_sa *v1_sa_new(struct ikev1 *e, uint32_t conn, bool initiator,
+                        const struct ike_endpoint *local, const struct ike_endpoint *remote);
+void v1_sa_link(struct ikev1 *e, struct v1_sa *sa);
+/* The live SA with exactly these cookies (hash lookup), or NULL. */
+struct v1_sa *v1_sa_find(struct ikev1 *e, const uint8_t cky_i[8], const uint8_t cky_r[8]);
+void v1_sa_kill(struct ikev1 *e, struct v1_sa *sa);
+/* After an authenticated message: last_rx, and follow the peer to 4500 / a new NAT mapping. */
+void v1_sa_follow(struct ikev1 *e, struct v1_sa *sa);
+/* The keys of a phase 1 are in place (SKEYID derived). */
+static inline bool v1_keyed(const struct v1_sa *sa)
+{
+	return sa->keys != NULL && sa->keys->k.len != 0;
+}
+/* Sends raw message bytes from sa's endpoints (marker added on 4500). */
+void v1_send_raw(struct ikev1 *e, const struct v1_sa *sa, const uint8_t *msg, size_t len);
+/* Keeps a copy of a phase 1 message as the SA's last and sends it. */
+void v1_p1_send(struct ikev1 *e, struct v1_sa *sa, const uint8_t *msg, size_t len, bool rtx);
+uint32_t v1_rtx_timeout(const struct ikev1 *e, unsigned n);
+unsigned v1_rtx_tries(const struct ikev1 *e);
+/* Whether a repeated peer message may be answered again now (rate limit). */
+static inline bool v1_may_resend(uint64_t now, uint64_t *resent_at)
+{
+	if (*resent_at != 0 && now < *resent_at + V1_RESEND_GAP_MS)
+		return false;
+	*resent_at = now;
+	return true;
+}
+/*
+ * When to rekey an SA of life_ms (from now): the soft limit (90%) minus
+ * jitter, but leaving four first-retransmit intervals before the hard
+ * limit, and never before half the lifetime.
+ */
+uint64_t v1_soft_ms(struct ikev1 *e, uint64_t life_ms);
+/* Random jitter in [0, max) unless no_jitter. */
+uint64_t v1_jitter(struct ikev1 *e, uint64_t max);
+/* Builds an encrypted message: payloads appended by fill after the header. */
+struct v1_conn *v1_conn(struct ikev1 *e, uint32_t conn);
+void v1_conn_restart_later(struct ikev1 *e, uint32_t conn);
+int v1_initiate(struct ikev1 *e, uint32_t conn, bool rekey);
+void v1_children_delete_all(struct ikev1 *e, uint32_t conn, bool notify);
+bool v1_id_matches(const struct ikev1 *e, uint32_t conn, const struct v1_idpl *id, char *got,
+                   size_t got_len);
+
+/* A phase 1 failure of sa may set the connection's status: not while another SA works. */
+static inline bool v1_may_fail_status(struct ikev1 *e, const struct v1_sa *sa)
+{
+	const struct v1_conn *c = v1_conn(e, sa->conn);
+
+	return !sa->rekey_of_old && (c == NULL || c->sa == NULL || c->sa == sa);
+}
+
+/* ---- ikev1_p1.c ---- */
+void v1_p1_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, const uint8_t *msg,
+                 size_t len);
+struct v1_sa *v1_p1_responder(struct ikev1 *e, const struct ike_endpoint *local,
+                              const struct ike_endpoint *remote, const struct v1_hdr *h,
+                              const uint8_t *msg, size_t len);
+int v1_p1_start(struct ikev1 *e, struct v1_sa *sa);
+void v1_p1_established(struct ikev1 *e, struct v1_sa *sa);
+void v1_initial_contact(struct ikev1 *e, struct v1_sa *sa);
+void v1_digest(const uint8_t *msg, size_t len, uint8_t out[20]);
+
+/* ---- ikev1_qm.c ---- */
+void v1_qm_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, const uint8_t *msg,
+                 size_t len);
+/* Opens quick modes for every local x remote pair without a child. */
+void v1_qm_fill(struct ikev1 *e, struct v1_sa *sa);
+int v1_qm_start(struct ikev1 *e, struct v1_sa *sa, uint32_t conn, const struct ts *tsl,
+                const struct ts *tsr, uint32_t rekey_of);
+void v1_qm_free(struct v1_qm *q);
+void v1_qm_tick(struct ikev1 *e, struct v1_sa *sa);
+void v1_child_tick(struct ikev1 *e, uint32_t conn);
+
+/* ---- ikev1_info.c ---- */
+void v1_info_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, const uint8_t *msg,
+                   size_t len);
+/* An informational with one notify; encrypted with HASH when sa has keys. */
+void v1_info_notify(struct ikev1 *e, struct v1_sa *sa, uint8_t proto, const uint8_t *spi,
+                    size_t spi_len, uint16_t type, const uint8_t *data, size_t data_len);
+void v1_info_delete(struct ikev1 *e, struct v1_sa *sa, uint8_t proto, const uint8_t *spi,
+                    size_t spi_len);
+/*
+ * prf(SKEYID_a, [0 |] M-ID | [Ni_b |] [Nr_b |] rest): quick mode HASH(1)
+ * (no nonces), HASH(2) (ni), HASH(3) (zero, ni, nr, no rest) and the
+ * informational HASH(1). Returns the hash length, 0 on error.
+ */
+size_t v1_hash_a(const struct v1_sa *sa, bool zero, uint32_t msgid, const uint8_t *ni,
+                 size_t ni_len, const uint8_t *nr, size_t nr_len, const uint8_t *rest,
+                 size_t rest_len, uint8_t *out);
+/* Opens a HASH payload with a zero body; returns its offset for v1_seal(). */
+size_t v1_wr_hash_slot(const struct v1_sa *sa, struct v1_wr *w);
+/*
+ * Fills the HASH at hash_at (over M-ID [| ni] | the rest of the message),
+ * pads and encrypts after the header with iv (then the last cipher block).
+ * Returns the message length, 0 on error.
+ */
+size_t v1_seal(struct v1_sa *sa, struct v1_wr *w, size_t hash_at, uint32_t msgid, const uint8_t *ni,
+               size_t ni_len, uint8_t *iv);
+/*
+ * Decrypts an encrypted quick mode / informational message with iv into
+ * e->plain and parses it; next_iv gets the last cipher block. 0 or -1.
+ */
+int v1_open(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, const uint8_t *msg,
+            size_t len, const uint8_t *iv, uint8_t *next_iv, struct v1_msg *m);
+void v1_dpd_tick(struct ikev1 *e, struct v1_sa *sa);
+
+#endif

@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* IKEv1 proposals (phase 1 and ESP) and quick mode ID payloads. */
+#include "ikev1_prop.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "compiler.h"
+#include "cursor.h"
+
+/* ---- proposals ------------------------------------------------------------------ */
+
+static bool p1_encr_ok(enum crypto_alg_id id)
+{
+	return crypto_alg(id)->ikev1_ike != 0 && !crypto_alg(id)->aead;
+}
+
+static void p1_wr_transform(struct v1_wr *w, uint8_t num, bool last, enum crypto_alg_id encr,
+                            enum crypto_alg_id prf, enum crypto_alg_id group, uint32_t life)
+{
+	size_t s = w->len;
+
+	v1_wr_u8(w, last ? V1_PL_NONE : V1_PL_T);
+	v1_wr_u8(w, 0);
+	v1_wr_be16(w, 0);
+	v1_wr_u8(w, num);
+	v1_wr_u8(w, V1_KEY_IKE);
+	v1_wr_be16(w, 0);
+	v1_wr_attr(w, V1_A_ENC, crypto_alg(encr)->ikev1_ike);
+	if (crypto_alg(encr)->ikev2_key_bits != 0)
+		v1_wr_attr(w, V1_A_KEY_LEN, crypto_alg(encr)->ikev2_key_bits);
+	v1_wr_attr(w, V1_A_HASH, crypto_alg(prf)->ikev1_ike);
+	v1_wr_attr(w, V1_A_AUTH, V1_AUTH_PSK);
+	v1_wr_attr(w, V1_A_GROUP, crypto_alg(group)->ikev1_ike);
+	v1_wr_attr(w, V1_A_LIFE_TYPE, V1_LIFE_SECONDS);
+	v1_wr_attr(w, V1_A_LIFE_DUR, life);
+	v1_wr_end(w, s);
+}
+
+/* Writes the SA payload: one proposal, a transform per encr x hash x group. */
+void v1_p1_wr_sa(struct v1_wr *w, const struct config_ike *ike, bool aggressive,
+                 const struct v1_p1_choice *only, uint8_t only_prop, uint8_t only_num)
+{
+	struct v1_p1_choice list[V1_P1_TRANSFORMS_MAX];
+	unsigned n = 0;
+
+	if (only != NULL) {
+		list[n++] = *only;
+	} else {
+		/* Aggressive mode cannot negotiate the group: KE goes out with the first. */
+		uint32_t n_dh = aggressive ? MIN(ike->dh.n, 1u) : ike->dh.n;
+
+		for (uint32_t i = 0; i < ike->encryption.n; i++)
+			for (uint32_t j = 0; j < ike->prf.n; j++)
+				for (uint32_t k = 0; k < n_dh && n < ARRAY_SIZE(list); k++)
+					if (p1_encr_ok(ike->encryption.ids[i]))
+						list[n++] = (struct v1_p1_choice){
+							ike->encryption.ids[i], ike->prf.ids[j],
+							ike->dh.ids[k], ike->lifetime
+						};
+	}
+	size_t sa_s = v1_wr_begin(w, V1_PL_SA);
+	v1_wr_be32(w, V1_DOI_IPSEC);
+	v1_wr_be32(w, V1_SIT_IDENTITY_ONLY);
+	size_t p_s = w->len;
+	v1_wr_u8(w, V1_PL_NONE);
+	v1_wr_u8(w, 0);
+	v1_wr_be16(w, 0);
+	v1_wr_u8(w, only != NULL ? only_prop : 1);
+	v1_wr_u8(w, V1_PROTO_ISAKMP);
+	v1_wr_u8(w, 0);
+	v1_wr_u8(w, (uint8_t)n);
+	for (unsigned i = 0; i < n; i++)
+		p1_wr_transform(w, only != NULL ? only_num : (uint8_t)(i + 1), i + 1 == n,
+		                list[i].encr, list[i].prf, list[i].group, list[i].life);
+	v1_wr_end(w, p_s);
+	v1_wr_end(w, sa_s);
+}
+
+/* A transform's algorithms; false when one is unknown or not PSK. */
+bool v1_p1_decode(const struct v1_transform *t, struct v1_p1_choice *c)
+{
+	const struct crypto_alg *en, *pr, *gr;
+
+	if (t->id != V1_KEY_IKE || v1_attr_get(t, V1_A_AUTH, 0) != V1_AUTH_PSK)
+		return false;
+	en = crypto_alg_by_ikev1_ike(CRYPTO_ENCR, (uint16_t)v1_attr_get(t, V1_A_ENC, 0),
+	                             (uint16_t)v1_attr_get(t, V1_A_KEY_LEN, 0));
+	pr = crypto_alg_by_ikev1_ike(CRYPTO_PRF, (uint16_t)v1_attr_get(t, V1_A_HASH, 0), 0);
+	gr = crypto_alg_by_ikev1_ike(CRYPTO_DH, (uint16_t)v1_attr_get(t, V1_A_GROUP, 0), 0);
+	if (en == NULL || pr == NULL || gr == NULL || !p1_encr_ok(en->id))
+		return false;
+	c->encr = en->id;
+	c->prf = pr->id;
+	c->group = gr->id;
+	c->life = 0;
+	if (v1_attr_get(t, V1_A_LIFE_TYPE, V1_LIFE_SECONDS) == V1_LIFE_SECONDS)
+		c->life = v1_attr_get(t, V1_A_LIFE_DUR, 0);
+	return true;
+}
+
+static const char *transform_names(const struct v1_proposal *p, int kind, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < p->n_t && off < len; i++) {
+		struct v1_p1_choice c;
+		enum crypto_alg_id id;
+		int n;
+
+		if (!v1_p1_decode(&p->t[i], &c))
+			continue;
+		id = kind == 0 ? c.encr : kind == 1 ? c.prf : c.group;
+		if (strstr(buf, crypto_alg(id)->name) != NULL)
+			continue;
+		n = snprintf(buf + off, len - off, "%s%s", off ? ", " : "", crypto_alg(id)->name);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	return buf;
+}
+
+/*
+ * Responder's choice: the first transform of the peer whose algorithms
+ * are all in our lists. If none, *why names the kind that differs.
+ */
+int v1_p1_choose(const struct config_ike *ike, const struct v1_proposal *p,
+                 struct v1_p1_choice *out, unsigned *idx, enum ike_cause *cause, char *why,
+                 size_t why_len)
+{
+	bool any_enc = false, any_prf = false, any_grp = false;
+	char offered[128], allowed[128];
+
+	if (p->proto != V1_PROTO_ISAKMP) {
+		*cause = IKE_CAUSE_PROPOSAL_MISMATCH;
+		snprintf(why, why_len, "proposal is not for ISAKMP (protocol %u)", p->proto);
+		return -1;
+	}
+	for (unsigned i = 0; i < p->n_t; i++) {
+		struct v1_p1_choice c;
+
+		if (!v1_p1_decode(&p->t[i], &c))
+			continue;
+		bool en = ike_algs_has(&ike->encryption, c.encr);
+		bool pr = ike_algs_has(&ike->prf, c.prf);
+		bool gr = ike_algs_has(&ike->dh, c.group);
+
+		any_enc |= en;
+		any_prf |= pr;
+		any_grp |= gr;
+		if (en && pr && gr) {
+			*out = c;
+			*idx = i;
+			return 0;
+		}
+	}
+	if (!any_enc) {
+		*cause = IKE_CAUSE_PROPOSAL_MISMATCH;
+		snprintf(why, why_len, "no acceptable encryption: peer offers %s, we allow %s",
+		         transform_names(p, 0, offered, sizeof(offered)),
+		         ike_algs_str(&ike->encryption, allowed, sizeof(allowed)));
+	} else if (!any_prf) {
+		*cause = IKE_CAUSE_PROPOSAL_MISMATCH;
+		snprintf(why, why_len, "no acceptable integrity: peer offers %s, we allow %s",
+		         transform_names(p, 1, offered, sizeof(offered)),
+		         ike_algs_str(&ike->prf, allowed, sizeof(allowed)));
+	} else if (!any_grp) {
+		*cause = IKE_CAUSE_DH_GROUP_MISMATCH;
+		snprintf(why, why_len, "no acceptable dh_group: peer offers %s, we allow %s",
+		         transform_names(p, 2, offered, sizeof(offered)),
+		         ike_algs_str(&ike->dh, allowed, sizeof(allowed)));
+	} else {
+		*cause = IKE_CAUSE_PROPOSAL_MISMATCH;
+		snprintf(why, why_len,
+		         "no acceptable combination of encryption/integrity/dh_group");
+	}
+	return -1;
+}
+
+/* ---- ID payloads <-> selectors ----------------------------------------------------- */
+
+void v1_wr_ts_id(struct v1_wr *w, const struct ts *t)
+{
+	uint8_t a[16], b[16];
+	int plen = ts_prefix_len(t);
+	size_t al = t->family == TS_IPV6 ? 16 : 4;
+	size_t s = v1_wr_begin(w, V1_PL_ID);
+
+	ts_addr_store(t->family, t->start, a);
+	if (plen >= 0) {
+		ts_netmask(t->family, (unsigned)plen, b);
+		v1_wr_u8(w, t->family == TS_IPV6 ? V1_ID_IPV6_SUBNET : V1_ID_IPV4_SUBNET);
+	} else {
+		ts_addr_store(t->family, t->end, b);
+		v1_wr_u8(w, t->family == TS_IPV6 ? V1_ID_IPV6_RANGE : V1_ID_IPV4_RANGE);
+	}
+	v1_wr_u8(w, t->proto);
+	v1_wr_be16(w, t->port_start == t->port_end ? t->port_start : 0);
+	v1_wr_bytes(w, a, al);
+	v1_wr_bytes(w, b, al);
+	v1_wr_end(w, s);
+}
+
+int v1_ts_from_id(const struct v1_pl *pl, struct ts *t)
+{
+	struct v1_idpl id;
+	enum ts_err rc;
+
+	if (v1_id_parse(pl, &id) != 0)
+		return -1;
+	switch (id.type) {
+	case V1_ID_IPV4_ADDR:
+	case V1_ID_IPV6_ADDR: {
+		uint8_t fam = id.type == V1_ID_IPV4_ADDR ? TS_IPV4 : TS_IPV6;
+
+		if (id.len != (fam == TS_IPV4 ? 4u : 16u))
+			return -1;
+		rc = ts_from_prefix(t, fam, id.data, fam == TS_IPV4 ? 32 : 128, 0);
+		break;
+	}
+	case V1_ID_IPV4_SUBNET:
+	case V1_ID_IPV6_SUBNET: {
+		uint8_t fam = id.type == V1_ID_IPV4_SUBNET ? TS_IPV4 : TS_IPV6;
+		size_t al = fam == TS_IPV4 ? 4 : 16;
+
+		if (id.len != 2 * al)
+			return -1;
+		rc = ts_from_netmask(t, fam, id.data, id.data + al, TS_ALLOW_HOST_BITS);
+		break;
+	}
+	case V1_ID_IPV4_RANGE:
+	case V1_ID_IPV6_RANGE: {
+		uint8_t fam = id.type == V1_ID_IPV4_RANGE ? TS_IPV4 : TS_IPV6;
+		size_t al = fam == TS_IPV4 ? 4 : 16;
+
+		if (id.len != 2 * al)
+			return -1;
+		rc = ts_from_range(t, fam, id.data, id.data + al);
+		break;
+	}
+	default:
+		return -1;
+	}
+	if (rc != TS_OK)
+		return -1;
+	t->proto = id.proto;
+	if (id.port != 0) {
+		t->port_start = id.port;
+		t->port_end = id.port;
+	}
+	return 0;
+}
+
+/* ---- ESP proposals ---------------------------------------------------------------------- */
+
+static void wr_esp_transform(struct v1_wr *w, uint8_t num, bool last, enum crypto_alg_id encr,
+                             enum crypto_alg_id integ, uint32_t life, uint16_t encap,
+                             enum crypto_alg_id pfs)
+{
+	size_t s = w->len;
+
+	v1_wr_u8(w, last ? V1_PL_NONE : V1_PL_T);
+	v1_wr_u8(w, 0);
+	v1_wr_be16(w, 0);
+	v1_wr_u8(w, num);
+	v1_wr_u8(w, (uint8_t)crypto_alg(encr)->ikev1_esp);
+	v1_wr_be16(w, 0);
+	v1_wr_attr(w, V1_Q_LIFE_TYPE, V1_LIFE_SECONDS);
+	v1_wr_attr(w, V1_Q_LIFE_DUR, life);
+	if (pfs != CRYPTO_INTEG_NONE)
+		v1_wr_attr(w, V1_Q_GROUP, crypto_alg(pfs)->ikev1_esp);
+	v1_wr_attr(w, V1_Q_ENCAP, encap);
+	if (integ != CRYPTO_INTEG_NONE)
+		v1_wr_attr(w, V1_Q_AUTH, crypto_alg(integ)->ikev1_esp);
+	if (crypto_alg(encr)->ikev2_key_bits != 0)
+		v1_wr_attr(w, V1_Q_KEY_LEN, crypto_alg(encr)->ikev2_key_bits);
+	v1_wr_end(w, s);
+}
+
+/* SA payload for ESP: our proposal (only == NULL) or the one chosen transform. */
+void v1_esp_wr_sa(struct v1_wr *w, const struct config_ipsec *ip, uint32_t life, uint32_t spi,
+                  const struct v1_esp_choice *only, uint16_t encap, enum crypto_alg_id pfs)
+{
+	struct v1_esp_choice list[64];
+	unsigned n = 0;
+
+	if (only != NULL) {
+		list[n++] = *only;
+	} else {
+		for (uint32_t i = 0; i < ip->encryption.n; i++) {
+			enum crypto_alg_id en = ip->encryption.ids[i];
+
+			if (crypto_alg(en)->ikev1_esp == 0)
+				continue;
+			if (crypto_alg(en)->aead) {
+				list[n] = (struct v1_esp_choice){ en,    CRYPTO_INTEG_NONE, life,
+					                          encap, (uint8_t)(n + 1),  1 };
+				n++;
+				continue;
+			}
+			for (uint32_t j = 0; j < ip->integrity.n && n < ARRAY_SIZE(list); j++) {
+				if (ip->integrity.ids[j] == CRYPTO_INTEG_NONE)
+					continue;
+				list[n] = (struct v1_esp_choice){ en,    ip->integrity.ids[j], life,
+					                          encap, (uint8_t)(n + 1),     1 };
+				n++;
+			}
+		}
+	}
+	size_t sa_s = v1_wr_begin(w, V1_PL_SA);
+	v1_wr_be32(w, V1_DOI_IPSEC);
+	v1_wr_be32(w, V1_SIT_IDENTITY_ONLY);
+	size_t p_s = w->len;
+	v1_wr_u8(w, V1_PL_NONE);
+	v1_wr_u8(w, 0);
+	v1_wr_be16(w, 0);
+	v1_wr_u8(w, only != NULL ? only->prop : 1);
+	v1_wr_u8(w, V1_PROTO_ESP);
+	v1_wr_u8(w, 4);
+	v1_wr_u8(w, (uint8_t)n);
+	v1_wr_be32(w, spi);
+	for (unsigned i = 0; i < n; i++)
+		wr_esp_transform(w, list[i].num, i + 1 == n, list[i].encr, list[i].integ,
+		                 list[i].life, list[i].encap, pfs);
+	v1_wr_end(w, p_s);
+	v1_wr_end(w, sa_s);
+}
+
+bool v1_esp_decode(const struct v1_transform *t, struct v1_esp_choice *c, enum crypto_alg_id *grp)
+{
+	const struct crypto_alg *en, *in = NULL, *gr = NULL;
+	uint32_t auth = v1_attr_get(t, V1_Q_AUTH, 0), g = v1_attr_get(t, V1_Q_GROUP, 0);
+
+	en = crypto_alg_by_ikev1_esp(CRYPTO_ENCR, t->id, (uint16_t)v1_attr_get(t, V1_Q_KEY_LEN, 0));
+	if (en == NULL)
+		return false;
+	if (auth != 0) {
+		in = crypto_alg_by_ikev1_esp(CRYPTO_INTEG, (uint16_t)auth, 0);
+		if (in == NULL)
+			return false;
+	}
+	if (g != 0) {
+		gr = crypto_alg_by_ikev1_esp(CRYPTO_DH, (uint16_t)g, 0);
+		if (gr == NULL)
+			return false;
+	}
+	c->encr = en->id;
+	c->integ = in != NULL ? in->id : CRYPTO_INTEG_NONE;
+	c->life = 0;
+	if (v1_attr_get(t, V1_Q_LIFE_TYPE, V1_LIFE_SECONDS) == V1_LIFE_SECONDS)
+		c->life = v1_attr_get(t, V1_Q_LIFE_DUR, 0);
+	c->encap = (uint16_t)v1_attr_get(t, V1_Q_ENCAP, V1_ENCAP_TUNNEL);
+	c->num = t->num;
+	c->prop = t->prop;
+	*grp = gr != NULL ? gr->id : CRYPTO_INTEG_NONE;
+	return true;
+}
+
+bool v1_esp_integ_ok(const struct config_ipsec *ip, const struct v1_esp_choice *c)
+{
+	if (crypto_alg(c->encr)->aead)
+		return c->integ == CRYPTO_INTEG_NONE;
+	return c->integ != CRYPTO_INTEG_NONE && ike_algs_has(&ip->integrity, c->integ);
+}
+
+bool v1_encap_ok(uint16_t m)
+{
+	return m == V1_ENCAP_TUNNEL || m == V1_ENCAP_UDP_TUNNEL || m == V1_ENCAP_UDP_TUNNEL_DRAFT;
+}
+
+static void names_of(const struct v1_proposal *p, bool integ, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < p->n_t && off < len; i++) {
+		struct v1_esp_choice c;
+		enum crypto_alg_id g;
+		int n;
+
+		if (!v1_esp_decode(&p->t[i], &c, &g))
+			continue;
+		const char *name = crypto_alg(integ ? c.integ : c.encr)->name;
+		if (strstr(buf, name) != NULL)
+			continue;
+		n = snprintf(buf + off, len - off, "%s%s", off ? ", " : "", name);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+/* Picks the peer's first acceptable ESP transform, or explains why none is. */
+int v1_esp_choose(const struct config_ipsec *ip, const struct v1_proposal *p, bool has_ke,
+                  struct v1_esp_choice *out, enum ike_cause *cause, char *why, size_t why_len)
+{
+	enum crypto_alg_id want = ip->pfs ? ip->pfs_group : CRYPTO_INTEG_NONE;
+	bool any_enc = false, any_integ = false, any_algs = false;
+	enum crypto_alg_id peer_grp = CRYPTO_INTEG_NONE;
+	char offered[128], allowed[128];
+
+	for (unsigned i = 0; i < p->n_t; i++) {
+		struct v1_esp_choice c;
+		enum crypto_alg_id g;
+
+		if (!v1_esp_decode(&p->t[i], &c, &g) || !v1_encap_ok(c.encap))
+			continue;
+		bool en = ike_algs_has(&ip->encryption, c.encr), in = v1_esp_integ_ok(ip, &c);
+
+		any_enc |= en;
+		any_integ |= in;
+		if (!en || !in)
+			continue;
+		any_algs = true;
+		peer_grp = g;
+		if (g == want && has_ke == (want != CRYPTO_INTEG_NONE)) {
+			*out = c;
+			return 0;
+		}
+	}
+	*cause = IKE_CAUSE_PROPOSAL_MISMATCH;
+	if (!any_enc) {
+		names_of(p, false, offered, sizeof(offered));
+		snprintf(why, why_len, "no acceptable encryption: peer offers %s, we allow %s",
+		         offered, ike_algs_str(&ip->encryption, allowed, sizeof(allowed)));
+	} else if (!any_integ) {
+		names_of(p, true, offered, sizeof(offered));
+		snprintf(why, why_len, "no acceptable integrity: peer offers %s, we allow %s",
+		         offered, ike_algs_str(&ip->integrity, allowed, sizeof(allowed)));
+	} else if (any_algs) {
+		*cause = IKE_CAUSE_PFS_MISMATCH;
+		snprintf(why, why_len, "pfs: peer %s%s, we %s%s",
+		         peer_grp != CRYPTO_INTEG_NONE || has_ke ? "uses " : "uses no PFS",
+		         peer_grp != CRYPTO_INTEG_NONE ? crypto_alg(peer_grp)->name : "",
+		         want != CRYPTO_INTEG_NONE ? "use " : "have PFS disabled",
+		         want != CRYPTO_INTEG_NONE ? crypto_alg(want)->name : "");
+	} else {
+		snprintf(why, why_len, "no acceptable ESP transform combination");
+	}
+	return -1;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IKEv1 proposals and selectors: the ISAKMP SA proposal (phase 1) and
+ * the ESP proposal (quick mode) written from the config lists, transforms
+ * decoded through the crypto catalogue's IKEv1 columns, the responder's
+ * choice with the kind of transform that differs named when nothing fits,
+ * and quick mode ID payloads to and from traffic selectors.
+ */
+#ifndef VPNGW_IKEV1_PROP_H
+#define VPNGW_IKEV1_PROP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ike.h"
+#include "ikev1_msg.h"
+
+enum {
+	/* Transforms we offer at most: 64 of 36 bytes keep MM1 well under IKE_MSG_MAX. */
+	V1_P1_TRANSFORMS_MAX = 64,
+};
+
+/* One phase 1 transform's algorithms and lifetime (seconds, 0: none). */
+struct v1_p1_choice {
+	enum crypto_alg_id encr, prf, group;
+	uint32_t life;
+};
+
+/* One ESP transform: algorithms, lifetime, encapsulation mode, numbers. */
+struct v1_esp_choice {
+	enum crypto_alg_id encr, integ;
+	uint32_t life;
+	uint16_t encap;
+	uint8_t num;
+	uint8_t prop;
+};
+
+/*
+ * Our ISAKMP SA payload: one proposal, a transform per encryption x hash
+ * x group (aggressive mode: the first group only, its KE goes along), or,
+ * with only != NULL, the one transform chosen as responder, numbered as
+ * the peer numbered it.
+ */
+void v1_p1_wr_sa(struct v1_wr *w, const struct config_ike *ike, bool aggressive,
+                 const struct v1_p1_choice *only, uint8_t only_prop, uint8_t only_num);
+/* A phase 1 transform's algorithms; false when one is unknown or auth is not PSK. */
+bool v1_p1_decode(const struct v1_transform *t, struct v1_p1_choice *c);
+/*
+ * Responder: the first of the peer's transforms whose algorithms are all
+ * in our lists (*idx its index). -1 with *cause and why ("no acceptable
+ * encryption: peer offers aes256, we allow aes") when none is.
+ */
+int v1_p1_choose(const struct config_ike *ike, const struct v1_proposal *p,
+                 struct v1_p1_choice *out, unsigned *idx, enum ike_cause *cause, char *why,
+                 size_t why_len);
+
+/* Our ESP SA payload (only == NULL: every encryption x integrity), or the chosen one. */
+void v1_esp_wr_sa(struct v1_wr *w, const struct config_ipsec *ip, uint32_t life, uint32_t spi,
+                  const struct v1_esp_choice *only, uint16_t encap, enum crypto_alg_id pfs);
+/* An ESP transform; *grp the PFS group (CRYPTO_INTEG_NONE: none). */
+bool v1_esp_decode(const struct v1_transform *t, struct v1_esp_choice *c, enum crypto_alg_id *grp);
+bool v1_esp_integ_ok(const struct config_ipsec *ip, const struct v1_esp_choice *c);
+bool v1_encap_ok(uint16_t mode);
+/* Responder: the first acceptable ESP transform, or -1 with *cause and why. */
+int v1_esp_choose(const struct config_ipsec *ip, const struct v1_proposal *p, bool has_ke,
+                  struct v1_esp_choice *out, enum ike_cause *cause, char *why, size_t why_len);
+
+/* A quick mode ID payload for a selector (subnet, else range), and back. */
+void v1_wr_ts_id(struct v1_wr *w, const struct ts *t);
+int v1_ts_from_id(const struct v1_pl *pl, struct ts *t);
+
+#endif

@@ -1,0 +1,1285 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IKEv1 engine: two in-process engines wired back to back through a
+ * recording fake of ike_ops. The fake queues every datagram so a test can
+ * drop, duplicate or hold messages and put a NAT in the path; it records
+ * installed and deleted children (in order, for make-before-break) and the
+ * log. Plus known answers for the key derivations and a codec round trip.
+ */
+#include "unit/testutil.h"
+
+#include <stdarg.h>
+
+#include "config.h"
+#include "crypto_mem.h"
+#include "ikev1.h"
+#include "ikev1_crypto.h"
+#include "ikev1_int.h"
+#include "ikev1_msg.h"
+
+/* ---- the fake network -------------------------------------------------------------- */
+
+enum { QMAX = 512, CHMAX = 64 };
+
+struct net;
+
+struct side {
+	struct net *net;
+	int idx;
+	struct config *cfg;
+	struct ikev1 *e;
+	struct ike_status st[4];
+	struct ike_child live[CHMAX]; /* installed and not deleted */
+	unsigned n_live;
+	unsigned installs, deletes;
+	uint32_t spi_next;
+	char log[1 << 16];
+	size_t log_len;
+	unsigned keepalives;
+};
+
+struct pkt {
+	int to;
+	struct ike_endpoint src, dst;
+	size_t len;
+	uint8_t buf[IKE_MSG_MAX + 4];
+};
+
+struct net {
+	struct side s[2];
+	struct pkt *q;
+	unsigned n;
+	uint64_t now;
+	bool nat;     /* side 0 behind a NAT: source NAT_PUB, port + 1000 */
+	int drop_to;  /* -1, or drop everything sent to this side */
+	int drop_nth; /* drop the n-th datagram sent (1-based), 0: none */
+	bool dup;     /* deliver every datagram twice */
+	unsigned sent;
+	unsigned natd_rfc, natd_draft; /* plain messages carrying NAT-D (20 / 130) */
+	char events[1 << 14];          /* "i0:spi d1:spi ..." in order */
+	size_t ev_len;
+};
+
+static const uint8_t NAT_PUB[4] = { 203, 0, 113, 9 };
+static const uint8_t A_ADDR[4] = { 192, 0, 2, 1 };
+
+static void ev(struct net *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int k = vsnprintf(n->events + n->ev_len, sizeof(n->events) - n->ev_len, fmt, ap);
+	va_end(ap);
+	if (k > 0 && (size_t)k < sizeof(n->events) - n->ev_len)
+		n->ev_len += (size_t)k;
+}
+
+/* Counts NAT-D payloads of each kind in an unencrypted message. */
+static void count_natd(struct net *n, const uint8_t *buf, size_t len, uint16_t local_port)
+{
+	size_t off = local_port == IKE_NATT_PORT ? 4 : 0;
+
+	if (len < off + 28 || (buf[off + 19] & V1_FLAG_E))
+		return;
+	uint8_t np = buf[off + 16];
+	size_t at = off + 28;
+	while (np != 0 && at + 4 <= len) {
+		size_t pl = (size_t)buf[at + 2] << 8 | buf[at + 3];
+
+		if (np == V1_PL_NATD)
+			n->natd_rfc++;
+		if (np == V1_PL_NATD_DRAFT)
+			n->natd_draft++;
+		if (pl < 4)
+			break;
+		np = buf[at];
+		at += pl;
+	}
+}
+
+static void f_send(void *ctx, const struct ike_endpoint *local, const struct ike_endpoint *remote,
+                   const uint8_t *buf, size_t len)
+{
+	struct side *s = ctx;
+	struct net *n = s->net;
+	struct pkt *p;
+
+	if (len == 1 && buf[0] == 0xff) {
+		s->keepalives++;
+		return;
+	}
+	n->sent++;
+	count_natd(n, buf, len, local->port);
+	if (n->drop_nth != 0 && n->sent == (unsigned)n->drop_nth)
+		return;
+	if (n->drop_to == 1 - s->idx)
+		return;
+	for (int copy = 0; copy < (n->dup ? 2 : 1); copy++) {
+		ck_assert_uint_lt(n->n, QMAX);
+		p = &n->q[n->n++];
+		p->to = 1 - s->idx;
+		p->src = *local;
+		p->dst = *remote;
+		if (n->nat && s->idx == 0) {
+			memcpy(p->src.addr, NAT_PUB, 4);
+			p->src.port = (uint16_t)(local->port + 1000);
+		}
+		if (n->nat && s->idx == 1) {
+			ck_assert_mem_eq(p->dst.addr, NAT_PUB, 4);
+			memcpy(p->dst.addr, A_ADDR, 4);
+			p->dst.port = (uint16_t)(remote->port - 1000);
+		}
+		ck_assert_uint_le(len, sizeof(p->buf));
+		memcpy(p->buf, buf, len);
+		p->len = len;
+	}
+}
+
+static uint32_t f_spi(void *ctx, uint32_t conn)
+{
+	struct side *s = ctx;
+
+	(void)conn;
+	return s->spi_next++;
+}
+
+static int f_install(void *ctx, const struct ike_child *c)
+{
+	struct side *s = ctx;
+
+	ck_assert_uint_lt(s->n_live, CHMAX);
+	s->live[s->n_live++] = *c;
+	s->installs++;
+	ev(s->net, "i%d:%08x ", s->idx, c->spi_in);
+	return 0;
+}
+
+static void f_delete(void *ctx, uint32_t conn, uint32_t spi_in)
+{
+	struct side *s = ctx;
+
+	(void)conn;
+	for (unsigned i = 0; i < s->n_live; i++) {
+		if (s->live[i].spi_in == spi_in) {
+			s->live[i] = s->live[--s->n_live];
+			s->deletes++;
+			ev(s->net, "d%d:%08x ", s->idx, spi_in);
+			return;
+		}
+	}
+}
+
+static void f_log(void *ctx, enum ike_log_level level, uint32_t conn, const char *msg)
+{
+	struct side *s = ctx;
+	int k = snprintf(s->log + s->log_len, sizeof(s->log) - s->log_len, "%s\n", msg);
+
+	(void)level;
+	(void)conn;
+	if (k > 0 && (size_t)k < sizeof(s->log) - s->log_len)
+		s->log_len += (size_t)k;
+	if (getenv("IKEV1_TEST_LOG"))
+		fprintf(stderr, "[%c] %s\n", 'A' + s->idx, msg);
+}
+
+/* ---- configs ---------------------------------------------------------------------------- */
+
+struct tcfg {
+	const char *addr;  /* our public address */
+	const char *peer;  /* customer gateway */
+	const char *lan;   /* private port address */
+	const char *local; /* local_subnets list body */
+	const char *remote;
+	bool immediate;
+	const char *psk;
+	const char *mode;
+	const char *enc, *integ, *dh;
+	unsigned ike_life;
+	const char *remote_id; /* NULL: default */
+	const char *esp_enc, *esp_integ, *pfs;
+	unsigned esp_life;
+};
+
+static struct tcfg cfg_a(void)
+{
+	return (struct tcfg){ .addr = "198.51.100.1",
+		              .peer = "198.51.100.2",
+		              .lan = "10.1.0.1/16",
+		              .local = "10.1.0.0/16",
+		              .remote = "10.2.0.0/16",
+		              .immediate = true,
+		              .psk = "s3cret",
+		              .mode = "main",
+		              .enc = "aes",
+		              .integ = "sha1",
+		              .dh = "group2",
+		              .ike_life = 28800,
+		              .remote_id = NULL,
+		              .esp_enc = "aes",
+		              .esp_integ = "sha1",
+		              .pfs = "group2",
+		              .esp_life = 3600 };
+}
+
+static struct tcfg cfg_b(void)
+{
+	struct tcfg t = cfg_a();
+
+	t.addr = "198.51.100.2";
+	t.peer = "198.51.100.1";
+	t.lan = "10.2.0.1/16";
+	t.local = "10.2.0.0/16";
+	t.remote = "10.1.0.0/16";
+	t.immediate = false;
+	return t;
+}
+
+static struct config *load(const struct tcfg *t)
+{
+	char y[4096], rid[128] = "", err[512];
+	struct config *cfg = NULL;
+
+	if (t->remote_id != NULL)
+		snprintf(rid, sizeof(rid), "      remote_id: %s\n", t->remote_id);
+	snprintf(y, sizeof(y),
+	         "gateway:\n"
+	         "  name: gw\n"
+	         "  ports:\n"
+	         "    - {name: wan, device: d0, role: public, address: %s/%s}\n"
+	         "    - {name: lan, device: d1, role: private, address: %s}\n"
+	         "customer_gateways:\n"
+	         "  - {name: peer, address: %s}\n"
+	         "connections:\n"
+	         "  - name: c1\n"
+	         "    customer_gateway: peer\n"
+	         "    local_subnets: [%s]\n"
+	         "    remote_subnets: [%s]\n"
+	         "    effect_immediately: %s\n"
+	         "    psk: \"%s\"\n"
+	         "    ike:\n"
+	         "      version: ikev1\n"
+	         "      mode: %s\n"
+	         "      encryption: %s\n"
+	         "      integrity: %s\n"
+	         "      dh_group: %s\n"
+	         "      lifetime: %u\n"
+	         "%s"
+	         "    ipsec:\n"
+	         "      encryption: %s\n"
+	         "      integrity: %s\n"
+	         "      pfs: %s\n"
+	         "      lifetime: %u\n"
+	         "    dpd: true\n"
+	         "    nat_traversal: true\n",
+	         t->addr, strchr(t->addr, ':') ? "64" : "24", t->lan, t->peer, t->local, t->remote,
+	         t->immediate ? "true" : "false", t->psk, t->mode, t->enc, t->integ, t->dh,
+	         t->ike_life, rid, t->esp_enc, t->esp_integ, t->pfs, t->esp_life);
+	ck_assert_msg(config_load_string(y, strlen(y), "test.yaml", &cfg, err, sizeof(err)) == 0,
+	              "config: %s", err);
+	return cfg;
+}
+
+static struct net *net_new(const struct tcfg *ta, const struct tcfg *tb)
+{
+	struct net *n = calloc(1, sizeof(*n));
+	const struct tcfg *t[2] = { ta, tb };
+
+	ck_assert_ptr_nonnull(n);
+	n->q = calloc(QMAX, sizeof(*n->q));
+	ck_assert_ptr_nonnull(n->q);
+	n->drop_to = -1;
+	n->now = 1000000;
+	if (getenv("IKEV1_TEST_LOG"))
+		fprintf(stderr, "=== new pair ===\n");
+	for (int i = 0; i < 2; i++) {
+		struct side *s = &n->s[i];
+		struct ike_ops ops = { .ctx = s,
+			               .send = f_send,
+			               .spi_alloc = f_spi,
+			               .child_install = f_install,
+			               .child_delete = f_delete,
+			               .log = f_log };
+		struct ikev1_tunables tun = { .dpd_idle_ms = 10000,
+			                      .keepalive_ms = 20000,
+			                      .retransmit_tries = 5,
+			                      .retransmit_base_ms = 1000,
+			                      .restart_delay_ms = 5000,
+			                      .no_jitter = true };
+
+		s->net = n;
+		s->idx = i;
+		s->spi_next = i == 0 ? 0xa0000001u : 0xb0000001u;
+		s->cfg = load(t[i]);
+		s->e = ikev1_new(s->cfg, &ops, s->st, n->now);
+		ck_assert_ptr_nonnull(s->e);
+		ikev1_tune(s->e, &tun);
+	}
+	return n;
+}
+
+static void net_free(struct net *n)
+{
+	for (int i = 0; i < 2; i++) {
+		ikev1_free(n->s[i].e);
+		config_free(n->s[i].cfg);
+	}
+	free(n->q);
+	free(n);
+}
+
+/* Delivers queued datagrams (and what they cause) until the network is quiet. */
+static void deliver(struct net *n)
+{
+	for (unsigned rounds = 0; n->n > 0; rounds++) {
+		struct pkt *p = malloc(sizeof(*p));
+
+		ck_assert_uint_lt(rounds, 10000);
+		ck_assert_ptr_nonnull(p);
+		*p = n->q[0];
+		memmove(&n->q[0], &n->q[1], (n->n - 1) * sizeof(*n->q));
+		n->n--;
+		ikev1_input(n->s[p->to].e, &p->dst, &p->src, p->buf, p->len, n->now);
+		free(p);
+	}
+}
+
+/* Time passes in steps; both engines tick; the network delivers. */
+static void advance(struct net *n, uint64_t ms)
+{
+	for (uint64_t t = 0; t < ms; t += 250) {
+		n->now += 250;
+		ikev1_tick(n->s[0].e, n->now);
+		ikev1_tick(n->s[1].e, n->now);
+		deliver(n);
+	}
+}
+
+static void start(struct net *n)
+{
+	ikev1_start(n->s[0].e, n->now);
+	ikev1_start(n->s[1].e, n->now);
+	deliver(n);
+}
+
+/* Every child of side 0 has its mirror on side 1: SPIs, keys, selectors crosswise. */
+static void check_crosswise(struct net *n, unsigned want)
+{
+	struct side *a = &n->s[0], *b = &n->s[1];
+
+	ck_assert_uint_eq(a->n_live, want);
+	ck_assert_uint_eq(b->n_live, want);
+	for (unsigned i = 0; i < a->n_live; i++) {
+		const struct ike_child *x = &a->live[i], *y = NULL;
+
+		for (unsigned j = 0; j < b->n_live; j++)
+			if (b->live[j].spi_in == x->spi_out)
+				y = &b->live[j];
+		ck_assert_ptr_nonnull(y);
+		ck_assert_uint_eq(y->spi_out, x->spi_in);
+		ck_assert_int_eq(x->encr, y->encr);
+		ck_assert_int_eq(x->integ, y->integ);
+		size_t kl = (size_t)x->enc_key_len + x->auth_key_len;
+		ck_assert_uint_gt(kl, 0);
+		ck_assert_uint_eq(x->enc_key_len, y->enc_key_len);
+		ck_assert_mem_eq(x->key_out, y->key_in, kl);
+		ck_assert_mem_eq(x->key_in, y->key_out, kl);
+		/* Two directions never share a key. */
+		ck_assert(memcmp(x->key_in, x->key_out, kl) != 0);
+		ck_assert_uint_eq(x->n_ts_local, 1);
+		ck_assert(ts_equal(&x->ts_local[0], &y->ts_remote[0]));
+		ck_assert(ts_equal(&x->ts_remote[0], &y->ts_local[0]));
+		ck_assert_int_eq(x->udp_encap, y->udp_encap);
+	}
+}
+
+static void check_up(struct net *n, unsigned children)
+{
+	ck_assert_str_eq(ike_state_name(n->s[0].st[0].state), "phase2 succeeded");
+	ck_assert_str_eq(ike_state_name(n->s[1].st[0].state), "phase2 succeeded");
+	ck_assert_int_eq(n->s[0].st[0].cause, IKE_CAUSE_NONE);
+	check_crosswise(n, children);
+	ck_assert_uint_eq(ikev1_stats(n->s[0].e)->isakmp_sas, 1);
+	ck_assert_uint_eq(ikev1_stats(n->s[1].e)->isakmp_sas, 1);
+}
+
+/* ---- known answers ---------------------------------------------------------------------- */
+
+/*
+ * Expected bytes from python3 (hmac, hashlib), independent of this code:
+ *   prf = lambda k, d: hmac.new(k, d, hashlib.sha1).digest()
+ *   psk=b"secret"; ni=b"\x01"*16; nr=b"\x02"*16; gxy=b"\x03"*128
+ *   ci=b"\x11"*8; cr=b"\x22"*8
+ *   skeyid=prf(psk, ni+nr); d=prf(skeyid, gxy+ci+cr+b"\0")
+ *   a=prf(skeyid, d+gxy+ci+cr+b"\1"); e=prf(skeyid, a+gxy+ci+cr+b"\2")
+ *   k1=prf(e, b"\0"); k2=prf(e, k1); enc=(k1+k2)[:32]          # appendix B
+ *   iv=sha1(b"\x04"*128 + b"\x05"*128)[:16]                     # phase 1 IV
+ *   iv2=sha1(iv + bytes([1,2,3,4]))[:16]                         # M-ID 0x01020304
+ *   seed=b"\x06"*128 + b"\x03" + bytes([0xa0,0,0,1]) + ni + nr   # PFS KEYMAT
+ *   K1=prf(d, seed); K2=prf(d, K1+seed); km=(K1+K2)[:36]
+ *   the same without g(qm)^xy: km2
+ */
+START_TEST(test_kat_derivations)
+{
+	uint8_t ni[16], nr[16], gxy[128], ci[8], cr[8], gxi[128], gxr[128], gqm[128];
+	uint8_t enc[32], iv[16], iv2[16], km[36], spi[4] = { 0xa0, 0, 0, 1 };
+	struct crypto_ikev1_keys k;
+
+	ck_assert_int_eq(crypto_init(), 0);
+	memset(ni, 1, 16);
+	memset(nr, 2, 16);
+	memset(gxy, 3, 128);
+	memset(ci, 0x11, 8);
+	memset(cr, 0x22, 8);
+	memset(gxi, 4, 128);
+	memset(gxr, 5, 128);
+	memset(gqm, 6, 128);
+	ck_assert_int_eq(crypto_ikev1_skeyid_psk(CRYPTO_PRF_HMAC_SHA1, (const uint8_t *)"secret", 6,
+	                                         ni, 16, nr, 16, gxy, 128, ci, cr, &k),
+	                 0);
+	ck_assert_mem_eq_hex(k.skeyid, "92b6caa0bdb1d0bd245d23dfa53311036dc3b9c0");
+	ck_assert_mem_eq_hex(k.skeyid_d, "22de380827afcbac91496da028b1eec5f82ecd02");
+	ck_assert_mem_eq_hex(k.skeyid_a, "3b60dd9c44dca62929f20e52102bb21932c2f81d");
+	ck_assert_mem_eq_hex(k.skeyid_e, "2e68800088d4f92f88f10945f00e2ea987e0c6c0");
+	ck_assert_int_eq(crypto_ikev1_enc_key(CRYPTO_PRF_HMAC_SHA1, &k, enc, 32), 0);
+	ck_assert_mem_eq_hex(enc,
+	                     "9431e61e6cf9b2940af8b542d9e40bcff77ecad4304a0a9b0db7acd3d9dce731");
+	ck_assert_int_eq(v1_iv_phase1(CRYPTO_PRF_HMAC_SHA1, gxi, 128, gxr, 128, 16, iv), 0);
+	ck_assert_mem_eq_hex(iv, "c7d13555e7838730562d59385afe0b00");
+	ck_assert_int_eq(v1_iv_msgid(CRYPTO_PRF_HMAC_SHA1, iv, 16, 0x01020304, iv2), 0);
+	ck_assert_mem_eq_hex(iv2, "edc4609567f0c5b5b46057bbb3ffbf04");
+	ck_assert_int_eq(v1_keymat(CRYPTO_PRF_HMAC_SHA1, k.skeyid_d, 20, gqm, 128, 3, spi, ni, 16,
+	                           nr, 16, km, 36),
+	                 0);
+	ck_assert_mem_eq_hex(km, "15bf2b0b72b0ac4fb31ca5d54b3b3e8352428a9da8ec1d192e7a7d838025b597"
+	                         "46726253");
+	ck_assert_int_eq(v1_keymat(CRYPTO_PRF_HMAC_SHA1, k.skeyid_d, 20, NULL, 0, 3, spi, ni, 16,
+	                           nr, 16, km, 36),
+	                 0);
+	ck_assert_mem_eq_hex(km, "949d69dcb6008de33485c17792898700a0fe3b985ea5b79932c97c1b3ee54790"
+	                         "9e15e9dd");
+	crypto_wipe(&k, sizeof(k));
+}
+END_TEST
+
+/* CBC chaining and RFC 2409 padding: decrypt gives back the bytes, the IV moves on. */
+START_TEST(test_encrypt_chain)
+{
+	struct crypto_sym s;
+	uint8_t key[16], iv[16], iv0[16], buf[64], plain[64], next[16];
+	size_t len;
+
+	ck_assert_int_eq(crypto_init(), 0);
+	memset(key, 7, sizeof(key));
+	memset(iv, 9, sizeof(iv));
+	memcpy(iv0, iv, 16);
+	ck_assert_int_eq(
+	        crypto_sym_init(&s, CRYPTO_ENCR_AES128_CBC, key, 16, CRYPTO_INTEG_NONE, NULL, 0),
+	        0);
+	for (int i = 0; i < 20; i++)
+		buf[i] = (uint8_t)i;
+	ck_assert_int_eq(v1_encrypt(&s, iv, buf, 20, sizeof(buf), &len), 0);
+	ck_assert_uint_eq(len, 32);
+	ck_assert_mem_eq(iv, buf + 16, 16); /* next IV: the last cipher block */
+	ck_assert_int_eq(v1_decrypt(&s, iv0, buf, plain, len, next), 0);
+	for (int i = 0; i < 20; i++)
+		ck_assert_uint_eq(plain[i], i);
+	ck_assert_uint_eq(plain[31], 11); /* 12 bytes of padding, the last says 11 */
+	ck_assert_mem_eq(next, iv, 16);
+	/* A whole block still gets padding (a full block of it). */
+	ck_assert_int_eq(v1_encrypt(&s, iv, buf, 16, sizeof(buf), &len), 0);
+	ck_assert_uint_eq(len, 32);
+	ck_assert_int_eq(v1_decrypt(&s, iv0, buf, plain, 17, next), -1);
+	crypto_sym_wipe(&s);
+}
+END_TEST
+
+START_TEST(test_codec_roundtrip)
+{
+	uint8_t buf[512], ci[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, cr[8] = { 0 };
+	struct v1_wr w;
+	struct v1_hdr h;
+	struct v1_msg m;
+	struct v1_notify nt;
+
+	v1_wr_init(&w, buf, sizeof(buf));
+	v1_wr_hdr(&w, ci, cr, V1_EXCH_INFO, 0, 77);
+	v1_wr_payload(&w, V1_PL_VID, "0123456789abcdef", 16);
+	size_t s = v1_wr_begin(&w, V1_PL_N);
+	v1_wr_be32(&w, V1_DOI_IPSEC);
+	v1_wr_u8(&w, 1);
+	v1_wr_u8(&w, 0);
+	v1_wr_be16(&w, V1_N_INITIAL_CONTACT);
+	v1_wr_end(&w, s);
+	size_t len = v1_wr_finish(&w);
+	ck_assert_uint_eq(len, 28 + 20 + 12);
+	ck_assert_int_eq(v1_hdr_parse(buf, len, &h), 0);
+	ck_assert_uint_eq(h.msgid, 77);
+	ck_assert_uint_eq(h.np, V1_PL_VID);
+	ck_assert_int_eq(v1_msg_parse(h.np, buf + 28, len - 28, &m), 0);
+	ck_assert_uint_eq(m.n_vid, 1);
+	ck_assert_uint_eq(m.n_n, 1);
+	ck_assert_int_eq(v1_notify_parse(&m.n[0], &nt), 0);
+	ck_assert_uint_eq(nt.type, V1_N_INITIAL_CONTACT);
+	/* A payload that claims more than is there. */
+	buf[28 + 20 + 3] = 200;
+	ck_assert_int_eq(v1_msg_parse(h.np, buf + 28, len - 28, &m), -1);
+	/* A header length beyond the datagram, and a writer out of room. */
+	ck_assert_int_eq(v1_hdr_parse(buf, 27, &h), -1);
+	v1_wr_init(&w, buf, 30);
+	v1_wr_hdr(&w, ci, cr, V1_EXCH_INFO, 0, 0);
+	v1_wr_payload(&w, V1_PL_VID, "0123456789abcdef", 16);
+	ck_assert_uint_eq(v1_wr_finish(&w), 0);
+}
+END_TEST
+
+/* ---- whole exchanges -------------------------------------------------------------------- */
+
+static void happy(const char *mode, const char *enc, const char *integ, const char *dh,
+                  const char *esp_enc, const char *esp_integ, const char *pfs,
+                  enum crypto_alg_id want_encr)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.mode = b.mode = mode;
+	a.enc = b.enc = enc;
+	a.integ = b.integ = integ;
+	a.dh = b.dh = dh;
+	a.esp_enc = b.esp_enc = esp_enc;
+	a.esp_integ = b.esp_integ = esp_integ;
+	a.pfs = b.pfs = pfs;
+	struct net *n = net_new(&a, &b);
+	start(n);
+	if (strcmp(mode, "aggressive") == 0) {
+		/* Quick mode follows AM3 after a short head start. */
+		ck_assert_uint_eq(n->s[0].n_live, 0);
+		advance(n, 250);
+	}
+	check_up(n, 1);
+	ck_assert_int_eq(n->s[0].live[0].encr, want_encr);
+	ck_assert(!n->s[0].live[0].udp_encap);
+	ck_assert_uint_eq(n->s[0].live[0].local.port, 500);
+	ck_assert_uint_eq(n->s[0].st[0].ike_sa_up, 1);
+	ck_assert_uint_eq(n->s[1].st[0].child_sa_up, 1);
+	ck_assert_uint_eq(ikev1_stats(n->s[1].e)->half_open, 0);
+	net_free(n);
+}
+
+START_TEST(test_main_aes_sha1_modp1024_pfs)
+{
+	happy("main", "aes", "sha1", "group2", "aes", "sha1", "group2", CRYPTO_ENCR_AES128_CBC);
+}
+END_TEST
+
+START_TEST(test_main_aes256_sha256_modp2048_nopfs)
+{
+	happy("main", "aes256", "sha256", "group14", "aes256", "sha256", "disabled",
+	      CRYPTO_ENCR_AES256_CBC);
+}
+END_TEST
+
+START_TEST(test_main_3des_md5_modp1024)
+{
+	happy("main", "3des", "md5", "group2", "3des", "md5", "group2", CRYPTO_ENCR_3DES_CBC);
+}
+END_TEST
+
+START_TEST(test_main_esp_aes_gcm)
+{
+	happy("main", "aes", "sha256", "group14", "aes-gcm-128", "none", "group14",
+	      CRYPTO_ENCR_AES128_GCM16);
+}
+END_TEST
+
+START_TEST(test_aggressive_aes_sha1_modp1024_pfs)
+{
+	happy("aggressive", "aes", "sha1", "group2", "aes", "sha1", "group2",
+	      CRYPTO_ENCR_AES128_CBC);
+}
+END_TEST
+
+START_TEST(test_aggressive_aes256_sha256_modp2048_nopfs)
+{
+	happy("aggressive", "aes256", "sha256", "group14", "aes256", "sha256", "disabled",
+	      CRYPTO_ENCR_AES256_CBC);
+}
+END_TEST
+
+START_TEST(test_main_ecp_and_lists)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	/* Lists: the responder picks the first of the initiator's it allows. */
+	a.enc = "[aes256, aes]";
+	a.integ = "[sha512, sha1]";
+	a.dh = "[group19, group14]";
+	b.enc = "aes";
+	b.integ = "sha1";
+	b.dh = "group14";
+	a.esp_enc = "[aes192, aes]";
+	b.esp_enc = "aes";
+	a.pfs = b.pfs = "group19";
+	struct net *n = net_new(&a, &b);
+	start(n);
+	check_up(n, 1);
+	ck_assert_int_eq(n->s[1].live[0].encr, CRYPTO_ENCR_AES128_CBC);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_responder_lifetime)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.esp_life = 7200; /* B keeps IPsec SAs for 3600 s and says so */
+	struct net *n = net_new(&a, &b);
+	start(n);
+	check_up(n, 1);
+	ck_assert_uint_eq(n->s[0].live[0].lifetime_s, 3600);
+	ck_assert_uint_eq(n->s[1].live[0].lifetime_s, 3600);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_ipv6_outer_and_inner)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.addr = "2001:db8::1";
+	a.peer = b.addr = "2001:db8::2";
+	b.peer = "2001:db8::1";
+	a.lan = "fd01::1/64";
+	b.lan = "fd02::1/64";
+	a.local = b.remote = "fd01::/64";
+	a.remote = b.local = "fd02::/64";
+	struct net *n = net_new(&a, &b);
+	start(n);
+	check_up(n, 1);
+	ck_assert_uint_eq(n->s[0].live[0].ts_local[0].family, TS_IPV6);
+	ck_assert_uint_eq(n->s[0].live[0].remote.family, TS_IPV6);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_two_remote_subnets_two_pairs)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.remote = "10.2.0.0/24, 10.3.0.0/24";
+	b.local = "10.2.0.0/24, 10.3.0.0/24";
+	b.lan = "10.2.0.1/16";
+	struct net *n = net_new(&a, &b);
+	start(n);
+	check_up(n, 2);
+	ck_assert(!ts_equal(&n->s[0].live[0].ts_remote[0], &n->s[0].live[1].ts_remote[0]));
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_twenty_pairs_more_than_slots)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+	const char *loc = "10.1.0.0/24, 10.1.1.0/24, 10.1.2.0/24, 10.1.3.0/24, 10.1.4.0/24";
+	const char *rem = "10.2.0.0/24, 10.2.1.0/24, 10.2.2.0/24, 10.2.3.0/24";
+
+	a.local = b.remote = loc;
+	a.remote = b.local = rem;
+	struct net *n = net_new(&a, &b);
+	start(n);
+	advance(n, 1000);
+	check_up(n, 20);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_both_sides_initiate)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	b.immediate = true;
+	struct net *n = net_new(&a, &b);
+	start(n);
+	advance(n, 20000);
+	ck_assert_str_eq(ike_state_name(n->s[0].st[0].state), "phase2 succeeded");
+	ck_assert_str_eq(ike_state_name(n->s[1].st[0].state), "phase2 succeeded");
+	ck_assert_uint_ge(n->s[0].n_live, 1);
+	check_crosswise(n, n->s[0].n_live);
+	/* Still fine once DPD has run a few times over whatever ISAKMP SA was kept. */
+	advance(n, 60000);
+	ck_assert_uint_eq(ikev1_stats(n->s[0].e)->dead_peers, 0);
+	ck_assert_uint_eq(ikev1_stats(n->s[1].e)->dead_peers, 0);
+	check_crosswise(n, n->s[0].n_live);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_lost_messages_retransmitted)
+{
+	/* Lose each of the first messages in turn: MM1..MM6, QM1..QM3. */
+	for (int lost = 1; lost <= 9; lost++) {
+		struct tcfg a = cfg_a(), b = cfg_b();
+		struct net *n = net_new(&a, &b);
+
+		n->drop_nth = lost;
+		start(n);
+		advance(n, 5000);
+		check_up(n, 1);
+		ck_assert_msg(
+		        strstr(n->s[0].log, "sending retransmit 1 of request message ID") ||
+		                strstr(n->s[1].log, "sending retransmit 1 of request message ID"),
+		        "no retransmit logged for lost message %d", lost);
+		net_free(n);
+	}
+}
+END_TEST
+
+START_TEST(test_aggressive_lost_messages)
+{
+	/* AM1, AM2, AM3 (the quick mode then overtakes phase 1), QM1..QM3. */
+	for (int lost = 1; lost <= 6; lost++) {
+		struct tcfg a = cfg_a(), b = cfg_b();
+
+		a.mode = b.mode = "aggressive";
+		struct net *n = net_new(&a, &b);
+		n->drop_nth = lost;
+		start(n);
+		advance(n, 8000);
+		check_up(n, 1);
+		net_free(n);
+	}
+}
+END_TEST
+
+START_TEST(test_unknown_peer_counted)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	b.peer = "198.51.100.77"; /* B knows no gateway at A's address */
+	struct net *n = net_new(&a, &b);
+	start(n);
+	ck_assert_uint_ge(ikev1_stats(n->s[1].e)->unknown_peer, 1);
+	ck_assert_uint_eq(n->s[1].n_live, 0);
+	ck_assert_str_eq(ike_state_name(n->s[0].st[0].state), "phase1 negotiating");
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_responder_installs_at_qm2_and_removes_unconfirmed)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+	struct net *n = net_new(&a, &b);
+
+	n->drop_nth = 8; /* QM2: MM1..MM6, QM1, then QM2 */
+	start(n);
+	/* B installed at QM2 already: the initiator may send on it once it has QM2. */
+	ck_assert_uint_eq(n->s[1].n_live, 1);
+	ck_assert_uint_eq(n->s[1].live[0].spi_in, 0xb0000001u);
+	ck_assert_uint_eq(n->s[0].n_live, 0);
+	n->drop_to = 0; /* and A never hears from B again: QM3 never comes */
+	advance(n, 60000);
+	/* That pair is gone (A's later retries may have made new ones, equally unconfirmed). */
+	for (unsigned i = 0; i < n->s[1].n_live; i++)
+		ck_assert_uint_ne(n->s[1].live[i].spi_in, 0xb0000001u);
+	ck_assert_uint_ge(n->s[1].deletes, 1);
+	ck_assert(strstr(n->s[1].log, "giving up"));
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_duplicated_messages)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+	struct net *n = net_new(&a, &b);
+
+	n->dup = true;
+	start(n);
+	advance(n, 2000);
+	check_up(n, 1);
+	ck_assert_uint_gt(ikev1_stats(n->s[1].e)->resp_resent + ikev1_stats(n->s[0].e)->resp_resent,
+	                  0);
+	ck_assert_uint_eq(n->s[0].installs, 1);
+	ck_assert_uint_eq(n->s[1].installs, 1);
+	net_free(n);
+}
+END_TEST
+
+static struct net *fail_case(struct tcfg *a, struct tcfg *b, uint64_t ms)
+{
+	struct net *n = net_new(a, b);
+
+	start(n);
+	advance(n, ms);
+	return n;
+}
+
+static void expect_cause(struct side *s, enum ike_cause c, const char *evidence)
+{
+	ck_assert_msg(s->st[0].failures[c] > 0, "side %d: no %s (cause now %s, evidence '%s')",
+	              s->idx, ike_cause_code(c), ike_cause_code(s->st[0].cause), s->st[0].evidence);
+	if (evidence != NULL && s->st[0].cause == c)
+		ck_assert_msg(strstr(s->st[0].evidence, evidence) != NULL,
+		              "evidence '%s' lacks '%s'", s->st[0].evidence, evidence);
+}
+
+START_TEST(test_fail_psk_mismatch)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	b.psk = "other";
+	struct net *n = fail_case(&a, &b, 1000);
+	expect_cause(&n->s[0], IKE_CAUSE_PSK_MISMATCH, "decryption failed?");
+	expect_cause(&n->s[1], IKE_CAUSE_PSK_MISMATCH, "decryption failed?");
+	ck_assert_str_eq(ike_state_name(n->s[0].st[0].state), "phase1 failed");
+	ck_assert_uint_eq(n->s[0].n_live, 0);
+	/* Retries keep the failure on show; the responder holds no half-open SA. */
+	advance(n, 7000);
+	ck_assert_str_eq(ike_state_name(n->s[0].st[0].state), "phase1 failed");
+	ck_assert_int_eq(n->s[0].st[0].cause, IKE_CAUSE_PSK_MISMATCH);
+	ck_assert_uint_ge(n->s[0].st[0].failures[IKE_CAUSE_PSK_MISMATCH], 2);
+	ck_assert_uint_eq(ikev1_stats(n->s[1].e)->half_open, 0);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_fail_psk_mismatch_aggressive)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.mode = b.mode = "aggressive";
+	b.psk = "other";
+	struct net *n = fail_case(&a, &b, 1000);
+	expect_cause(&n->s[0], IKE_CAUSE_PSK_MISMATCH, NULL);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_fail_mode_mismatch)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	b.mode = "aggressive";
+	struct net *n = fail_case(&a, &b, 1000);
+	expect_cause(&n->s[1], IKE_CAUSE_MODE_MISMATCH, "peer initiated main mode");
+	expect_cause(&n->s[0], IKE_CAUSE_MODE_MISMATCH, NULL);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_fail_mode_mismatch_aggressive_to_main)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.mode = "aggressive";
+	struct net *n = fail_case(&a, &b, 1000);
+	expect_cause(&n->s[1], IKE_CAUSE_MODE_MISMATCH, "peer initiated aggressive mode");
+	expect_cause(&n->s[0], IKE_CAUSE_MODE_MISMATCH, "INVALID_EXCHANGE_TYPE");
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_fail_dh_group_mismatch_aggressive)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.mode = b.mode = "aggressive";
+	a.dh = "group14";
+	struct net *n = fail_case(&a, &b, 1000);
+	expect_cause(&n->s[1], IKE_CAUSE_DH_GROUP_MISMATCH, "peer offers group14, we allow group2");
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_fail_id_mismatch)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	b.remote_id = "gw.example.net";
+	struct net *n = fail_case(&a, &b, 1000);
+	expect_cause(&n->s[1], IKE_CAUSE_ID_MISMATCH,
+	             "IDii ipv4:198.51.100.1 does not match to fqdn:gw.example.net");
+	expect_cause(&n->s[0], IKE_CAUSE_ID_MISMATCH, NULL);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_fail_proposal_mismatch)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.enc = "aes256";
+	struct net *n = fail_case(&a, &b, 1000);
+	expect_cause(&n->s[1], IKE_CAUSE_PROPOSAL_MISMATCH,
+	             "no acceptable encryption: peer offers aes256, we allow aes");
+	expect_cause(&n->s[0], IKE_CAUSE_PROPOSAL_MISMATCH, NULL);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_fail_dh_group_mismatch)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.dh = "group14";
+	struct net *n = fail_case(&a, &b, 1000);
+	expect_cause(&n->s[1], IKE_CAUSE_DH_GROUP_MISMATCH, "peer offers group14, we allow group2");
+	ck_assert_uint_gt(n->s[0].st[0].failures[IKE_CAUSE_PROPOSAL_MISMATCH], 0);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_fail_ts_mismatch)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	b.remote = "10.9.0.0/16";
+	struct net *n = fail_case(&a, &b, 1000);
+	expect_cause(&n->s[1], IKE_CAUSE_TS_MISMATCH, "INVALID_ID_INFORMATION");
+	expect_cause(&n->s[0], IKE_CAUSE_TS_MISMATCH, "INVALID_ID_INFORMATION");
+	ck_assert_str_eq(ike_state_name(n->s[0].st[0].state), "phase2 failed");
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_fail_pfs_mismatch)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	b.pfs = "disabled";
+	struct net *n = fail_case(&a, &b, 1000);
+	expect_cause(&n->s[1], IKE_CAUSE_PFS_MISMATCH, "pfs: peer uses group2");
+	ck_assert_uint_gt(n->s[0].st[0].failures[IKE_CAUSE_PROPOSAL_MISMATCH], 0);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_fail_esp_proposal_mismatch)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.esp_integ = "sha256";
+	struct net *n = fail_case(&a, &b, 1000);
+	expect_cause(&n->s[1], IKE_CAUSE_PROPOSAL_MISMATCH,
+	             "no acceptable integrity: peer offers sha256, we allow sha1");
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_fail_peer_not_responding)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+	struct net *n = net_new(&a, &b);
+
+	n->drop_to = 1;
+	start(n);
+	advance(n, 70000);
+	expect_cause(&n->s[0], IKE_CAUSE_PEER_NOT_RESPONDING,
+	             "sending retransmit 5 of request message ID 0, seq 1");
+	ck_assert(strstr(n->s[0].log, "sending retransmit 5 of request message ID 0, seq 1"));
+	net_free(n);
+}
+END_TEST
+
+/* ---- lifetimes ---------------------------------------------------------------------------- */
+
+START_TEST(test_rekey_ipsec_make_before_break)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.esp_life = b.esp_life = 100;
+	struct net *n = net_new(&a, &b);
+	start(n);
+	check_up(n, 1);
+	uint32_t old_a = n->s[0].live[0].spi_in, old_b = n->s[1].live[0].spi_in;
+	n->ev_len = 0;
+	n->events[0] = '\0';
+	advance(n, 91000);
+	check_up(n, 1);
+	ck_assert_uint_ne(n->s[0].live[0].spi_in, old_a);
+	ck_assert_uint_ne(n->s[1].live[0].spi_in, old_b);
+	/* Each side installed the new pair before it deleted the old one. */
+	char d0[32], d1[32], i0[32], i1[32];
+	snprintf(d0, sizeof(d0), "d0:%08x", old_a);
+	snprintf(d1, sizeof(d1), "d1:%08x", old_b);
+	snprintf(i0, sizeof(i0), "i0:%08x", n->s[0].live[0].spi_in);
+	snprintf(i1, sizeof(i1), "i1:%08x", n->s[1].live[0].spi_in);
+	ck_assert_ptr_nonnull(strstr(n->events, d0));
+	ck_assert_ptr_nonnull(strstr(n->events, d1));
+	ck_assert_ptr_nonnull(strstr(n->events, i0));
+	ck_assert_ptr_nonnull(strstr(n->events, i1));
+	ck_assert(strstr(n->events, i0) < strstr(n->events, d0));
+	ck_assert(strstr(n->events, i1) < strstr(n->events, d1));
+	ck_assert_uint_eq(n->s[0].st[0].child_sa_up, 2);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_soft_limit_leaves_room_for_retransmits)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+	struct net *n = net_new(&a, &b);
+
+	/* no_jitter: 90% when the lifetime is long, else 4 x 1 s before the end, not below 50%. */
+	ck_assert_uint_eq(v1_soft_ms(n->s[0].e, 3600000), 3240000);
+	ck_assert_uint_eq(v1_soft_ms(n->s[0].e, 20000), 16000);
+	ck_assert_uint_eq(v1_soft_ms(n->s[0].e, 6000), 3000);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_rekey_isakmp)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.ike_life = b.ike_life = 100;
+	struct net *n = net_new(&a, &b);
+	start(n);
+	check_up(n, 1);
+	uint32_t spi = n->s[0].live[0].spi_in;
+	advance(n, 92000);
+	ck_assert_uint_eq(n->s[0].st[0].ike_sa_up, 2);
+	ck_assert_uint_eq(n->s[1].st[0].ike_sa_up, 2);
+	/* The old ISAKMP SA went on both sides; the IPsec SA was untouched. */
+	check_up(n, 1);
+	ck_assert_uint_eq(n->s[0].live[0].spi_in, spi);
+	ck_assert_uint_eq(n->s[0].deletes, 0);
+	net_free(n);
+}
+END_TEST
+
+/* ---- liveness and NAT --------------------------------------------------------------------- */
+
+START_TEST(test_dpd_answered)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+	struct net *n = net_new(&a, &b);
+
+	start(n);
+	advance(n, 60000);
+	check_up(n, 1);
+	ck_assert_uint_gt(ikev1_stats(n->s[0].e)->dpd_sent, 0);
+	ck_assert_uint_eq(ikev1_stats(n->s[0].e)->dead_peers, 0);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_dpd_silent_peer_dead)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+	struct net *n = net_new(&a, &b);
+
+	start(n);
+	check_up(n, 1);
+	n->drop_to = 1;
+	advance(n, 80000);
+	ck_assert_uint_ge(ikev1_stats(n->s[0].e)->dead_peers, 1);
+	ck_assert_uint_gt(n->s[0].st[0].failures[IKE_CAUSE_PEER_NOT_RESPONDING], 0);
+	ck_assert_uint_eq(n->s[0].n_live, 0);
+	ck_assert(strstr(n->s[0].log, "DPD"));
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_nat_floats_to_4500)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.addr = "192.0.2.1";
+	b.peer = "203.0.113.9";
+	b.remote_id = "192.0.2.1";
+	struct net *n = net_new(&a, &b);
+	/* Zeros keep the defaults (keepalive every 20 s), as the host passes them. */
+	struct ikev1_tunables zero = { .no_jitter = true };
+	ikev1_tune(n->s[0].e, &zero);
+	n->nat = true;
+	start(n);
+	check_up(n, 1);
+	ck_assert(n->s[0].live[0].udp_encap);
+	ck_assert_uint_eq(n->s[0].live[0].local.port, 4500);
+	ck_assert_uint_eq(n->s[0].live[0].remote.port, 4500);
+	ck_assert_uint_eq(n->s[1].live[0].local.port, 4500);
+	ck_assert_uint_eq(n->s[1].live[0].remote.port, 5500);
+	ck_assert_uint_gt(n->natd_rfc, 0);
+	ck_assert_uint_eq(n->natd_draft, 0);
+	/* Behind the NAT, side A keeps the mapping open. */
+	advance(n, 45000);
+	ck_assert_uint_ge(n->s[0].keepalives, 2);
+	ck_assert_uint_le(n->s[0].keepalives, 3);
+	ck_assert_uint_eq(n->s[1].keepalives, 0);
+	check_up(n, 1);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_nat_draft_vendor_ids)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.addr = "192.0.2.1";
+	b.peer = "203.0.113.9";
+	b.remote_id = "192.0.2.1";
+	struct net *n = net_new(&a, &b);
+	struct ikev1_tunables tun = { .dpd_idle_ms = 10000,
+		                      .keepalive_ms = 20000,
+		                      .no_jitter = true,
+		                      .natt_draft_only = true };
+	ikev1_tune(n->s[0].e, &tun); /* A speaks only the drafts: B follows */
+	n->nat = true;
+	start(n);
+	check_up(n, 1);
+	ck_assert(n->s[0].live[0].udp_encap);
+	ck_assert(n->s[1].live[0].udp_encap);
+	ck_assert_uint_eq(n->s[1].live[0].local.port, 4500);
+	ck_assert_uint_gt(n->natd_draft, 0);
+	ck_assert_uint_eq(n->natd_rfc, 0);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_peer_restart_initial_contact)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+	struct net *n = net_new(&a, &b);
+
+	start(n);
+	check_up(n, 1);
+	advance(n, 1000);
+	/* Side A restarts with no memory: a new engine, INITIAL-CONTACT in its MM5. */
+	struct ike_ops ops = { .ctx = &n->s[0],
+		               .send = f_send,
+		               .spi_alloc = f_spi,
+		               .child_install = f_install,
+		               .child_delete = f_delete,
+		               .log = f_log };
+	struct ikev1_tunables tun = { .dpd_idle_ms = 10000, .no_jitter = true };
+	ikev1_free(n->s[0].e);
+	n->s[0].n_live = 0;
+	n->s[0].e = ikev1_new(n->s[0].cfg, &ops, n->s[0].st, n->now);
+	ikev1_tune(n->s[0].e, &tun);
+	ikev1_start(n->s[0].e, n->now);
+	deliver(n);
+	check_up(n, 1);
+	ck_assert_uint_eq(n->s[1].deletes, 1);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_peer_restart_initial_contact_aggressive)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.mode = b.mode = "aggressive";
+	struct net *n = net_new(&a, &b);
+	start(n);
+	advance(n, 1000);
+	check_up(n, 1);
+	struct ike_ops ops = { .ctx = &n->s[0],
+		               .send = f_send,
+		               .spi_alloc = f_spi,
+		               .child_install = f_install,
+		               .child_delete = f_delete,
+		               .log = f_log };
+	struct ikev1_tunables tun = { .dpd_idle_ms = 10000, .no_jitter = true };
+	ikev1_free(n->s[0].e);
+	n->s[0].n_live = 0;
+	n->s[0].e = ikev1_new(n->s[0].cfg, &ops, n->s[0].st, n->now);
+	ikev1_tune(n->s[0].e, &tun);
+	ikev1_start(n->s[0].e, n->now);
+	deliver(n);
+	advance(n, 500);
+	check_up(n, 1);
+	ck_assert_uint_eq(n->s[1].deletes, 1);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_down_deletes_both_sides)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+	struct net *n = net_new(&a, &b);
+
+	start(n);
+	check_up(n, 1);
+	ck_assert_int_eq(ikev1_down(n->s[0].e, 0, n->now), 0);
+	deliver(n);
+	ck_assert_uint_eq(n->s[0].n_live, 0);
+	ck_assert_uint_eq(n->s[1].n_live, 0);
+	ck_assert_str_eq(ike_state_name(n->s[0].st[0].state), "down");
+	ck_assert_str_eq(ike_state_name(n->s[1].st[0].state), "down");
+	struct ike_child_info info[4];
+	ck_assert_uint_eq(ikev1_children(n->s[0].e, 0, info, 4), 0);
+	ck_assert_uint_eq(ikev1_stats(n->s[1].e)->isakmp_sas, 0);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_garbage_is_counted)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+	struct net *n = net_new(&a, &b);
+	uint8_t junk[64];
+	struct ike_endpoint l = { .family = 4, .addr = { 198, 51, 100, 2 }, .port = 500 };
+	struct ike_endpoint r = { .family = 4, .addr = { 198, 51, 100, 1 }, .port = 500 };
+
+	memset(junk, 0x41, sizeof(junk));
+	ikev1_input(n->s[1].e, &l, &r, junk, sizeof(junk), n->now);
+	ikev1_input(n->s[1].e, &l, &r, junk, 10, n->now);
+	ck_assert_uint_eq(ikev1_stats(n->s[1].e)->malformed, 2);
+	start(n);
+	check_up(n, 1);
+	net_free(n);
+}
+END_TEST
+
+static Suite *ikev1_suite(void)
+{
+	Suite *s = suite_create("ikev1");
+	TCase *c = tcase_create("unit");
+
+	tcase_set_timeout(c, 120);
+	tcase_add_test(c, test_kat_derivations);
+	tcase_add_test(c, test_encrypt_chain);
+	tcase_add_test(c, test_codec_roundtrip);
+	tcase_add_test(c, test_main_aes_sha1_modp1024_pfs);
+	tcase_add_test(c, test_main_aes256_sha256_modp2048_nopfs);
+	tcase_add_test(c, test_main_3des_md5_modp1024);
+	tcase_add_test(c, test_main_esp_aes_gcm);
+	tcase_add_test(c, test_aggressive_aes_sha1_modp1024_pfs);
+	tcase_add_test(c, test_aggressive_aes256_sha256_modp2048_nopfs);
+	tcase_add_test(c, test_main_ecp_and_lists);
+	tcase_add_test(c, test_responder_lifetime);
+	tcase_add_test(c, test_ipv6_outer_and_inner);
+	tcase_add_test(c, test_two_remote_subnets_two_pairs);
+	tcase_add_test(c, test_twenty_pairs_more_than_slots);
+	tcase_add_test(c, test_both_sides_initiate);
+	tcase_add_test(c, test_lost_messages_retransmitted);
+	tcase_add_test(c, test_aggressive_lost_messages);
+	tcase_add_test(c, test_unknown_peer_counted);
+	tcase_add_test(c, test_responder_installs_at_qm2_and_removes_unconfirmed);
+	tcase_add_test(c, test_duplicated_messages);
+	tcase_add_test(c, test_fail_psk_mismatch);
+	tcase_add_test(c, test_fail_psk_mismatch_aggressive);
+	tcase_add_test(c, test_fail_mode_mismatch);
+	tcase_add_test(c, test_fail_mode_mismatch_aggressive_to_main);
+	tcase_add_test(c, test_fail_dh_group_mismatch_aggressive);
+	tcase_add_test(c, test_fail_id_mismatch);
+	tcase_add_test(c, test_fail_proposal_mismatch);
+	tcase_add_test(c, test_fail_dh_group_mismatch);
+	tcase_add_test(c, test_fail_ts_mismatch);
+	tcase_add_test(c, test_fail_pfs_mismatch);
+	tcase_add_test(c, test_fail_esp_proposal_mismatch);
+	tcase_add_test(c, test_fail_peer_not_responding);
+	tcase_add_test(c, test_rekey_ipsec_make_before_break);
+	tcase_add_test(c, test_soft_limit_leaves_room_for_retransmits);
+	tcase_add_test(c, test_rekey_isakmp);
+	tcase_add_test(c, test_dpd_answered);
+	tcase_add_test(c, test_dpd_silent_peer_dead);
+	tcase_add_test(c, test_nat_floats_to_4500);
+	tcase_add_test(c, test_nat_draft_vendor_ids);
+	tcase_add_test(c, test_peer_restart_initial_contact);
+	tcase_add_test(c, test_peer_restart_initial_contact_aggressive);
+	tcase_add_test(c, test_down_deletes_both_sides);
+	tcase_add_test(c, test_garbage_is_counted);
+	suite_add_tcase(s, c);
+	return s;
+}
+
+TEST_MAIN(ikev1_suite)
