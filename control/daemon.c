@@ -198,6 +198,7 @@ static void sa_event(struct daemon *d, struct dp_sa *sa, uint32_t type)
 		limit_text(sa, l, false, what, sizeof(what));
 		LOG("SA %s %s spi 0x%08x: soft lifetime reached (%s)\n", sa->name, dir_name(sa),
 		    sa->spi, what);
+		ike_glue_sa_event(d->ike, sa, type);
 		break;
 	case DP_EV_HARD_EXPIRE:
 		d->c.hard_expires++;
@@ -206,11 +207,15 @@ static void sa_event(struct daemon *d, struct dp_sa *sa, uint32_t type)
 		ctl->hard_limit = (uint8_t)l;
 		ctl->state = DP_SA_EXPIRED;
 		limit_text(sa, l, true, what, sizeof(what));
-		/* Static SAs have nobody to renegotiate them: expired they stay. */
+		/*
+		 * Static SAs have nobody to renegotiate them: expired they stay.
+		 * A negotiated child's engine hears of it and replaces it.
+		 */
 		LOG("SA %s %s spi 0x%08x: hard lifetime reached (%s); SA stopped, its packets "
-		    "dropped as sa_expired\n",
-		    sa->name, dir_name(sa), sa->spi, what);
-		break;
+		    "dropped as sa_expired%s\n",
+		    sa->name, dir_name(sa), sa->spi, what,
+		    ike_glue_sa_event(d->ike, sa, type) ? "; IKE deletes and renegotiates it" : "");
+		return;
 	case DP_EV_SEQ_NEAR_END:
 		d->c.seq_near_end++;
 		ctl->events[DP_SA_EV_SEQ]++;
@@ -219,6 +224,7 @@ static void sa_event(struct daemon *d, struct dp_sa *sa, uint32_t type)
 		LOG("SA %s %s spi 0x%08x: sequence numbers nearly used up (last %llu of "
 		    "4294967295, no ESN); the SA stops at the end\n",
 		    sa->name, dir_name(sa), sa->spi, (unsigned long long)esp_sa_seq(sa->esp));
+		ike_glue_sa_event(d->ike, sa, type);
 		break;
 	default:
 		break;
@@ -247,6 +253,8 @@ static void acquire(struct daemon *d, const struct dp_event *ev)
 	dc->acquires++;
 	dc->last_acquire_ms = t;
 	dc->last_policy = p;
+	/* The engine initiates unless it already negotiates (it decides). */
+	ike_glue_acquire(d->ike, pol->p.conn);
 	/* Counted every time; logged once per policy and interval. */
 	if (pol->last_log_ms != 0 && t - pol->last_log_ms < DAEMON_ACQUIRE_LOG_MS)
 		return;
@@ -255,10 +263,8 @@ static void acquire(struct daemon *d, const struct dp_event *ev)
 	          c->local_subnets[pol->p.local].addr.u.bytes, l, sizeof(l));
 	inet_ntop(c->remote_subnets[pol->p.remote].addr.family,
 	          c->remote_subnets[pol->p.remote].addr.u.bytes, r, sizeof(r));
-	LOG("acquire: connection %s (%s/%u -> %s/%u): traffic waits for an SA (IKE not "
-	    "available yet)\n",
-	    c->name, l, c->local_subnets[pol->p.local].len, r,
-	    c->remote_subnets[pol->p.remote].len);
+	LOG("acquire: connection %s (%s/%u -> %s/%u): traffic waits for an SA\n", c->name, l,
+	    c->local_subnets[pol->p.local].len, r, c->remote_subnets[pol->p.remote].len);
 }
 
 static void handle_event(struct daemon *d, const struct dp_event *ev)
@@ -342,7 +348,10 @@ static unsigned poll_workers(struct daemon *d)
 
 			if (tag & DP_PUNT_IKE) {
 				d->c.ike_punted++;
-				rte_pktmbuf_free(pkts[i]);
+				if (d->ike != NULL)
+					ike_glue_input(d->ike, DP_PUNT_PORT(tag), pkts[i]);
+				else
+					rte_pktmbuf_free(pkts[i]);
 			} else {
 				d->c.slow_punted++;
 				slowpath_input(d->sp, DP_PUNT_PORT(tag), pkts[i]);
@@ -355,13 +364,18 @@ static unsigned poll_workers(struct daemon *d)
 
 void daemon_run(struct daemon *d)
 {
-	uint64_t last_link = 0, t;
+	uint64_t last_link = 0, last_ike = 0, t;
 
 	while (!*d->stop) {
 		unsigned moved = poll_workers(d);
 
 		t = now_ms();
 		slowpath_poll(d->sp, t);
+		/* IKE timers: every few ms (the engines want at least every 100 ms). */
+		if (t - last_ike >= DAEMON_IKE_TICK_MS) {
+			ike_glue_tick(d->ike, t);
+			last_ike = t;
+		}
 		api_poll(d->api);
 		if (t - last_link >= 1000) {
 			dp_ports_poll_link(&d->dp);
@@ -710,6 +724,11 @@ int daemon_start(struct daemon *d, struct config *cfg, volatile sig_atomic_t *st
 		LOG("%s\n", err);
 		return DAEMON_EXIT_CONFIG;
 	}
+	d->ike = ike_glue_new(d, err, sizeof(err));
+	if (d->ike == NULL) {
+		LOG("%s\n", err);
+		return DAEMON_EXIT_FAIL;
+	}
 	daemon_rate_set(d, cfg->gateway.bandwidth_mbps);
 	if (start_slowpath(d, err, sizeof(err)) != 0 || start_services(d, err, sizeof(err)) != 0) {
 		LOG("%s\n", err);
@@ -723,8 +742,10 @@ int daemon_start(struct daemon *d, struct config *cfg, volatile sig_atomic_t *st
 		LOG("cannot launch workers\n");
 		return DAEMON_EXIT_FAIL;
 	}
+	/* Ports and workers run: connections with effect_immediately initiate now. */
+	ike_glue_start(d->ike);
 	LOG("gateway %s running: %u port(s), %u worker(s), %u static SA(s), %u connection(s) "
-	    "(%u policies waiting for IKE)\n",
+	    "(%u connection policies)\n",
 	    cfg->gateway.name, d->dp.n_ports, d->dp.n_workers, cfg->n_static_sas,
 	    cfg->n_connections, d->n_policies);
 	return DAEMON_EXIT_OK;
@@ -744,6 +765,9 @@ void daemon_stop(struct daemon *d)
 	d->metrics = NULL;
 	api_close(d->api);
 	d->api = NULL;
+	/* The engines go without sending or deleting anything; their SAs are freed below. */
+	ike_glue_free(d->ike);
+	d->ike = NULL;
 	dp_ports_close(&d->dp);
 	slowpath_free(d->sp);
 	d->sp = NULL;

@@ -19,6 +19,7 @@
 #include "dp_route.h"
 #include "dp_sa.h"
 #include "dp_spd.h"
+#include "ike_glue.h"
 #include "metrics.h"
 #include "slowpath.h"
 #include "static_sa.h"
@@ -46,9 +47,11 @@ enum {
 	DAEMON_ACQUIRE_WAITING_MS = 10000,
 	/* Per SA slot: packets, bytes, drops by reason, events by enum dp_sa_ev. */
 	DAEMON_SA_SERIES = 2 + DP_DROP_COUNT + DP_SA_EV_COUNT,
+	/* IKE engine timers run this often from the control loop. */
+	DAEMON_IKE_TICK_MS = 10,
 };
 
-/* An IKE connection as the control thread tracks it until IKE arrives. */
+/* What the data plane tells of a connection (its IKE state lives in ike_glue.c). */
 struct daemon_conn {
 	uint64_t acquires;        /* ACQUIRE events for its policies */
 	uint64_t last_acquire_ms; /* monotonic; 0: never */
@@ -62,7 +65,7 @@ struct daemon_policy {
 };
 
 struct daemon_counters {
-	uint64_t ike_punted; /* IKE packets (no IKE yet: counted and freed) */
+	uint64_t ike_punted; /* IKE frames punted to control (handed to ike_glue) */
 	uint64_t slow_punted;
 	uint64_t acquires;
 	uint64_t soft_expires;
@@ -93,9 +96,10 @@ struct daemon {
 	struct dp_route *route_list; /* what routes was built from */
 	unsigned n_routes;
 	struct daemon_conn *conns; /* by config.connections index */
+	struct ike_glue *ike;      /* the IKE engines */
 	struct daemon_policy *policies;
 	unsigned n_policies;
-	uint64_t start_ms;   /* monotonic */
+	uint64_t start_ms;   /* monotonic ms (CLOCK_MONOTONIC, as the IKE engines' now_ms) */
 	long long start_utc; /* time(NULL) at start: "since" of connections */
 	bool draining;       /* inside an event drain: no nested one */
 	struct daemon_retiring retiring[DAEMON_RETIRING_MAX];
@@ -138,8 +142,8 @@ int daemon_tables_resend(struct daemon *d, unsigned count, char *err, size_t err
 void daemon_drain_events(struct daemon *d);
 
 /*
- * daemon_stats.c: API commands "stats", "sa", "rate", "status",
- * "sa_replace", "tables_resend"; metrics series.
+ * daemon_stats.c: API commands "stats", "sa", "rate", "status", "up",
+ * "down", "diagnose", "sa_replace", "tables_resend"; metrics series.
  */
 int daemon_api_register(struct daemon *d);
 int daemon_metrics_register(struct daemon *d);

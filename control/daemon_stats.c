@@ -122,6 +122,8 @@ static int api_stats(void *ctx, json_t *args, json_t **result, char *err, size_t
 	        "dropped", (json_int_t)ss->dropped);
 	if (*result == NULL)
 		return -1;
+	if (d->ike != NULL)
+		json_object_set_new(*result, "ike", ike_glue_stats_json(d->ike));
 	/* Objects the workers still hold that they must give back (0 when all came back). */
 	json_object_set_new(
 	        json_object_get(*result, "control"), "retire",
@@ -200,16 +202,6 @@ static int api_rate(void *ctx, json_t *args, json_t **result, char *err, size_t 
 	return 0;
 }
 
-/* "since" of a connection: the daemon's start, ISO 8601 UTC. */
-static void iso_time(long long t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static json_t *prefix_json(const struct config_prefix *p)
 {
 	char a[INET6_ADDRSTRLEN], buf[INET6_ADDRSTRLEN + 8];
@@ -219,63 +211,115 @@ static json_t *prefix_json(const struct config_prefix *p)
 	return json_string(buf);
 }
 
-/*
- * Connections: until IKE exists each is "down"; an acquire (traffic for
- * one of its policies) shows as traffic_waiting with the policy it hit.
- */
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The connection named by args "name"; -1 with err set (required: name must be there). */
+static int conn_arg(const struct daemon *d, json_t *args, const char *cmd, bool required, char *err,
+                    size_t err_len)
+{
+	json_t *name = args ? json_object_get(args, "name") : NULL;
+	uint32_t i;
+
+	if (name == NULL && !required)
+		return -2;
+	if (!json_is_string(name)) {
+		snprintf(err, err_len, "%s: name (a connection) %s", cmd,
+		         name == NULL ? "is required" : "must be a string");
+		return -1;
+	}
+	for (i = 0; i < d->cfg->n_connections; i++)
+		if (strcmp(json_string_value(name), d->cfg->connections[i].name) == 0)
+			return (int)i;
+	snprintf(err, err_len, "no connection named \"%s\"", json_string_value(name));
+	return -1;
+}
+
+/* DESIGN.md's status object, plus what the data plane saw (acquires). */
+static json_t *conn_status_json(struct daemon *d, uint32_t i, uint64_t t)
+{
+	const struct config_connection *c = &d->cfg->connections[i];
+	const struct daemon_conn *dc = &d->conns[i];
+	json_t *o = ike_glue_conn_json(d->ike, i), *last = json_null();
+
+	if (o == NULL)
+		return NULL;
+	if (dc->last_acquire_ms != 0) {
+		const struct daemon_policy *p = &d->policies[dc->last_policy];
+
+		last = json_pack("{s:o, s:o, s:I}", "local_subnet",
+		                 prefix_json(&c->local_subnets[p->p.local]), "remote_subnet",
+		                 prefix_json(&c->remote_subnets[p->p.remote]), "ago_ms",
+		                 (json_int_t)(t - dc->last_acquire_ms));
+	}
+	json_object_set_new(o, "acquires", json_integer((json_int_t)dc->acquires));
+	json_object_set_new(o, "traffic_waiting",
+	                    json_boolean(dc->last_acquire_ms != 0 &&
+	                                 t - dc->last_acquire_ms < DAEMON_ACQUIRE_WAITING_MS));
+	json_object_set_new(o, "last_acquire", last);
+	return o;
+}
+
+/* {"name"?}: every connection (or one) with state, cause, evidence, remedy, children. */
 static int api_status(void *ctx, json_t *args, json_t **result, char *err, size_t err_len)
 {
 	struct daemon *d = ctx;
-	json_t *name = args ? json_object_get(args, "name") : NULL;
-	json_t *conns = json_array();
-	uint64_t t;
-	unsigned i;
-	char since[32];
-	bool found = false;
-	struct timespec ts;
+	json_t *conns;
+	uint64_t t = mono_ms();
+	int one = conn_arg(d, args, "status", false, err, err_len);
+	uint32_t i;
 
-	if (name != NULL && !json_is_string(name)) {
-		snprintf(err, err_len, "status: name must be a string");
-		json_decref(conns);
+	if (one == -1)
 		return -1;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	iso_time(d->start_utc, since, sizeof(since));
+	conns = json_array();
 	for (i = 0; i < d->cfg->n_connections; i++) {
-		const struct config_connection *c = &d->cfg->connections[i];
-		const struct daemon_conn *dc = &d->conns[i];
-		json_t *last = json_null();
-
-		if (name != NULL && strcmp(json_string_value(name), c->name) != 0)
+		if (one >= 0 && (uint32_t)one != i)
 			continue;
-		found = true;
-		if (dc->last_acquire_ms != 0) {
-			const struct daemon_policy *p = &d->policies[dc->last_policy];
-
-			last = json_pack("{s:o, s:o, s:I}", "local_subnet",
-			                 prefix_json(&c->local_subnets[p->p.local]),
-			                 "remote_subnet",
-			                 prefix_json(&c->remote_subnets[p->p.remote]), "ago_ms",
-			                 (json_int_t)(t - dc->last_acquire_ms));
-		}
-		json_array_append_new(
-		        conns,
-		        json_pack("{s:s, s:s, s:s, s:s, s:n, s:n, s:n, s:[], s:I, s:b, s:o}",
-		                  "name", c->name, "ike_version",
-		                  c->ike.version == CONFIG_IKEV2 ? "ikev2" : "ikev1", "state",
-		                  "down", "since", since, "cause", "evidence", "remedy", "children",
-		                  "acquires", (json_int_t)dc->acquires, "traffic_waiting",
-		                  dc->last_acquire_ms != 0 &&
-		                          t - dc->last_acquire_ms < DAEMON_ACQUIRE_WAITING_MS,
-		                  "last_acquire", last));
-	}
-	if (name != NULL && !found) {
-		snprintf(err, err_len, "no connection named \"%s\"", json_string_value(name));
-		json_decref(conns);
-		return -1;
+		json_array_append_new(conns, conn_status_json(d, i, t));
 	}
 	*result = json_pack("{s:o}", "connections", conns);
+	return *result ? 0 : -1;
+}
+
+static int up_down(struct daemon *d, json_t *args, bool up, json_t **result, char *err,
+                   size_t err_len)
+{
+	int i = conn_arg(d, args, up ? "up" : "down", true, err, err_len);
+
+	if (i < 0)
+		return -1;
+	if ((up ? ike_glue_up(d->ike, (uint32_t)i, err, err_len)
+	        : ike_glue_down(d->ike, (uint32_t)i, err, err_len)) != 0)
+		return -1;
+	*result = json_pack("{s:s, s:s}", "name", d->cfg->connections[i].name, "state",
+	                    ike_state_name(ike_glue_status(d->ike, (uint32_t)i)->state));
+	return *result ? 0 : -1;
+}
+
+static int api_up(void *ctx, json_t *args, json_t **result, char *err, size_t err_len)
+{
+	return up_down(ctx, args, true, result, err, err_len);
+}
+
+static int api_down(void *ctx, json_t *args, json_t **result, char *err, size_t err_len)
+{
+	return up_down(ctx, args, false, result, err, err_len);
+}
+
+/* {"name"}: state, cause, evidence, remedy and what the data plane shows. */
+static int api_diagnose(void *ctx, json_t *args, json_t **result, char *err, size_t err_len)
+{
+	struct daemon *d = ctx;
+	int i = conn_arg(d, args, "diagnose", true, err, err_len);
+
+	if (i < 0)
+		return -1;
+	*result = ike_glue_diagnose_json(d->ike, (uint32_t)i);
 	return *result ? 0 : -1;
 }
 
@@ -331,6 +375,9 @@ int daemon_api_register(struct daemon *d)
 	    api_register(d->api, "sa", api_sa, d) != 0 ||
 	    api_register(d->api, "rate", api_rate, d) != 0 ||
 	    api_register(d->api, "status", api_status, d) != 0 ||
+	    api_register(d->api, "up", api_up, d) != 0 ||
+	    api_register(d->api, "down", api_down, d) != 0 ||
+	    api_register(d->api, "diagnose", api_diagnose, d) != 0 ||
 	    api_register(d->api, "sa_replace", api_sa_replace, d) != 0 ||
 	    api_register(d->api, "tables_resend", api_tables_resend, d) != 0)
 		return -1;
@@ -505,5 +552,7 @@ int daemon_metrics_register(struct daemon *d)
 				return -1;
 		}
 	}
+	if (d->ike != NULL && ike_glue_metrics_register(d->ike, d->metrics) != 0)
+		return -1;
 	return 0;
 }

@@ -165,7 +165,7 @@ int static_sa_build(const struct config *cfg, const struct dp *dp, struct static
 				r->src = so->local[j];
 				r->dst = so->remote[k];
 				/* The first static SA in the file wins an overlap. */
-				r->priority = RTE_ACL_MAX_PRIORITY - 2 - i;
+				r->priority = STATIC_SA_PRIORITY(i);
 				r->action = DP_SPD_PROTECT;
 				r->owner = so->owner;
 				r->sa_id = so->id;
@@ -201,7 +201,7 @@ int static_sa_build(const struct config *cfg, const struct dp *dp, struct static
 				r->src = loc[j];
 				r->dst = rem[k];
 				/* Below every static SA; the first connection wins an overlap. */
-				r->priority = RTE_ACL_MAX_PRIORITY - 2 - cfg->n_static_sas - i;
+				r->priority = STATIC_CONN_ACQUIRE_PRIORITY(cfg->n_static_sas, i);
 				r->action = DP_SPD_PROTECT;
 				r->owner = pol->owner;
 				r->sa_id = pol->slot;

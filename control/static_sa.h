@@ -18,10 +18,22 @@
  */
 #define STATIC_SA_SLOT_OUT(i)         (2u * (i))
 #define STATIC_CONN_SLOT(n_static, p) (2u * ((n_static) + (p)))
+/*
+ * SPD priorities (higher wins): bypass, then static SAs in file order,
+ * then each IKE connection in file order with two levels: the rules of
+ * its installed children (ike_glue.c) above its own ACQUIRE rules, so
+ * that traffic inside a negotiated selector takes the child and the rest
+ * of the policy still raises ACQUIRE.
+ */
+#define STATIC_SA_PRIORITY(i)                     (RTE_ACL_MAX_PRIORITY - 2u - (i))
+#define STATIC_CONN_CHILD_PRIORITY(n_static, i)   (RTE_ACL_MAX_PRIORITY - 2u - (n_static)-2u * (i))
+#define STATIC_CONN_ACQUIRE_PRIORITY(n_static, i) (STATIC_CONN_CHILD_PRIORITY(n_static, i) - 1u)
 #ifndef VPNGW_STATIC_SA_H
 #define VPNGW_STATIC_SA_H
 
 #include <stddef.h>
+
+#include <rte_acl.h>
 
 #include "config.h"
 #include "dp.h"

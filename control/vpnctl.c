@@ -311,6 +311,102 @@ static void print_sa(const json_t *r)
 	}
 }
 
+/* ---- connection status and diagnosis ---- */
+
+/* A string member, or "-" when absent or null. */
+static const char *str_of(const json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v != NULL ? v : "-";
+}
+
+static json_int_t int_of(const json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+/* cause / evidence / remedy lines, only when something is wrong. */
+static void print_cause(const json_t *c, const char *indent)
+{
+	if (json_string_value(json_object_get(c, "cause")) == NULL)
+		return;
+	printf("%scause: %s\n", indent, str_of(c, "cause"));
+	printf("%sevidence: %s\n", indent, str_of(c, "evidence"));
+	printf("%sremedy: %s\n", indent, str_of(c, "remedy"));
+}
+
+/*
+ * One block per connection: "NAME (VERSION): STATE since TIME", then
+ * cause, evidence and remedy when something is wrong, the peer, and one
+ * line pair per child selector pair with SPIs, algorithms and counters.
+ */
+static void print_status(const json_t *r)
+{
+	const json_t *conns = json_object_get(r, "connections"), *c;
+	size_t i, k;
+
+	if (json_array_size(conns) == 0) {
+		printf("no connections\n");
+		return;
+	}
+	json_array_foreach(conns, i, c)
+	{
+		const json_t *children = json_object_get(c, "children"), *ch;
+		char si[VPNCTL_CELL_MAX], so[VPNCTL_CELL_MAX];
+
+		if (i > 0)
+			printf("\n");
+		printf("%s (%s): %s since %s\n", str_of(c, "name"), str_of(c, "ike_version"),
+		       str_of(c, "state"), str_of(c, "since"));
+		print_cause(c, "  ");
+		if (json_is_string(json_object_get(c, "peer")))
+			printf("  peer: %s\n", str_of(c, "peer"));
+		if (json_is_true(json_object_get(c, "traffic_waiting")))
+			printf("  traffic waiting: %" JSON_INTEGER_FORMAT " acquire(s)\n",
+			       int_of(c, "acquires"));
+		if (json_array_size(children) == 0) {
+			printf("  children: none\n");
+			continue;
+		}
+		json_array_foreach(children, k, ch)
+		{
+			fmt_spi(si, sizeof(si), json_object_get(ch, "spi_in"));
+			fmt_spi(so, sizeof(so), json_object_get(ch, "spi_out"));
+			printf("  child: %s === %s, spi in %s out %s, %s/%s\n",
+			       str_of(ch, "local_subnet"), str_of(ch, "remote_subnet"), si, so,
+			       str_of(ch, "encryption"), str_of(ch, "integrity"));
+			printf("    in %" JSON_INTEGER_FORMAT " packets %" JSON_INTEGER_FORMAT
+			       " bytes, out %" JSON_INTEGER_FORMAT " packets %" JSON_INTEGER_FORMAT
+			       " bytes, rekey in %" JSON_INTEGER_FORMAT " s\n",
+			       int_of(ch, "packets_in"), int_of(ch, "bytes_in"),
+			       int_of(ch, "packets_out"), int_of(ch, "bytes_out"),
+			       int_of(ch, "rekey_in_s"));
+		}
+	}
+}
+
+/* State and cause, then every data plane hint with its evidence and remedy. */
+static void print_diagnose(const json_t *r)
+{
+	const json_t *hints = json_object_get(r, "hints"), *h;
+	size_t i;
+
+	printf("%s: %s\n", str_of(r, "name"), str_of(r, "state"));
+	print_cause(r, "  ");
+	printf("  children: %" JSON_INTEGER_FORMAT ", packets out %" JSON_INTEGER_FORMAT
+	       ", packets in %" JSON_INTEGER_FORMAT "\n",
+	       int_of(r, "children"), int_of(r, "packets_out"), int_of(r, "packets_in"));
+	if (json_string_value(json_object_get(r, "cause")) == NULL && json_array_size(hints) == 0)
+		printf("  nothing wrong found\n");
+	json_array_foreach(hints, i, h)
+	{
+		printf("  hint: %s\n", str_of(h, "cause"));
+		printf("    evidence: %s\n", str_of(h, "evidence"));
+		printf("    remedy: %s\n", str_of(h, "remedy"));
+	}
+}
+
 /* ---- generic "key: value" output ---- */
 
 static bool is_scalar(const json_t *v)
@@ -402,10 +498,14 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "stats", 0, 0, NULL, false, print_stats }, { "sa", 0, 0, NULL, false, print_sa },
-	{ "status", 0, 1, "name", false, NULL },     { "up", 1, 1, "name", false, NULL },
-	{ "down", 1, 1, "name", false, NULL },       { "reload", 0, 0, NULL, false, NULL },
-	{ "diagnose", 1, 1, "name", false, NULL },   { "rate", 1, 1, "mbps", true, NULL },
+	{ "stats", 0, 0, NULL, false, print_stats },
+	{ "sa", 0, 0, NULL, false, print_sa },
+	{ "status", 0, 1, "name", false, print_status },
+	{ "up", 1, 1, "name", false, NULL },
+	{ "down", 1, 1, "name", false, NULL },
+	{ "reload", 0, 0, NULL, false, NULL },
+	{ "diagnose", 1, 1, "name", false, print_diagnose },
+	{ "rate", 1, 1, "mbps", true, NULL },
 };
 
 static const struct command *command_find(const char *name)

@@ -4,11 +4,13 @@
 # back, each with a public and a private DPDK port (net_tap devices moved
 # into network namespaces) and a LAN host behind it, joined by static
 # AES-128-GCM SAs. Shows ping and iperf3 across the tunnel, `vpnctl sa`,
-# `vpnctl stats` and a /metrics excerpt, then stops the gateways and
-# removes every namespace and tap, also those of an earlier run that was
-# killed halfway.
+# `vpnctl stats` and a /metrics excerpt. Then IKEv2 between vpngw and a
+# strongSwan peer (charon with kernel-libipsec in its own namespace): the
+# negotiated tunnel, ping and iperf3 across it, `vpnctl status` and
+# `swanctl --list-sas`. Everything is stopped and every namespace and tap
+# removed at the end, also those of an earlier run that was killed halfway.
 #
-#   scripts/demo.sh        the two-gateway demo (root: namespaces, taps)
+#   scripts/demo.sh        the two-gateway and IKEv2 demo (root: namespaces, taps)
 #   scripts/demo.sh esp    ESP made by lib/esp, decrypted by tshark
 set -euo pipefail
 

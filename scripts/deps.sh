@@ -15,8 +15,13 @@ PACKAGES=(
 	# control plane
 	libcyaml-dev libyaml-dev libjansson-dev libmicrohttpd-dev
 	# tests: unit framework, independent ESP decoders, peers and traffic
-	check tshark python3-scapy strongswan-charon strongswan-swanctl
-	libcharon-extra-plugins iproute2 iputils-ping iperf3 curl
+	check tshark python3-scapy iproute2 iputils-ping iperf3 curl procps
+	# IKE interop (tests/ike): charon and swanctl; kernel-libipsec (userspace
+	# ESP, the kernel here has no XFRM) is in libcharon-extra-plugins, the
+	# openssl and gcm plugins in libstrongswan-standard-plugins; unshare
+	# (a private /run per charon) is util-linux
+	strongswan-charon strongswan-swanctl libcharon-extra-plugins
+	libstrongswan-standard-plugins util-linux
 	# scripts: column (demo output)
 	bsdextrautils
 )

@@ -46,8 +46,11 @@ static const char status_json[] =
         "\"remedy\":\"set the same pre-shared key on both sides\",\"children\":[]},"
         "{\"name\":\"lab-1\",\"ike_version\":\"ikev2\",\"state\":\"phase2 succeeded\","
         "\"since\":\"2026-11-28T08:01:00Z\",\"cause\":null,\"evidence\":null,\"remedy\":null,"
+        "\"peer\":\"198.51.100.7:4500\","
         "\"children\":[{\"local_subnet\":\"10.0.0.0/16\",\"remote_subnet\":\"192.168.0.0/24\","
-        "\"bytes_in\":10,\"bytes_out\":20}]}]}";
+        "\"spi_in\":\"0xc1000001\",\"spi_out\":2402954001,\"encryption\":\"aes\","
+        "\"integrity\":\"sha1\",\"bytes_in\":10,\"bytes_out\":20,\"packets_in\":1,"
+        "\"packets_out\":2,\"rekey_in_s\":3500}]}]}";
 
 static int canned(void *ctx, json_t *args, json_t **result, char *err, size_t err_len)
 {

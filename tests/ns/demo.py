@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """scripts/demo.sh: two vpngw gateways back to back with a LAN host behind
 each (tests/ns/topology.py), traffic across the tunnel, and what an operator
-sees: `vpnctl sa`, `vpnctl stats` and a /metrics excerpt.
+sees: `vpnctl sa`, `vpnctl stats` and a /metrics excerpt. Then IKEv2
+between vpngw and a strongSwan peer (charon with kernel-libipsec,
+tests/ike/interop.py): the tunnel negotiated, ping and iperf3 across it,
+`vpnctl status` and strongSwan's own view (`swanctl --list-sas`).
 
 The names are fixed ("demo" suffix) so that a run killed halfway is cleaned
 up by the next one before it starts.
@@ -16,6 +19,9 @@ import time
 import topology
 from topology import Topology, sh
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ike"))
+import interop  # noqa: E402
+
 SUFFIX = "demo"
 
 
@@ -28,6 +34,16 @@ def cleanup_stale():
         for tap in ("v1p", "v1l", "v2p", "v2l"):
             sh("ip", "link", "set", tap + SUFFIX, "netns", "1", ns=name, check=False)
         sh("ip", "netns", "del", name, check=False)
+    # The IKE part's lab (interop.Lab with this suffix): charon first (its
+    # pids are those in its namespace), then the taps and namespaces.
+    swan = "swan" + SUFFIX
+    pids = sh("ip", "netns", "pids", swan, check=False).stdout.split()
+    for pid in pids:
+        subprocess.run(["kill", "-9", pid], capture_output=True)
+    for tap, ns in (("v1p", "wan"), ("v1l", "lanh")):
+        sh("ip", "link", "set", tap + SUFFIX, "netns", "1", ns=ns + SUFFIX, check=False)
+    for ns in ("lanh", "wan", "swan"):
+        sh("ip", "netns", "del", ns + SUFFIX, check=False)
 
 
 def banner(text):
@@ -77,6 +93,46 @@ def main():
         print("\n".join(lines[:25]))
         banner("stopping (SIGTERM) and cleaning up")
     print("gateways exited with %s; namespaces and taps removed" % t.exit_codes)
+    ike_demo(vpngw, vpnctl)
+
+
+def ike_demo(vpngw, vpnctl):
+    """IKEv2 between vpngw (initiator) and strongSwan's charon."""
+    banner("IKEv2: vpngw <-> strongSwan (charon with kernel-libipsec)")
+    tunnels = interop.gw_conn(
+        "ikev2", True, dict(encryption="aes256", integrity="sha256", dh_group="group14"),
+        dict(encryption="aes-gcm-128", pfs="group14"))
+    swan = interop.swan_conn(proposals="aes256-sha256-modp2048", esp_proposals="aes128gcm16-modp2048")
+    with interop.Lab(vpngw, suffix=SUFFIX) as lab:
+        c = interop.Case(lab, "demo")
+        gw = c.start_gateway(tunnels)
+        print("vpngw: public %s, LAN 10.1.0.0/24 (host %s in netns %s)" % (
+            interop.GW_PUB, interop.LAN_HOST, lab.ns["lanh"]))
+        print("strongSwan: public %s in netns %s, LAN %s/24 (on lo)" % (
+            interop.SWAN_PUB, lab.ns["swan"], interop.SWAN_LAN))
+        print("\nvpngw's connection (%s):\n%s" % (gw.cfg, tunnels))
+        c.start_charon(swan)
+        with open(c.charon.swanctl) as f:
+            print("strongSwan's swanctl.conf:\n" + f.read())
+        st = c.wait_up(interop.CONN, timeout=30)
+        if not st or st.get("state") != "phase2 succeeded":
+            print("the tunnel did not come up:\n" + c.evidence())
+            return
+        banner("swanctl --list-sas (strongSwan's view of the tunnel)")
+        print(c.charon.list_sas_text().rstrip())
+        banner("ping across the IKEv2 tunnel")
+        sh("ping", "-c", "2", "-W", "2", interop.SWAN_LAN, ns=lab.ns["lanh"], check=False)
+        run(["ping", "-c", "5", "-i", "0.2", interop.SWAN_LAN], ns=lab.ns["lanh"])
+        banner("iperf3 (TCP) across the IKEv2 tunnel")
+        nbytes, mbps, _ = c.iperf(seconds=3)
+        print("%.1f MB in 3 s: %.0f Mbit/s (strongSwan's userspace ESP is the slow side)" % (
+            nbytes / 1e6, mbps))
+        banner("vpnctl status (vpngw's view: state, peer, child SAs and their counters)")
+        run([vpnctl, "--socket", gw.sock, "status"])
+        banner("vpnctl sa (vpngw): the negotiated SAs, ESP in UDP as kernel-libipsec asks")
+        run([vpnctl, "--socket", gw.sock, "sa"])
+        banner("stopping vpngw and charon, cleaning up")
+    print("done; namespaces, taps and processes removed")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,11 @@ namespaces (INTEROP.md: a tap moved before port start carries nothing).
 The wan namespace routes between the two public subnets, as the Internet
 would. Names carry a random suffix so runs never clash; close() undoes
 everything, also after a failure.
+
+A gateway's tunnels are static SAs (sa: a dict, see Gateway) or any YAML
+after the gateway section (sa: a str, e.g. customer_gateways and
+connections for IKE: tests/ike). attach() and detach() move one gateway's
+taps into and out of the namespaces, for topologies of other shapes.
 """
 
 import json
@@ -37,6 +42,42 @@ def sh(*args, check=True, ns=None, timeout=60, capture=True):
     return r
 
 
+def static_sa_yaml(idx, lan_net, peer_pub, remote_net, sa):
+    """The static_sas section of one gateway: sa holds encryption, integrity,
+    udp_encap, out_/in_ spi, key and auth (None for AEAD)."""
+    return f"""static_sas:
+  - name: tun{idx}
+    peer: {peer_pub}
+    local_subnets: [{lan_net}]
+    remote_subnets: [{remote_net}]
+    encryption: {sa["encryption"]}
+    integrity: {sa["integrity"]}
+    udp_encap: {"true" if sa["udp_encap"] else "false"}
+    out: {{spi: {sa["out_spi"]}, enc_key: "{sa["out_key"]}"{', auth_key: "%s"' % sa["out_auth"] if sa["out_auth"] else ""}}}
+    in:  {{spi: {sa["in_spi"]}, enc_key: "{sa["in_key"]}"{', auth_key: "%s"' % sa["in_auth"] if sa["in_auth"] else ""}}}
+"""
+
+
+def attach(gw, wan_ns, router, lan_ns, host):
+    """Once gw's ports have started: its public tap into wan_ns with address
+    router/24 (the gateway's next hop), its LAN tap into lan_ns with address
+    host/24 and a default route via the gateway."""
+    sh("ip", "link", "set", gw.tap_pub, "netns", wan_ns)
+    sh("ip", "addr", "add", router + "/24", "dev", gw.tap_pub, ns=wan_ns)
+    sh("ip", "link", "set", gw.tap_pub, "up", ns=wan_ns)
+    sh("ip", "link", "set", gw.tap_lan, "netns", lan_ns)
+    sh("ip", "addr", "add", host + "/24", "dev", gw.tap_lan, ns=lan_ns)
+    sh("ip", "link", "set", gw.tap_lan, "up", ns=lan_ns)
+    sh("ip", "route", "add", "default", "via", gw.lan, ns=lan_ns)
+
+
+def detach(gw, wan_ns, lan_ns):
+    """gw's taps back to the root namespace (before a namespace is deleted:
+    that would destroy a tap under DPDK's feet). Quiet when already gone."""
+    for tap, ns in ((gw.tap_pub, wan_ns), (gw.tap_lan, lan_ns)):
+        sh("ip", "link", "set", tap, "netns", "1", ns=ns, check=False)
+
+
 class Gateway:
     def __init__(self, topo, idx, pub, pub_gw, lan, lan_net, peer_pub, remote_net, sa):
         self.topo, self.idx = topo, idx
@@ -50,6 +91,10 @@ class Gateway:
         self.cfg = os.path.join(self.dir, "vpngw.yaml")
         self.log = os.path.join(self.dir, "vpngw.log")
         self.pub, self.lan = pub, lan
+        if isinstance(sa, str):
+            tunnels = sa
+        else:
+            tunnels = static_sa_yaml(idx, lan_net, peer_pub, remote_net, sa)
         with open(self.cfg, "w") as f:
             f.write(f"""gateway:
   name: gw{idx}
@@ -67,17 +112,7 @@ class Gateway:
       address: {lan}/24
   control_socket: {self.sock}
   metrics_listen: 127.0.0.1:{self.metrics_port}
-static_sas:
-  - name: tun{idx}
-    peer: {peer_pub}
-    local_subnets: [{lan_net}]
-    remote_subnets: [{remote_net}]
-    encryption: {sa["encryption"]}
-    integrity: {sa["integrity"]}
-    udp_encap: {"true" if sa["udp_encap"] else "false"}
-    out: {{spi: {sa["out_spi"]}, enc_key: "{sa["out_key"]}"{', auth_key: "%s"' % sa["out_auth"] if sa["out_auth"] else ""}}}
-    in:  {{spi: {sa["in_spi"]}, enc_key: "{sa["in_key"]}"{', auth_key: "%s"' % sa["in_auth"] if sa["in_auth"] else ""}}}
-""")
+""" + tunnels)
         self.proc = None
         self.file_prefix = "vpngw%d%s" % (idx, topo.suffix)
 
@@ -176,20 +211,13 @@ class Topology:
         sh("sysctl", "-qw", "net.ipv4.ip_forward=1", ns=wan)
         for gw, lan, host, router in ((self.gws[0], self.ns["lan1"], "10.1.0.2", "203.0.113.254"),
                                       (self.gws[1], self.ns["lan2"], "10.2.0.2", "198.51.100.254")):
-            sh("ip", "link", "set", gw.tap_pub, "netns", wan)
-            sh("ip", "addr", "add", router + "/24", "dev", gw.tap_pub, ns=wan)
-            sh("ip", "link", "set", gw.tap_pub, "up", ns=wan)
-            sh("ip", "link", "set", gw.tap_lan, "netns", lan)
-            sh("ip", "addr", "add", host + "/24", "dev", gw.tap_lan, ns=lan)
-            sh("ip", "link", "set", gw.tap_lan, "up", ns=lan)
-            sh("ip", "route", "add", "default", "via", gw.lan, ns=lan)
+            attach(gw, wan, router, lan, host)
 
     def close(self):
         # Taps go back to the root namespace before the namespaces go
         # (deleting a namespace destroys a tap inside it under DPDK's feet).
         for gw in self.gws:
-            for tap, ns in ((gw.tap_pub, self.ns["wan"]), (gw.tap_lan, self.ns["lan%d" % gw.idx])):
-                sh("ip", "link", "set", tap, "netns", "1", ns=ns, check=False)
+            detach(gw, self.ns["wan"], self.ns["lan%d" % gw.idx])
         codes = [gw.stop() for gw in self.gws]
         for ns in self.ns.values():
             sh("ip", "netns", "del", ns, check=False)

@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* What the IKE glue shows: connection status, diagnosis, stats and metrics (ike_glue.h). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "ike_glue_int.h"
+
+/* ---- status and diagnosis ---- */
+
+static json_t *str_or_null(const char *s)
+{
+	return s != NULL && *s ? json_string(s) : json_null();
+}
+
+/* "2026-11-28T08:00:00Z" of a monotonic ms value, through the daemon's start. */
+static void since_text(const struct ike_glue *g, uint64_t since_ms, char *buf, size_t len)
+{
+	long long t = g->d->start_utc;
+	time_t tt;
+	struct tm tm;
+
+	if (since_ms > g->d->start_ms)
+		t += (long long)((since_ms - g->d->start_ms) / 1000);
+	tt = (time_t)t;
+	gmtime_r(&tt, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static json_t *ts_json(const struct ts *t)
+{
+	char buf[TS_STR_MAX];
+
+	ts_format(t, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+/* One entry per local x remote selector pair of each child (DESIGN keys). */
+static void children_json(struct ike_glue *g, uint32_t conn, json_t *arr, uint64_t now)
+{
+	struct ike_child_info info[IKE_GLUE_CHILD_INFO_MAX];
+	unsigned n = ike_glue_eng_children(g, conn, info, IKE_GLUE_CHILD_INFO_MAX), i, j, k;
+
+	if (n > IKE_GLUE_CHILD_INFO_MAX)
+		n = IKE_GLUE_CHILD_INFO_MAX;
+	for (i = 0; i < n; i++) {
+		const struct ike_child_info *ci = &info[i];
+		struct glue_child *ch = ike_glue_child_by_spi(g, ci->spi_in);
+		const struct dp_sa *in = NULL, *out = NULL;
+		char si[16], so[16];
+
+		if (ch != NULL) {
+			out = g->d->sas[ike_glue_child_slot(g, ch)];
+			in = g->d->sas[ike_glue_child_slot(g, ch) + 1];
+		}
+		snprintf(si, sizeof(si), "0x%08x", ci->spi_in);
+		snprintf(so, sizeof(so), "0x%08x", ci->spi_out);
+		for (j = 0; j < ci->n_ts_local && j < IKE_TS_MAX; j++)
+			for (k = 0; k < ci->n_ts_remote && k < IKE_TS_MAX; k++)
+				json_array_append_new(
+				        arr,
+				        json_pack(
+				                "{s:o, s:o, s:s, s:s, s:s, s:s, s:I, s:I, s:I, "
+				                "s:I, s:I, s:b}",
+				                "local_subnet", ts_json(&ci->ts_local[j]),
+				                "remote_subnet", ts_json(&ci->ts_remote[k]),
+				                "spi_in", si, "spi_out", so, "encryption",
+				                crypto_alg(ci->encr)->name, "integrity",
+				                crypto_alg(ci->integ)->name, "bytes_in",
+				                (json_int_t)(in ? in->c.bytes : 0), "bytes_out",
+				                (json_int_t)(out ? out->c.bytes : 0), "packets_in",
+				                (json_int_t)(in ? in->c.packets : 0), "packets_out",
+				                (json_int_t)(out ? out->c.packets : 0),
+				                "rekey_in_s",
+				                (json_int_t)(ci->rekey_at_ms > now
+				                                     ? (ci->rekey_at_ms - now) /
+				                                               1000
+				                                     : 0),
+				                "udp_encap", ci->udp_encap));
+	}
+}
+
+json_t *ike_glue_conn_json(struct ike_glue *g, uint32_t conn)
+{
+	const struct config_connection *c = &g->cfg->connections[conn];
+	const struct ike_status *s = &g->status[conn];
+	uint64_t now = ike_glue_now_ms();
+	struct ike_endpoint peer;
+	char since[32], ep[64];
+	json_t *o, *children = json_array(), *failures = json_object();
+	unsigned k;
+
+	since_text(g, s->since_ms, since, sizeof(since));
+	children_json(g, conn, children, now);
+	for (k = 1; k < IKE_CAUSE_COUNT; k++)
+		if (s->failures[k] != 0)
+			json_object_set_new(failures, ike_cause_code(k),
+			                    json_integer((json_int_t)s->failures[k]));
+	o = json_pack(
+	        "{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I}", "name", c->name,
+	        "ike_version", c->ike.version == CONFIG_IKEV2 ? "ikev2" : "ikev1", "state",
+	        ike_state_name(s->state), "since", since, "cause",
+	        s->cause != IKE_CAUSE_NONE ? json_string(ike_cause_code(s->cause)) : json_null(),
+	        "evidence", s->cause != IKE_CAUSE_NONE ? str_or_null(s->evidence) : json_null(),
+	        "remedy", s->cause != IKE_CAUSE_NONE ? str_or_null(s->remedy) : json_null(),
+	        "children", children, "peer",
+	        ike_glue_eng_peer(g, conn, &peer)
+	                ? json_string(ike_endpoint_str(&peer, ep, sizeof(ep)))
+	                : json_null(),
+	        "failures", failures, "ike_sa_up", (json_int_t)s->ike_sa_up, "child_sa_up",
+	        (json_int_t)s->child_sa_up);
+	if (o != NULL && !ike_glue_engine_present(g, ike_glue_conn_version(g, conn)))
+		json_object_set_new(o, "engine", json_string("not built in"));
+	return o;
+}
+
+static void hint(json_t *hints, const char *cause, const char *evidence, const char *remedy)
+{
+	json_array_append_new(hints, json_pack("{s:s, s:s, s:s}", "cause", cause, "evidence",
+	                                       evidence, "remedy", remedy));
+}
+
+json_t *ike_glue_diagnose_json(struct ike_glue *g, uint32_t conn)
+{
+	const struct config_connection *c = &g->cfg->connections[conn];
+	const struct ike_status *s = &g->status[conn];
+	const struct daemon_conn *dc = &g->d->conns[conn];
+	uint64_t now = ike_glue_now_ms(), pin = 0, pout = 0, nat = 0, oldest = UINT64_MAX;
+	json_t *hints = json_array(), *o;
+	char text[IKE_EVIDENCE_MAX + 64];
+	uint32_t ci;
+	unsigned n = 0;
+
+	for (ci = g->conn_head[conn]; ci != GLUE_NONE; ci = g->children[ci].next) {
+		const struct glue_child *ch = &g->children[ci];
+		const struct dp_sa *out = g->d->sas[ike_glue_child_slot(g, ch)];
+		const struct dp_sa *in = g->d->sas[ike_glue_child_slot(g, ch) + 1];
+
+		n++;
+		if (out != NULL)
+			pout += out->c.packets;
+		if (in != NULL) {
+			pin += in->c.packets;
+			nat += in->c.drops[DP_DROP_PEER_SOURCE_NAT];
+		}
+		if (ch->installed_ms < oldest)
+			oldest = ch->installed_ms;
+	}
+	if (nat != 0) {
+		snprintf(text, sizeof(text),
+		         "%llu decrypted packet(s) had an inner source outside the remote subnets "
+		         "and were dropped (peer_source_nat)",
+		         (unsigned long long)nat);
+		hint(hints, "peer_source_nat", text,
+		     "disable source NAT for VPN traffic on the peer");
+	}
+	if (n > 0 && now - oldest >= IKE_GLUE_ONE_WAY_MS && (pout == 0) != (pin == 0)) {
+		snprintf(text, sizeof(text),
+		         pin == 0 ? "we encrypted %llu packet(s) but received no ESP"
+		                  : "we received %llu ESP packet(s) but sent none back",
+		         (unsigned long long)(pin == 0 ? pout : pin));
+		hint(hints, "one_way_traffic", text,
+		     "check peer routes, ACLs, firewall, security groups");
+	}
+	if (n == 0 && dc->last_acquire_ms != 0 &&
+	    now - dc->last_acquire_ms < DAEMON_ACQUIRE_WAITING_MS) {
+		snprintf(text, sizeof(text),
+		         "traffic for the tunnel is waiting (%llu acquire event(s)), no SA is "
+		         "installed",
+		         (unsigned long long)dc->acquires);
+		hint(hints, "traffic_waiting", text,
+		     s->cause != IKE_CAUSE_NONE ? ike_cause_remedy(s->cause)
+		                                : "wait for the negotiation, or check its log");
+	}
+	if (!ike_glue_engine_present(g, ike_glue_conn_version(g, conn)))
+		hint(hints, "internal", "this vpngw is built without this IKE version",
+		     "use a build with both IKE engines");
+	o = json_pack(
+	        "{s:s, s:s, s:o, s:o, s:o, s:i, s:I, s:I, s:o}", "name", c->name, "state",
+	        ike_state_name(s->state), "cause",
+	        s->cause != IKE_CAUSE_NONE ? json_string(ike_cause_code(s->cause)) : json_null(),
+	        "evidence", s->cause != IKE_CAUSE_NONE ? str_or_null(s->evidence) : json_null(),
+	        "remedy", s->cause != IKE_CAUSE_NONE ? str_or_null(s->remedy) : json_null(),
+	        "children", (int)n, "packets_out", (json_int_t)pout, "packets_in", (json_int_t)pin,
+	        "hints", hints);
+	return o;
+}
+
+json_t *ike_glue_stats_json(const struct ike_glue *g)
+{
+	json_t *o = json_object(), *drops = json_object();
+	unsigned r;
+
+	for (r = 0; r < IKE_GLUE_DROP_COUNT; r++)
+		json_object_set_new(drops, ike_glue_drop_names[r],
+		                    json_integer((json_int_t)g->c.drops[r]));
+	json_object_set_new(o, "glue",
+	                    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "rx_frames",
+	                              (json_int_t)g->c.rx_frames, "keepalives",
+	                              (json_int_t)g->c.keepalives, "tx_frames",
+	                              (json_int_t)g->c.tx_frames, "children_installed",
+	                              (json_int_t)g->c.children_installed, "children_deleted",
+	                              (json_int_t)g->c.children_deleted, "install_failed",
+	                              (json_int_t)g->c.install_failed, "spd_rebuilds",
+	                              (json_int_t)g->c.spd_rebuilds, "drops", drops));
+	if (g->v2 != NULL) {
+		const struct ikev2_stats *s = ikev2_stats(g->v2);
+
+		json_object_set_new(
+		        o, "ikev2",
+		        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+		                  "s:I, s:I}",
+		                  "rx", (json_int_t)s->rx, "tx", (json_int_t)s->tx, "retransmits",
+		                  (json_int_t)s->retransmits, "resp_resent",
+		                  (json_int_t)s->resp_resent, "malformed", (json_int_t)s->malformed,
+		                  "auth_failed", (json_int_t)s->auth_failed, "unknown_spi",
+		                  (json_int_t)s->unknown_spi, "unknown_peer",
+		                  (json_int_t)s->unknown_peer, "cookies_sent",
+		                  (json_int_t)s->cookies_sent, "half_open",
+		                  (json_int_t)s->half_open, "half_open_refused",
+		                  (json_int_t)s->half_open_refused, "ike_sas",
+		                  (json_int_t)s->ike_sas, "child_sas", (json_int_t)s->child_sas,
+		                  "dead_peers", (json_int_t)s->dead_peers));
+	}
+	if (g->v1 != NULL) {
+		const struct ikev1_stats *s = ikev1_stats(g->v1);
+
+		json_object_set_new(
+		        o, "ikev1",
+		        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		                  "rx", (json_int_t)s->rx, "tx", (json_int_t)s->tx, "retransmits",
+		                  (json_int_t)s->retransmits, "resp_resent",
+		                  (json_int_t)s->resp_resent, "malformed", (json_int_t)s->malformed,
+		                  "decrypt_failed", (json_int_t)s->decrypt_failed, "unknown_cookie",
+		                  (json_int_t)s->unknown_cookie, "unknown_peer",
+		                  (json_int_t)s->unknown_peer, "isakmp_sas",
+		                  (json_int_t)s->isakmp_sas, "ipsec_sas", (json_int_t)s->ipsec_sas,
+		                  "dpd_sent", (json_int_t)s->dpd_sent, "dead_peers",
+		                  (json_int_t)s->dead_peers));
+	}
+	return o;
+}
+
+/* ---- metrics ---- */
+
+static uint64_t read_state(void *arg)
+{
+	const struct glue_state_arg *a = arg;
+
+	return a->g->status[a->conn].state == a->state;
+}
+
+/* One series per engine counter: {version} labels, p inside the engine's stats. */
+static int engine_series(struct metrics *m, const char *name, const char *help,
+                         enum metric_type type, const char *version, const volatile uint64_t *p)
+{
+	static const char *const lv[] = { "version" };
+	struct metric_family *f = metrics_family(m, name, help, type, lv, 1);
+	const char *v[] = { version };
+
+	return f != NULL && metrics_series(f, v, p, 1, 0) != NULL ? 0 : -1;
+}
+
+static int message_series(struct metrics *m, const char *version, const volatile uint64_t *rx,
+                          const volatile uint64_t *tx)
+{
+	static const char *const l[] = { "version", "direction" };
+	struct metric_family *f = metrics_family(
+	        m, "ike_messages_total", "IKE messages received and sent", METRIC_COUNTER, l, 2);
+	const char *vin[] = { version, "in" }, *vout[] = { version, "out" };
+
+	if (f == NULL || metrics_series(f, vin, rx, 1, 0) == NULL ||
+	    metrics_series(f, vout, tx, 1, 0) == NULL)
+		return -1;
+	return 0;
+}
+
+int ike_glue_metrics_register(struct ike_glue *g, struct metrics *m)
+{
+	static const char *const lst[] = { "connection", "state" };
+	static const char *const lca[] = { "connection", "cause" };
+	static const char *const lr[] = { "reason" };
+	struct metric_family *fs, *ff, *fd;
+	uint32_t i, k;
+	int rc = 0;
+
+	fs = metrics_family(m, "connection_state",
+	                    "1 for a connection's current state (DESIGN.md states)", METRIC_GAUGE,
+	                    lst, 2);
+	ff = metrics_family(m, "ike_failures_total", "IKE failures by connection and cause",
+	                    METRIC_COUNTER, lca, 2);
+	fd = metrics_family(m, "ike_glue_drops_total",
+	                    "IKE datagrams the daemon dropped before or after the engines",
+	                    METRIC_COUNTER, lr, 1);
+	g->state_args = calloc((size_t)g->cfg->n_connections * IKE_STATE_COUNT + 1,
+	                       sizeof(g->state_args[0]));
+	if (fs == NULL || ff == NULL || fd == NULL || g->state_args == NULL)
+		return -1;
+	for (i = 0; i < g->cfg->n_connections; i++) {
+		const char *name = g->cfg->connections[i].name;
+
+		for (k = 0; k < IKE_STATE_COUNT; k++) {
+			struct glue_state_arg *a = &g->state_args[i * IKE_STATE_COUNT + k];
+			const char *v[] = { name, ike_state_name(k) };
+
+			*a = (struct glue_state_arg){ g, i, k };
+			if (metrics_series_fn(fs, v, read_state, a) == NULL)
+				return -1;
+		}
+		for (k = 1; k < IKE_CAUSE_COUNT; k++) {
+			const char *v[] = { name, ike_cause_code(k) };
+
+			if (metrics_series(ff, v, &g->status[i].failures[k], 1, 0) == NULL)
+				return -1;
+		}
+	}
+	for (k = 0; k < IKE_GLUE_DROP_COUNT; k++) {
+		const char *v[] = { ike_glue_drop_names[k] };
+
+		if (metrics_series(fd, v, &g->c.drops[k], 1, 0) == NULL)
+			return -1;
+	}
+	{
+		static const char *const none[] = { "version" };
+		struct metric_family *fk =
+		        metrics_family(m, "ike_keepalives_received_total",
+		                       "NAT keepalives received", METRIC_COUNTER, none, 0);
+
+		if (fk == NULL || metrics_series(fk, none, &g->c.keepalives, 1, 0) == NULL)
+			return -1;
+	}
+	if (g->v2 != NULL) {
+		const struct ikev2_stats *s = ikev2_stats(g->v2);
+
+		rc |= message_series(m, "ikev2", &s->rx, &s->tx);
+		rc |= engine_series(m, "ike_retransmits_total", "IKE requests sent again",
+		                    METRIC_COUNTER, "ikev2", &s->retransmits);
+		rc |= engine_series(m, "ike_malformed_total", "IKE messages dropped as malformed",
+		                    METRIC_COUNTER, "ikev2", &s->malformed);
+		rc |= engine_series(m, "ike_unknown_peer_total",
+		                    "IKE messages from addresses no customer gateway has",
+		                    METRIC_COUNTER, "ikev2", &s->unknown_peer);
+		rc |= engine_series(m, "ike_dead_peers_total", "Peers declared dead",
+		                    METRIC_COUNTER, "ikev2", &s->dead_peers);
+		rc |= engine_series(m, "ike_sas", "Established IKE SAs", METRIC_GAUGE, "ikev2",
+		                    &s->ike_sas);
+		rc |= engine_series(m, "ike_child_sas", "Installed child SAs", METRIC_GAUGE,
+		                    "ikev2", &s->child_sas);
+	}
+	if (g->v1 != NULL) {
+		const struct ikev1_stats *s = ikev1_stats(g->v1);
+
+		rc |= message_series(m, "ikev1", &s->rx, &s->tx);
+		rc |= engine_series(m, "ike_retransmits_total", "IKE requests sent again",
+		                    METRIC_COUNTER, "ikev1", &s->retransmits);
+		rc |= engine_series(m, "ike_malformed_total", "IKE messages dropped as malformed",
+		                    METRIC_COUNTER, "ikev1", &s->malformed);
+		rc |= engine_series(m, "ike_unknown_peer_total",
+		                    "IKE messages from addresses no customer gateway has",
+		                    METRIC_COUNTER, "ikev1", &s->unknown_peer);
+		rc |= engine_series(m, "ike_dead_peers_total", "Peers declared dead",
+		                    METRIC_COUNTER, "ikev1", &s->dead_peers);
+		rc |= engine_series(m, "ike_sas", "Established IKE SAs", METRIC_GAUGE, "ikev1",
+		                    &s->isakmp_sas);
+		rc |= engine_series(m, "ike_child_sas", "Installed child SAs", METRIC_GAUGE,
+		                    "ikev1", &s->ipsec_sas);
+	}
+	return rc != 0 ? -1 : 0;
+}

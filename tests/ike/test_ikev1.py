@@ -1,0 +1,244 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""IKEv1 interop (issue 5, section 2): vpngw against strongSwan's charon
+(kernel-libipsec) in network namespaces, and vpngw against vpngw.
+
+Cases, each with a fresh vpngw and a fresh charon (interop.py's lab):
+- three suites (aes-sha1-modp1024 with ESP aes-sha1 and PFS modp1024, the
+  product default; aes256-sha256-modp2048 with ESP aes256-sha256 and no
+  PFS; 3des-md5-modp1024 with ESP 3des-md5) in main and aggressive mode,
+  vpngw as initiator and as responder: the tunnel comes up on both sides
+  with the algorithms asked for, both agree on the SPIs, ping (every reply
+  counted) and iperf3 through it;
+- two remote subnets: two IPsec SA pairs under one ISAKMP SA, a ping to
+  each, vpngw as initiator and as responder;
+- IPsec SAs (quick mode) rekeyed and the ISAKMP SA re-established every few
+  seconds under iperf3 with no ping lost, driven once by strongSwan and once
+  by vpngw (short lifetimes through the glue's test overrides);
+- DPD: the peer killed (SIGKILL), vpngw declares it dead and removes the
+  SAs; the peer back: the tunnel comes back;
+- misconfigurations in main mode diagnosed: psk_mismatch (the peer's
+  messages do not decrypt), proposal_mismatch, ts_mismatch
+  (INVALID_ID_INFORMATION);
+- vpngw to vpngw over IKEv1 main mode.
+
+Usage: test_ikev1.py VPNGW [CASE-PREFIX...]   (root)
+"""
+
+import json
+import sys
+import time
+
+import interop
+from interop import (CONN, FAST, SWAN_LAN, SWAN_LAN2, bring_up, check_spis_agree, gw_children,
+                     spi_pairs, swan_conn, swan_secrets, traffic_across_rekeys, vpngw_to_vpngw)
+
+# name, vpngw ike, vpngw ipsec, strongSwan proposals, ESP proposals, what
+# strongSwan lists for the ISAKMP SA and (the start of) the IPsec SA.
+SUITES = [
+    ("aes-sha1-modp1024 esp aes-sha1 pfs modp1024",
+     dict(encryption="aes", integrity="sha1", dh_group="group2"),
+     dict(encryption="aes", integrity="sha1", pfs="group2"),
+     "aes128-sha1-modp1024", "aes128-sha1-modp1024",
+     "AES_CBC-128/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_1024", "ESP:AES_CBC-128/HMAC_SHA1_96/MODP_1024"),
+    ("aes256-sha256-modp2048 esp aes256-sha256 no pfs",
+     dict(encryption="aes256", integrity="sha256", dh_group="group14"),
+     dict(encryption="aes256", integrity="sha256", pfs="disabled"),
+     "aes256-sha256-modp2048", "aes256-sha256",
+     "AES_CBC-256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048", "ESP:AES_CBC-256/HMAC_SHA2_256_128"),
+    ("3des-md5-modp1024 esp 3des-md5",
+     dict(encryption="3des", integrity="md5", dh_group="group2"),
+     dict(encryption="3des", integrity="md5", pfs="disabled"),
+     "3des-md5-modp1024", "3des-md5",
+     "3DES_CBC/HMAC_MD5_96/PRF_HMAC_MD5/MODP_1024", "ESP:3DES_CBC/HMAC_MD5_96"),
+]
+
+DEFAULT = SUITES[0]
+DEFAULT_SWAN = dict(proposals=DEFAULT[3], esp_proposals=DEFAULT[4])
+
+# strongSwan answers aggressive mode with PSK only with this opt-in (INTEROP.md).
+SWAN_OPTS = {"i_dont_care_about_security_and_use_aggressive_mode_psk": True,
+             "make_before_break": True}
+
+# vpngw's own lifetimes in seconds (control/ike_glue.c test overrides: the
+# config refuses lifetimes under 60 s).
+REKEY_BY_VPNGW = {"VPNGW_IKE_TEST_IPSEC_LIFETIME_S": "5", "VPNGW_IKE_TEST_IKE_LIFETIME_S": "12"}
+
+
+def gw_conn(initiator, mode="main", ike=None, ipsec=None, **kw):
+    ike = dict(ike or DEFAULT[1], mode=mode)
+    return interop.gw_conn("ikev1", initiator, ike, ipsec or DEFAULT[2], **kw)
+
+
+def v1_conn(mode="main", **kw):
+    conn_opts = dict(kw.pop("conn_opts", None) or {})
+    conn_opts["aggressive"] = mode == "aggressive"
+    return swan_conn(version=1, conn_opts=conn_opts, **kw)
+
+
+def up(c, initiator, gw_tail, swan, **kw):
+    return bring_up(c, initiator, gw_tail, swan, opts=SWAN_OPTS, **kw)
+
+
+def suite_case(suite, mode, initiator):
+    name, ike, ipsec, sw_ike, sw_esp, sw_ike_name, sw_esp_name = suite
+
+    def fn(c):
+        st, cs = up(c, initiator, gw_conn(initiator, mode, ike, ipsec),
+                    v1_conn(mode, proposals=sw_ike, esp_proposals=sw_esp, start=not initiator))
+        ch = cs[-1]
+        sa = [s for s in c.charon.list_sas()["vpn"] if s["state"] == "ESTABLISHED"][0]
+        c.check(sa["version"] == 1, "strongSwan: an IKEv1 SA (IKEv%d)" % sa["version"])
+        c.check(any(sw_ike_name in l for l in sa["lines"]),
+                "strongSwan's ISAKMP SA uses %s" % sw_ike_name, "\n".join(sa["lines"][:5]))
+        c.check(ch["proto"] == sw_esp_name, "strongSwan's IPsec SA uses %s (%s)" % (
+            sw_esp_name, ch["proto"]))
+        c.check(ch["mode"] == "TUNNEL-in-UDP", "ESP-in-UDP as kernel-libipsec wants (%s)" % ch["mode"])
+        enc = [(x.get("encryption"), x.get("integrity")) for x in gw_children(st)]
+        c.check((ipsec["encryption"], ipsec["integrity"]) in enc,
+                "vpnctl status: child %s/%s (%s)" % (ipsec["encryption"], ipsec["integrity"], enc))
+        check_spis_agree(c, st, ch)
+        c.check_ping()
+        c.check_iperf(seconds=2)
+        after = c.charon.children("vpn", "net")
+        c.check(after and after[-1]["packets_in"] > 10 and after[-1]["packets_out"] > 10,
+                "strongSwan counted ESP both ways (in %s, out %s packets)" % (
+                    after[-1]["packets_in"] if after else "-",
+                    after[-1]["packets_out"] if after else "-"))
+    return fn
+
+
+def two_remote_case(initiator):
+    """Two remote subnets: one IPsec SA pair per subnet pair, both under one
+    ISAKMP SA (issue 5), a ping to each."""
+    def fn(c):
+        if initiator:
+            # strongSwan responds to each quick mode with the matching pair.
+            swan = v1_conn(start=False, local_ts=("10.2.0.0/24", "10.3.0.0/24"), **DEFAULT_SWAN)
+        else:
+            # strongSwan as IKEv1 initiator proposes one pair per child.
+            swan = v1_conn(start=True, local_ts=("10.2.0.0/24",), **DEFAULT_SWAN)
+            net2 = dict(swan["vpn"]["children"]["net"], local_ts=["10.3.0.0/24"])
+            swan["vpn"]["children"]["net2"] = net2
+        st, cs = up(c, initiator, gw_conn(initiator, remote=("10.2.0.0/24", "10.3.0.0/24")), swan,
+                    children=2, swan_children=2)
+        sas = [s for s in c.charon.list_sas().get("vpn", []) if s["state"] == "ESTABLISHED"]
+        c.check(len(sas) == 1 and len(sas[0]["children"]) == 2,
+                "strongSwan: one ISAKMP SA with two IPsec SAs (%d ISAKMP SAs, children %s)" % (
+                    len(sas), [len(s["children"]) for s in sas]), c.charon.list_sas_text())
+        remotes = sorted(x["local_ts"][0] for x in cs if x["local_ts"])
+        c.check(remotes == ["10.2.0.0/24", "10.3.0.0/24"],
+                "one IPsec SA per remote subnet (%s)" % remotes)
+        c.check(len(gw_children(st)) == 2, "vpnctl status: two children (%d)" % len(gw_children(st)),
+                json.dumps(st, indent=1))
+        for ch in cs:
+            check_spis_agree(c, st, ch, "%s: " % ch["local_ts"])
+        c.check_ping(dst=SWAN_LAN, count=5)
+        c.check_ping(dst=SWAN_LAN2, count=5)
+    return fn
+
+
+def case_rekey_by_swan(c):
+    """strongSwan rekeys the IPsec SAs (quick mode) every 3 s and
+    re-establishes the ISAKMP SA every 8 s under traffic; vpngw responds."""
+    short = {"rekey_time": "3s", "life_time": "60s", "rand_time": "0s"}
+    up(c, True, gw_conn(True, ike=dict(DEFAULT[1], lifetime=60), ipsec=dict(DEFAULT[2], lifetime=60)),
+       v1_conn(child_opts=short, conn_opts={"rekey_time": "8s", "over_time": "60s", "rand_time": "0s"},
+               **DEFAULT_SWAN))
+    traffic_across_rekeys(c)
+    check_rekeyed_state(c)
+
+
+def case_rekey_by_vpngw(c):
+    """vpngw rekeys (IPsec SA lifetime 5 s, ISAKMP SA 12 s through the glue's
+    test overrides) under traffic; strongSwan responds."""
+    up(c, True, gw_conn(True), v1_conn(**DEFAULT_SWAN), env=REKEY_BY_VPNGW)
+    traffic_across_rekeys(c)
+    check_rekeyed_state(c)
+
+
+def check_rekeyed_state(c):
+    """IKEv1: strongSwan keeps a rekeyed IPsec SA until it expires (or its
+    peer deletes it); vpngw must hold exactly the SA pairs strongSwan holds."""
+    time.sleep(1)
+    swan_pairs = {(x["spi_out"], x["spi_in"]) for sa in c.charon.list_sas().get("vpn", [])
+                  for x in sa["children"] if x["state"] in ("INSTALLED", "REKEYED", "REKEYING")}
+    gw_pairs = spi_pairs(c.status(CONN))
+    c.check(gw_pairs == swan_pairs and len(c.sas()) == 2 * len(gw_pairs),
+            "vpngw holds the IPsec SAs strongSwan holds (%d pairs / %d)" % (
+                len(gw_pairs), len(swan_pairs)),
+            "vpngw only: %s\nstrongSwan only: %s\n%s" % (
+                sorted(gw_pairs - swan_pairs), sorted(swan_pairs - gw_pairs),
+                c.charon.list_sas_text()))
+    cur = c.charon.children("vpn", "net")
+    if c.check(bool(cur), "strongSwan has an installed IPsec SA", c.charon.list_sas_text()):
+        check_spis_agree(c, c.status(CONN), cur[-1], "after the rekeys: ")
+    c.check_ping(count=5, what="ping after the rekeys")
+
+
+def case_dpd(c):
+    """DPD (RFC 3706): SIGKILL charon, vpngw's R-U-THERE go unanswered, the
+    peer is declared dead and the SAs removed; charon back: tunnel back."""
+    swan = v1_conn(**DEFAULT_SWAN)
+    up(c, True, gw_conn(True, dpd=True), swan, env=FAST)
+    c.check_ping(count=5)
+    c.charon.kill()
+    t0 = time.time()
+    st = c.wait_status(CONN, lambda s: s.get("cause") == "peer_not_responding" and
+                       not gw_children(s), timeout=40)
+    c.check(st is not None and st.get("cause") == "peer_not_responding" and not gw_children(st),
+            "dead peer detected in %.0fs: cause peer_not_responding, no children" % (
+                time.time() - t0), json.dumps(st, indent=1))
+    sas = c.sas()
+    c.check(not sas, "its SAs removed from the data plane (%d in vpnctl sa)" % len(sas),
+            json.dumps(sas)[:1500])
+    c.start_charon(swan, swan_secrets(), SWAN_OPTS)
+    st = c.wait_up(CONN, timeout=40)
+    c.check(st is not None and st.get("state") == "phase2 succeeded",
+            "peer back: tunnel up again (%s)" % (st or {}).get("state"), json.dumps(st, indent=1))
+    c.check_ping(count=5, what="ping after the peer came back")
+
+
+def case_psk_mismatch(c):
+    """Main mode with different PSKs: no AUTHENTICATION_FAILED in IKEv1; the
+    peer's encrypted messages do not decrypt (INTEROP.md) -> psk_mismatch."""
+    c.start_gateway(gw_conn(True), env=FAST)
+    c.start_charon(v1_conn(**DEFAULT_SWAN), swan_secrets(psk="not-the-same-psk"), SWAN_OPTS)
+    st = c.wait_cause(CONN, "psk_mismatch", timeout=40)
+    c.check(st is not None and st.get("cause") == "psk_mismatch",
+            "vpnctl status cause psk_mismatch (got %s)" % (st or {}).get("cause"),
+            json.dumps(st, indent=1))
+    if st and st.get("cause") == "psk_mismatch":
+        c.check(st.get("state") == "phase1 failed", "state phase1 failed (%s)" % st.get("state"))
+        c.check(bool(st.get("evidence")) and bool(st.get("remedy")),
+                "evidence and remedy given: %r / %r" % (st.get("evidence"), st.get("remedy")))
+    c.check(c.charon.wait_log(r"decryption failed", timeout=5) is not None,
+            "strongSwan's log: decryption failed", c.charon.log_tail(20))
+
+
+CASES = []
+for _s in SUITES:
+    for _mode in ("main", "aggressive"):
+        for _init in (True, False):
+            CASES.append(("%s %s %s" % ("initiator" if _init else "responder", _mode, _s[0]),
+                          suite_case(_s, _mode, _init)))
+CASES += [
+    ("initiator two remote subnets: two SA pairs under one ISAKMP SA", two_remote_case(True)),
+    ("responder two remote subnets: two SA pairs under one ISAKMP SA", two_remote_case(False)),
+    ("rekey by strongSwan: quick mode and ISAKMP SAs under iperf3, no ping lost", case_rekey_by_swan),
+    ("rekey by vpngw: quick mode and ISAKMP SAs under iperf3, no ping lost", case_rekey_by_vpngw),
+    ("dpd: peer killed detected dead, SAs removed; peer back: tunnel back", case_dpd),
+    ("misconfig main mode psk -> psk_mismatch", case_psk_mismatch),
+    ("misconfig main mode proposal -> proposal_mismatch", lambda c: interop.misconfig(
+        c, gw_conn(True), v1_conn(proposals="aes256-sha256-modp2048", esp_proposals=DEFAULT[4]),
+        "proposal_mismatch", "phase1 failed", swan_log=r"no proposal found", opts=SWAN_OPTS)),
+    ("misconfig subnets -> ts_mismatch", lambda c: interop.misconfig(
+        c, gw_conn(True), v1_conn(remote_ts=("10.7.0.0/24",), **DEFAULT_SWAN),
+        "ts_mismatch", "phase2 failed", swan_log=r"no matching CHILD_SA config found",
+        opts=SWAN_OPTS)),
+    ("vpngw to vpngw", lambda c: vpngw_to_vpngw(
+        c, dict(version="ikev1", mode="main", encryption="aes", integrity="sha1", dh_group="group2"),
+        dict(encryption="aes", integrity="sha1", pfs="group2"))),
+]
+
+if __name__ == "__main__":
+    sys.exit(interop.main_loop(CASES, sys.argv[1:]))
