@@ -339,6 +339,14 @@ static void sa_remove(struct daemon *d, uint32_t slot)
 	daemon_send(d, sa->owner, &m);
 }
 
+/* The smaller of two limits where 0 means none. */
+static uint64_t limit_min(uint64_t a, uint64_t b)
+{
+	if (a == 0)
+		return b;
+	return b != 0 && b < a ? b : a;
+}
+
 int ike_glue_op_child_install(void *ctx, const struct ike_child *c)
 {
 	struct ike_glue *g = ctx;
@@ -376,8 +384,17 @@ int ike_glue_op_child_install(void *ctx, const struct ike_child *c)
 	p.n_local = c->n_ts_local;
 	memcpy(p.remote, c->ts_remote, c->n_ts_remote * sizeof(p.remote[0]));
 	p.n_remote = c->n_ts_remote;
-	/* The engine rekeys by time itself; the data plane enforces the hard limit. */
+	/*
+	 * The engine rekeys by time itself; the data plane enforces the hard
+	 * limit, and counts volume: its soft event makes the engine rekey.
+	 */
 	p.hard_seconds = c->lifetime_s;
+	p.hard_bytes =
+	        limit_min(c->lifetime_bytes, g->cfg->connections[c->conn].ipsec.lifetime_bytes);
+	p.soft_bytes = config_lifetime_soft(p.hard_bytes);
+	p.hard_packets =
+	        limit_min(c->lifetime_packets, g->cfg->connections[c->conn].ipsec.lifetime_packets);
+	p.soft_packets = config_lifetime_soft(p.hard_packets);
 	p.id = slot + 1;
 	in = child_sa(g, c, ESP_DIR_IN, &p, err, sizeof(err));
 	p.id = slot;

@@ -179,12 +179,15 @@ enum config_id_type {
 	CONFIG_ID_FQDN = 2,
 	CONFIG_ID_USER_FQDN = 3,
 	CONFIG_ID_IPV6 = 5,
+	CONFIG_ID_KEY_ID = 11, /* "keyid:TEXT" (the bytes of TEXT) or "keyid:0xHEX" */
 };
 
 struct config_id {
 	enum config_id_type type;
-	char value[CONFIG_ID_MAX]; /* as written (or the default address as text) */
-	struct config_addr addr;   /* CONFIG_ID_IPV4/IPV6 only */
+	char value[CONFIG_ID_MAX];         /* as written (or the default address as text) */
+	struct config_addr addr;           /* CONFIG_ID_IPV4/IPV6 only */
+	uint8_t key_id[CONFIG_ID_MAX / 2]; /* CONFIG_ID_KEY_ID only: the identification data */
+	uint8_t key_id_len;
 };
 
 /* A proposal list in the operator's order of preference. */
@@ -215,6 +218,9 @@ struct config_ipsec {
 	bool pfs;
 	enum crypto_alg_id pfs_group; /* when pfs */
 	uint32_t lifetime;            /* seconds */
+	/* Hard limits of each child SA's use; 0: none. Soft at config_lifetime_soft(). */
+	uint64_t lifetime_bytes;
+	uint64_t lifetime_packets;
 };
 
 struct config_psk {

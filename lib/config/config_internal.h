@@ -76,6 +76,8 @@ struct raw_ike {
 struct raw_ipsec {
 	char *pfs;
 	char *lifetime;
+	char *lifetime_bytes;
+	char *lifetime_packets;
 };
 
 struct raw_connection {

@@ -114,6 +114,8 @@ static const cyaml_schema_field_t ipsec_fields[] = {
 	CYAML_FIELD_IGNORE("integrity", OPT),
 	STR("pfs", OPT, struct raw_ipsec, pfs),
 	STR("lifetime", OPT, struct raw_ipsec, lifetime),
+	STR("lifetime_bytes", OPT, struct raw_ipsec, lifetime_bytes),
+	STR("lifetime_packets", OPT, struct raw_ipsec, lifetime_packets),
 	CYAML_FIELD_END,
 };
 

@@ -6,6 +6,7 @@
  * implements, filtered by what the protocol version can carry.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -18,9 +19,12 @@
 #include "crypto_mem.h"
 #include "esp_replay.h"
 
-#define LIFETIME_DEFAULT 86400
-#define LIFETIME_MIN     60
-#define LIFETIME_MAX     604800 /* a week */
+#define LIFETIME_DEFAULT     86400
+#define LIFETIME_MIN         60
+#define LIFETIME_MAX         604800 /* a week */
+#define LIFETIME_BYTES_MIN   16384
+#define CONFIG_KEY_ID_PREFIX "keyid:"
+#define LIFETIME_PACKETS_MIN 16
 
 enum alg_use {
 	USE_IKE, /* IKE SA: ENCR, PRF, DH */
@@ -146,7 +150,32 @@ static bool hostname_ok(const char *s)
 	return label > 0;
 }
 
-/* IP, FQDN or user@FQDN; absent: the address def, as an IP identity. */
+/* "keyid:TEXT" (the bytes of TEXT) or "keyid:0xHEX" (those bytes): a KEY_ID identity. */
+static int rc_key_id(struct rctx *r, const char *path, const char *s, struct config_id *id)
+{
+	const char *v = s + strlen(CONFIG_KEY_ID_PREFIX);
+	size_t n = strlen(v);
+
+	id->type = CONFIG_ID_KEY_ID;
+	if (n == 0)
+		return rc_fail(r, path, "empty key id; allowed: keyid:TEXT or keyid:0xHEX");
+	if (n > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
+		size_t len = 0;
+
+		if (!config_parse_hex(v, id->key_id, sizeof(id->key_id), &len, r->why,
+		                      sizeof(r->why)))
+			return rc_fail(r, path, "key id: %s", r->why);
+		id->key_id_len = (uint8_t)len;
+		return 0;
+	}
+	if (n > sizeof(id->key_id))
+		return rc_fail(r, path, "key id longer than %zu bytes", sizeof(id->key_id));
+	memcpy(id->key_id, v, n);
+	id->key_id_len = (uint8_t)n;
+	return 0;
+}
+
+/* IP, FQDN, user@FQDN or keyid:...; absent: the address def, as an IP identity. */
 static int rc_id(struct rctx *r, const char *path, const char *s, const struct config_addr *def,
                  struct config_id *id)
 {
@@ -161,6 +190,8 @@ static int rc_id(struct rctx *r, const char *path, const char *s, const struct c
 	if (strlen(s) >= sizeof(id->value))
 		return rc_fail(r, path, "longer than %zu characters", sizeof(id->value) - 1);
 	snprintf(id->value, sizeof(id->value), "%s", s);
+	if (strncmp(s, CONFIG_KEY_ID_PREFIX, strlen(CONFIG_KEY_ID_PREFIX)) == 0)
+		return rc_key_id(r, path, s, id);
 	if (config_parse_addr(s, &id->addr, r->why, sizeof(r->why))) {
 		id->type = id->addr.family == AF_INET ? CONFIG_ID_IPV4 : CONFIG_ID_IPV6;
 		return 0;
@@ -174,7 +205,7 @@ static int rc_id(struct rctx *r, const char *path, const char *s, const struct c
 		id->type = CONFIG_ID_USER_FQDN;
 		return 0;
 	}
-	return rc_fail(r, path, "\"%.80s\" is not an IP address, FQDN or user@FQDN", s);
+	return rc_fail(r, path, "\"%.80s\" is not an IP address, FQDN, user@FQDN or keyid:...", s);
 }
 
 static int read_psk_file(struct rctx *r, const char *path, const char *file, struct config_psk *psk)
@@ -301,6 +332,17 @@ static int rc_ike(struct rctx *r, const char *base, const struct raw_ike *ri,
 	               : 0;
 }
 
+static int rc_u64(struct rctx *r, const char *base, const char *key, const char *s, uint64_t max,
+                  uint64_t *v)
+{
+	char p[RC_PATH_MAX];
+
+	*v = 0;
+	if (s != NULL && !config_parse_u64(s, 0, max, v, r->why, sizeof(r->why)))
+		return rc_fail(r, rc_path(p, base, key), "%s (0: no limit)", r->why);
+	return 0;
+}
+
 static int rc_ipsec(struct rctx *r, const char *base, const struct raw_ipsec *ri,
                     struct config_connection *c)
 {
@@ -358,8 +400,23 @@ static int rc_ipsec(struct rctx *r, const char *base, const struct raw_ipsec *ri
 		}
 		ipsec->pfs_group = g->id;
 	}
-	return rc_u32(r, ib, "lifetime", ri->lifetime, LIFETIME_DEFAULT, LIFETIME_MIN, LIFETIME_MAX,
-	              &ipsec->lifetime);
+	if (rc_u32(r, ib, "lifetime", ri->lifetime, LIFETIME_DEFAULT, LIFETIME_MIN, LIFETIME_MAX,
+	           &ipsec->lifetime) < 0 ||
+	    rc_u64(r, ib, "lifetime_bytes", ri->lifetime_bytes, UINT64_MAX,
+	           &ipsec->lifetime_bytes) < 0 ||
+	    rc_u64(r, ib, "lifetime_packets", ri->lifetime_packets, UINT64_MAX,
+	           &ipsec->lifetime_packets) < 0)
+		return -1;
+	/* Below a few packets' worth a child would be rekeyed continuously. */
+	if (ipsec->lifetime_bytes != 0 && ipsec->lifetime_bytes < LIFETIME_BYTES_MIN)
+		return rc_fail(r, rc_path(p, ib, "lifetime_bytes"),
+		               "%" PRIu64 " is too small; allowed: 0 (no limit) or %u..%" PRIu64,
+		               ipsec->lifetime_bytes, LIFETIME_BYTES_MIN, UINT64_MAX);
+	if (ipsec->lifetime_packets != 0 && ipsec->lifetime_packets < LIFETIME_PACKETS_MIN)
+		return rc_fail(r, rc_path(p, ib, "lifetime_packets"),
+		               "%" PRIu64 " is too small; allowed: 0 (no limit) or %u..%" PRIu64,
+		               ipsec->lifetime_packets, LIFETIME_PACKETS_MIN, UINT64_MAX);
+	return 0;
 }
 
 int rc_connection(struct rctx *r, const struct raw_connection *rc, uint32_t i,
@@ -431,17 +488,6 @@ static int rc_sa_dir(struct rctx *r, const char *base, const char *dir, const st
 	if (rc_key(r, rc_path(p, db, "auth_key"), rd->auth_key, integ, keys + CONFIG_KEY_MAX) < 0)
 		return -1;
 	d->auth_key = keys + CONFIG_KEY_MAX;
-	return 0;
-}
-
-static int rc_u64(struct rctx *r, const char *base, const char *key, const char *s, uint64_t max,
-                  uint64_t *v)
-{
-	char p[RC_PATH_MAX];
-
-	*v = 0;
-	if (s != NULL && !config_parse_u64(s, 0, max, v, r->why, sizeof(r->why)))
-		return rc_fail(r, rc_path(p, base, key), "%s (0: no limit)", r->why);
 	return 0;
 }
 

@@ -171,6 +171,12 @@ struct ike_child {
 	struct ts ts_remote[IKE_TS_MAX];
 	unsigned n_ts_remote;
 	uint32_t lifetime_s; /* hard limit the data plane enforces; 0: none */
+	/*
+	 * Volume limits the peer asked for (an IKEv1 kilobyte lifetime); 0: none.
+	 * The host enforces the smaller of these and the connection's
+	 * ipsec.lifetime_bytes / lifetime_packets, soft at 90% (a rekey).
+	 */
+	uint64_t lifetime_bytes, lifetime_packets;
 };
 
 /* The non-secret part of a child, for status. */

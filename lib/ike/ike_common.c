@@ -177,6 +177,11 @@ void ike_id_from_config(struct ike_id *id, const struct config_id *c)
 	case CONFIG_ID_USER_FQDN:
 		id->type = IKE_ID_USER_FQDN;
 		break;
+	case CONFIG_ID_KEY_ID:
+		id->type = IKE_ID_KEY_ID;
+		id->len = c->key_id_len;
+		memcpy(id->data, c->key_id, c->key_id_len);
+		return;
 	}
 	n = strnlen(c->value, sizeof(c->value));
 	if (n > sizeof(id->data))
@@ -263,11 +268,19 @@ const char *ike_id_str(const struct ike_id *id, char *buf, size_t len)
 		if (off < len)
 			buf[off] = '\0';
 		return buf;
-	case IKE_ID_KEY_ID:
-		off = (size_t)snprintf(buf, len, "keyid:");
+	case IKE_ID_KEY_ID: {
+		/* As the config writes it: keyid:TEXT when printable, keyid:0xHEX otherwise. */
+		bool text = id->len > 0 && !(id->len > 2 && id->data[0] == '0' &&
+		                             (id->data[1] == 'x' || id->data[1] == 'X'));
+
+		for (unsigned i = 0; i < id->len && text; i++)
+			text = id->data[i] > 0x20 && id->data[i] < 0x7f;
+		off = (size_t)snprintf(buf, len, text ? "keyid:" : "keyid:0x");
 		for (unsigned i = 0; i < id->len && off + 2 < len; i++)
-			off += (size_t)snprintf(buf + off, len - off, "%02x", id->data[i]);
+			off += (size_t)(text ? snprintf(buf + off, len - off, "%c", id->data[i])
+			                     : snprintf(buf + off, len - off, "%02x", id->data[i]));
 		return buf;
+	}
 	default:
 		snprintf(buf, len, "type%u", id->type);
 		return buf;

@@ -9,6 +9,9 @@ back in network namespaces (tests/ns/topology.py) with IKE connections:
   reply lost, the old SAs deleted from the data plane, the new child's SAs
   owned by the worker its inbound SPI names (2 workers), the API and
   /metrics agreeing; IKEv2 and IKEv1;
+- volume lifetimes: ipsec.lifetime_bytes on one side only; the data
+  plane's soft byte limit (90%) makes that side rekey under ping, with no
+  reply lost and the hard limit on the SAs the API shows;
 - vpnctl diagnose: traffic to a host that never answers gives the
   one_way_traffic hint on the sending side after IKE_GLUE_ONE_WAY_MS;
 - vpnctl down / up: the SAs leave the data plane and come back.
@@ -41,7 +44,7 @@ def check(ok, what, evidence=""):
     return ok
 
 
-def tunnel(peer_addr, local, remote, initiator, version):
+def tunnel(peer_addr, local, remote, initiator, version, ipsec_extra=""):
     ike = ("{version: %s, encryption: aes256, integrity: sha256, dh_group: group14%s}" %
            (version, ", mode: main" if version == "ikev1" else ""))
     return f"""customer_gateways:
@@ -54,7 +57,7 @@ connections:
     effect_immediately: {"true" if initiator else "false"}
     psk: "glue-test-psk"
     ike: {ike}
-    ipsec: {{encryption: aes-gcm-128, pfs: group14}}
+    ipsec: {{encryption: aes-gcm-128, pfs: group14{ipsec_extra}}}
 """
 
 
@@ -147,6 +150,45 @@ def case_rekey(version):
         os.environ.pop("VPNGW_IKE_TEST_IKE_LIFETIME_S", None)
 
 
+def case_volume_rekey(version):
+    print("== %s: ipsec.lifetime_bytes: vpngw rekeys by volume under ping ==" % version)
+    limit = 60000
+    t1 = tunnel("198.51.100.1", "10.1.0.0/24", "10.2.0.0/24", True, version,
+                ", lifetime_bytes: %d" % limit)
+    t2 = tunnel("203.0.113.1", "10.2.0.0/24", "10.1.0.0/24", False, version)
+    with Topology(VPNGW, t1, t2) as t:
+        gw1, gw2 = t.gws
+        st = wait_up(t.gws)
+        if not check(all(s["state"] == "phase2 succeeded" for s in st), "tunnel up",
+                     json.dumps(st, indent=1) + gw1.read_log()[-3000:]):
+            return
+        sas = gw1.api("sa")["sas"]
+        check(sas and all(s["lifetime"]["hard_bytes"] == limit and
+                          s["lifetime"]["soft_bytes"] == limit * 9 // 10
+                          for s in sas),
+              "gw1's child SAs carry the byte limit (hard %d, soft 90%%)" % limit,
+              json.dumps(sas, indent=1))
+        check(all(s["lifetime"]["hard_bytes"] == 0 for s in gw2.api("sa")["sas"]),
+              "gw2 (no lifetime_bytes) has none", json.dumps(gw2.api("sa")["sas"], indent=1))
+        ping(t.ns["lan1"], "10.2.0.2", 3)
+        # 150 x 1000-byte pings: about 150 KB inner each way, several soft limits.
+        r = subprocess.run(["ip", "netns", "exec", t.ns["lan1"], "ping", "-n", "-c", "150", "-i",
+                            "0.05", "-s", "1000", "-W", "2", "10.2.0.2"],
+                           capture_output=True, text=True, timeout=120)
+        m = re.search(r"(\d+) received", r.stdout)
+        got = int(m.group(1)) if m else 0
+        check(got == 150, "no reply lost across volume rekeys: %d of 150" % got, r.stdout[-600:])
+        log = gw1.read_log()
+        soft = len(re.findall(r"soft lifetime reached \(bytes:", log))
+        deleted = log.count("child SA deleted")
+        check(soft >= 2 and deleted >= 2,
+              "gw1 hit the soft byte limit %d times and replaced its child %d times" % (
+                  soft, deleted), log[-3000:])
+        sas = gw1.api("sa")["sas"]
+        check(all(s["bytes"] < limit for s in sas),
+              "no SA went past its hard byte limit", json.dumps(sas, indent=1))
+
+
 def case_one_way():
     print("== diagnose: one_way_traffic ==")
     t1 = tunnel("198.51.100.1", "10.1.0.0/24", "10.2.0.0/24", True, "ikev2")
@@ -174,6 +216,8 @@ def case_one_way():
 
 case_rekey("ikev2")
 case_rekey("ikev1")
+case_volume_rekey("ikev2")
+case_volume_rekey("ikev1")
 case_one_way()
 print("%d failed" % failures)
 sys.exit(1 if failures else 0)

@@ -300,7 +300,45 @@ START_TEST(defaults_apply)
 	ck_assert(c->ipsec.pfs);
 	ck_assert_int_eq(c->ipsec.pfs_group, CRYPTO_DH_MODP1024);
 	ck_assert_uint_eq(c->ipsec.lifetime, 86400);
+	ck_assert_uint_eq(c->ipsec.lifetime_bytes, 0);
+	ck_assert_uint_eq(c->ipsec.lifetime_packets, 0);
 	config_free(cfg);
+}
+END_TEST
+
+START_TEST(identities_of_every_kind_and_volume_lifetimes)
+{
+	static const struct {
+		const char *yaml;
+		enum config_id_type type;
+		const char *data; /* identification data; NULL: an address */
+		size_t len;
+	} ids[] = {
+		{ "gw.example.com", CONFIG_ID_FQDN, NULL, 0 },
+		{ "ops@example.com", CONFIG_ID_USER_FQDN, NULL, 0 },
+		{ "\"2001:db8::7\"", CONFIG_ID_IPV6, NULL, 0 },
+		{ "keyid:branch-17", CONFIG_ID_KEY_ID, "branch-17", 9 },
+		{ "keyid:0x0a0B00ff", CONFIG_ID_KEY_ID, "\x0a\x0b\x00\xff", 4 },
+	};
+	char yaml[1024];
+
+	for (unsigned i = 0; i < ARRAY_SIZE(ids); i++) {
+		snprintf(yaml, sizeof(yaml),
+		         GW CONN "    ike: {remote_id: %s}\n"
+		                 "    ipsec: {lifetime_bytes: 1000000, lifetime_packets: 5000}\n",
+		         ids[i].yaml);
+		struct config *cfg = load_ok(yaml);
+		const struct config_connection *c = &cfg->connections[0];
+
+		ck_assert_int_eq(c->ike.remote_id.type, ids[i].type);
+		if (ids[i].data != NULL) {
+			ck_assert_uint_eq(c->ike.remote_id.key_id_len, ids[i].len);
+			ck_assert_mem_eq(c->ike.remote_id.key_id, ids[i].data, ids[i].len);
+		}
+		ck_assert_uint_eq(c->ipsec.lifetime_bytes, 1000000);
+		ck_assert_uint_eq(c->ipsec.lifetime_packets, 5000);
+		config_free(cfg);
+	}
 }
 END_TEST
 
@@ -607,8 +645,18 @@ static const struct bad_case bad_cases[] = {
 	  "config.yaml:14: connections[0].ipsec.lifetime: \"10\" is not allowed; allowed: "
 	  "60..604800" },
 	{ "bad remote_id", GW CONN "    ike: {remote_id: \"bad id!\"}\n",
-	  "config.yaml:13: connections[0].ike.remote_id: \"bad id!\" is not an IP address, FQDN or "
-	  "user@FQDN" },
+	  "config.yaml:13: connections[0].ike.remote_id: \"bad id!\" is not an IP address, FQDN, "
+	  "user@FQDN or keyid:..." },
+	{ "empty key id", GW CONN "    ike: {local_id: \"keyid:\"}\n",
+	  "config.yaml:13: connections[0].ike.local_id: empty key id; allowed: keyid:TEXT or "
+	  "keyid:0xHEX" },
+	{ "key id bad hex", GW CONN "    ike: {local_id: \"keyid:0xabc\"}\n",
+	  "config.yaml:13: connections[0].ike.local_id: key id: odd number of hex digits" },
+	{ "lifetime_bytes too small", GW CONN "    ipsec: {lifetime_bytes: 1000}\n",
+	  "config.yaml:13: connections[0].ipsec.lifetime_bytes: 1000 is too small; allowed: 0 (no "
+	  "limit) or 16384..18446744073709551615" },
+	{ "lifetime_packets not a number", GW CONN "    ipsec: {lifetime_packets: many}\n",
+	  "config.yaml:13: connections[0].ipsec.lifetime_packets: \"many\" is not allowed" },
 	{ "integrity with aead in ipsec",
 	  GW CONN "    ipsec:\n      encryption: aes-gcm-128\n"
 	          "      integrity: sha1\n",
@@ -939,6 +987,7 @@ static Suite *config_suite(void)
 
 	tcase_add_test(tc, design_example_resolves_every_field);
 	tcase_add_test(tc, defaults_apply);
+	tcase_add_test(tc, identities_of_every_kind_and_volume_lifetimes);
 	tcase_add_test(tc, proposal_lists_ikev2_and_aead);
 	tcase_add_test(tc, workers_list_neighbours_and_ipv6);
 	tcase_add_test(tc, tcp_mss_clamp_and_bypass);

@@ -136,7 +136,19 @@ START_TEST(test_ids)
 	ck_assert(!ike_id_eq(&a, &b)); /* the user part is case sensitive */
 
 	ck_assert_int_eq(ike_id_parse(&b, IKE_ID_KEY_ID, keyid, sizeof(keyid)), 0);
-	ck_assert_str_eq(ike_id_str(&b, buf, sizeof(buf)), "keyid:0aff");
+	ck_assert_str_eq(ike_id_str(&b, buf, sizeof(buf)), "keyid:0x0aff");
+	/* A config KEY_ID (keyid:0x0aff) is the same identity; a text one prints as text. */
+	c.type = CONFIG_ID_KEY_ID;
+	memcpy(c.key_id, keyid, sizeof(keyid));
+	c.key_id_len = sizeof(keyid);
+	ike_id_from_config(&a, &c);
+	ck_assert(ike_id_eq(&a, &b));
+	memcpy(c.key_id, "branch-17", 9);
+	c.key_id_len = 9;
+	ike_id_from_config(&a, &c);
+	ck_assert_uint_eq(a.type, IKE_ID_KEY_ID);
+	ck_assert(!ike_id_eq(&a, &b));
+	ck_assert_str_eq(ike_id_str(&a, buf, sizeof(buf)), "keyid:branch-17");
 	/* Peer bytes that are not printable never reach a log raw. */
 	ck_assert_int_eq(ike_id_parse(&b, IKE_ID_FQDN, (const uint8_t *)"a\nb", 3), 0);
 	ck_assert_str_eq(ike_id_str(&b, buf, sizeof(buf)), "fqdn:a?b");
