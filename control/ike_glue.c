@@ -36,12 +36,7 @@ unsigned ike_glue_conn_version(const struct ike_glue *g, uint32_t conn)
 	return g->cfg->connections[conn].ike.version == CONFIG_IKEV2 ? 2 : 1;
 }
 
-bool ike_glue_engine_present(const struct ike_glue *g, unsigned version)
-{
-	return version == 2 ? g->v2 != NULL : g->v1 != NULL;
-}
-
-/* ---- the engines, whichever are built in ---- */
+/* ---- the two engines, by IKE version ---- */
 
 static void eng_input(struct ike_glue *g, unsigned version, const struct ike_endpoint *l,
                       const struct ike_endpoint *r, const uint8_t *buf, size_t len, uint64_t now)
@@ -370,14 +365,6 @@ void ike_glue_free(struct ike_glue *g)
  * A peer whose connections all run the other IKE version: recorded on
  * them (once per interval) and dropped. true when that happened.
  */
-/*
- * A peer whose connections all run the other IKE version: recorded on
- * them (once per interval) and dropped. true when that happened.
- */
-/*
- * A peer whose connections all run the other IKE version: recorded on
- * them (once per interval) and dropped. true when that happened.
- */
 static bool version_mismatch(struct ike_glue *g, const struct ike_endpoint *remote,
                              unsigned version, uint64_t now)
 {
@@ -442,10 +429,6 @@ void ike_glue_input(struct ike_glue *g, unsigned port_idx, struct rte_mbuf *m)
 	}
 	if (version_mismatch(g, &rx.remote, version, now)) {
 		g->c.drops[IKE_GLUE_DROP_VERSION_MISMATCH]++;
-		goto out;
-	}
-	if (!ike_glue_engine_present(g, version)) {
-		g->c.drops[IKE_GLUE_DROP_NO_ENGINE]++;
 		goto out;
 	}
 	/* The exact UDP payload, marker included: the engines strip it. */
@@ -524,7 +507,10 @@ bool ike_glue_sa_event(struct ike_glue *g, const struct dp_sa *sa, uint32_t type
 	/* An SA already deleted (its events may still be on the way) is nobody's now. */
 	if (ch == NULL || g->d->sas[sa->id] != sa)
 		return true;
-	/* Sequence space nearly used: a rekey, like a soft lifetime. */
+	/*
+	 * Soft lifetime (time, bytes, packets) and sequence space nearly used:
+	 * a rekey; hard lifetime: the child is gone.
+	 */
 	if (g->busy) {
 		defer(g, ch->conn, ch->spi_in, type == DP_EV_HARD_EXPIRE);
 		return true;
@@ -537,11 +523,6 @@ bool ike_glue_sa_event(struct ike_glue *g, const struct dp_sa *sa, uint32_t type
 
 int ike_glue_up(struct ike_glue *g, uint32_t conn, char *err, size_t err_len)
 {
-	if (!ike_glue_engine_present(g, ike_glue_conn_version(g, conn))) {
-		snprintf(err, err_len, "connection %s: IKEv%u is not built into this vpngw",
-		         g->cfg->connections[conn].name, ike_glue_conn_version(g, conn));
-		return -1;
-	}
 	if (g->busy || eng_up_down(g, conn, true, ike_glue_now_ms()) != 0) {
 		snprintf(err, err_len, "connection %s: the IKE engine refused to start it",
 		         g->cfg->connections[conn].name);
@@ -552,11 +533,6 @@ int ike_glue_up(struct ike_glue *g, uint32_t conn, char *err, size_t err_len)
 
 int ike_glue_down(struct ike_glue *g, uint32_t conn, char *err, size_t err_len)
 {
-	if (!ike_glue_engine_present(g, ike_glue_conn_version(g, conn))) {
-		snprintf(err, err_len, "connection %s: IKEv%u is not built into this vpngw",
-		         g->cfg->connections[conn].name, ike_glue_conn_version(g, conn));
-		return -1;
-	}
 	if (g->busy || eng_up_down(g, conn, false, ike_glue_now_ms()) != 0) {
 		snprintf(err, err_len, "connection %s: the IKE engine refused to take it down",
 		         g->cfg->connections[conn].name);

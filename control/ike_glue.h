@@ -70,7 +70,6 @@ enum {
 	X(NOT_IKE, "not_ike")                   /* no IKE header (after the marker on 4500) */   \
 	X(BAD_VERSION, "bad_version")           /* major version neither 1 nor 2 */              \
 	X(VERSION_MISMATCH, "version_mismatch") /* the peer's connection is the other */         \
-	X(NO_ENGINE, "no_engine")               /* that IKE version is not built in */           \
 	X(TX_NO_ROUTE, "tx_no_route")           /* no port or route towards the peer */          \
 	X(TX_NO_MAC, "tx_no_mac")               /* next hop unresolved in time, or queue full */ \
 	X(TX_TOO_BIG, "tx_too_big")             /* datagram larger than the port's MTU */        \

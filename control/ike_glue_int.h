@@ -123,8 +123,6 @@ extern const char *const ike_glue_drop_names[IKE_GLUE_DROP_COUNT];
 uint64_t ike_glue_now_ms(void);
 /* 1 or 2: the IKE version connection conn is configured for. */
 unsigned ike_glue_conn_version(const struct ike_glue *g, uint32_t conn);
-/* That version's engine is built in. */
-bool ike_glue_engine_present(const struct ike_glue *g, unsigned version);
 /* The engine's children / current peer of a connection (ikev2.h, ikev1.h). */
 unsigned ike_glue_eng_children(const struct ike_glue *g, uint32_t conn, struct ike_child_info *out,
                                unsigned cap);

@@ -109,8 +109,6 @@ json_t *ike_glue_conn_json(struct ike_glue *g, uint32_t conn)
 	                : json_null(),
 	        "failures", failures, "ike_sa_up", (json_int_t)s->ike_sa_up, "child_sa_up",
 	        (json_int_t)s->child_sa_up);
-	if (o != NULL && !ike_glue_engine_present(g, ike_glue_conn_version(g, conn)))
-		json_object_set_new(o, "engine", json_string("not built in"));
 	return o;
 }
 
@@ -172,9 +170,6 @@ json_t *ike_glue_diagnose_json(struct ike_glue *g, uint32_t conn)
 		     s->cause != IKE_CAUSE_NONE ? ike_cause_remedy(s->cause)
 		                                : "wait for the negotiation, or check its log");
 	}
-	if (!ike_glue_engine_present(g, ike_glue_conn_version(g, conn)))
-		hint(hints, "internal", "this vpngw is built without this IKE version",
-		     "use a build with both IKE engines");
 	o = json_pack(
 	        "{s:s, s:s, s:o, s:o, s:o, s:i, s:I, s:I, s:o}", "name", c->name, "state",
 	        ike_state_name(s->state), "cause",
