@@ -35,11 +35,24 @@ static json_t *ts_json(const struct ts *t)
 	return json_string(buf);
 }
 
-/* One entry per local x remote selector pair of each child (DESIGN keys). */
+static json_t *ts_list_json(const struct ts *t, unsigned n)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < n && i < IKE_TS_MAX; i++)
+		json_array_append_new(a, ts_json(&t[i]));
+	return a;
+}
+
+/*
+ * One entry per child SA, its counters once: local_subnet / remote_subnet
+ * (DESIGN's keys) are its first selectors, local_subnets / remote_subnets
+ * all of them (an IKEv2 child may carry every subnet pair).
+ */
 static void children_json(struct ike_glue *g, uint32_t conn, json_t *arr, uint64_t now)
 {
 	struct ike_child_info info[IKE_GLUE_CHILD_INFO_MAX];
-	unsigned n = ike_glue_eng_children(g, conn, info, IKE_GLUE_CHILD_INFO_MAX), i, j, k;
+	unsigned n = ike_glue_eng_children(g, conn, info, IKE_GLUE_CHILD_INFO_MAX), i;
 
 	if (n > IKE_GLUE_CHILD_INFO_MAX)
 		n = IKE_GLUE_CHILD_INFO_MAX;
@@ -53,30 +66,28 @@ static void children_json(struct ike_glue *g, uint32_t conn, json_t *arr, uint64
 			out = g->d->sas[ike_glue_child_slot(g, ch)];
 			in = g->d->sas[ike_glue_child_slot(g, ch) + 1];
 		}
+		if (ci->n_ts_local == 0 || ci->n_ts_remote == 0)
+			continue;
 		snprintf(si, sizeof(si), "0x%08x", ci->spi_in);
 		snprintf(so, sizeof(so), "0x%08x", ci->spi_out);
-		for (j = 0; j < ci->n_ts_local && j < IKE_TS_MAX; j++)
-			for (k = 0; k < ci->n_ts_remote && k < IKE_TS_MAX; k++)
-				json_array_append_new(
-				        arr,
-				        json_pack(
-				                "{s:o, s:o, s:s, s:s, s:s, s:s, s:I, s:I, s:I, "
-				                "s:I, s:I, s:b}",
-				                "local_subnet", ts_json(&ci->ts_local[j]),
-				                "remote_subnet", ts_json(&ci->ts_remote[k]),
-				                "spi_in", si, "spi_out", so, "encryption",
-				                crypto_alg(ci->encr)->name, "integrity",
-				                crypto_alg(ci->integ)->name, "bytes_in",
-				                (json_int_t)(in ? in->c.bytes : 0), "bytes_out",
-				                (json_int_t)(out ? out->c.bytes : 0), "packets_in",
-				                (json_int_t)(in ? in->c.packets : 0), "packets_out",
-				                (json_int_t)(out ? out->c.packets : 0),
-				                "rekey_in_s",
-				                (json_int_t)(ci->rekey_at_ms > now
-				                                     ? (ci->rekey_at_ms - now) /
-				                                               1000
-				                                     : 0),
-				                "udp_encap", ci->udp_encap));
+		json_array_append_new(
+		        arr,
+		        json_pack(
+		                "{s:o, s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, "
+		                "s:b}",
+		                "local_subnet", ts_json(&ci->ts_local[0]), "remote_subnet",
+		                ts_json(&ci->ts_remote[0]), "local_subnets",
+		                ts_list_json(ci->ts_local, ci->n_ts_local), "remote_subnets",
+		                ts_list_json(ci->ts_remote, ci->n_ts_remote), "spi_in", si,
+		                "spi_out", so, "encryption", crypto_alg(ci->encr)->name,
+		                "integrity", crypto_alg(ci->integ)->name, "bytes_in",
+		                (json_int_t)(in ? in->c.bytes : 0), "bytes_out",
+		                (json_int_t)(out ? out->c.bytes : 0), "packets_in",
+		                (json_int_t)(in ? in->c.packets : 0), "packets_out",
+		                (json_int_t)(out ? out->c.packets : 0), "rekey_in_s",
+		                (json_int_t)(ci->rekey_at_ms > now ? (ci->rekey_at_ms - now) / 1000
+		                                                   : 0),
+		                "udp_encap", ci->udp_encap));
 	}
 }
 

@@ -336,6 +336,27 @@ static void print_cause(const json_t *c, const char *indent)
 	printf("%sremedy: %s\n", indent, str_of(c, "remedy"));
 }
 
+/* A child's selectors as "a, b": the list key, else the single one. */
+static void subnets_text(char *buf, size_t len, const json_t *ch, const char *list, const char *one)
+{
+	const json_t *a = json_object_get(ch, list), *v;
+	size_t i, off = 0;
+
+	snprintf(buf, len, "%s", str_of(ch, one));
+	if (!json_is_array(a) || json_array_size(a) == 0)
+		return;
+	buf[0] = '\0';
+	json_array_foreach(a, i, v)
+	{
+		int w = snprintf(buf + off, len - off, "%s%s", i > 0 ? ", " : "",
+		                 json_string_value(v) ? json_string_value(v) : "?");
+
+		if (w < 0 || (size_t)w >= len - off)
+			break;
+		off += (size_t)w;
+	}
+}
+
 /*
  * One block per connection: "NAME (VERSION): STATE since TIME", then
  * cause, evidence and remedy when something is wrong, the peer, and one
@@ -353,7 +374,7 @@ static void print_status(const json_t *r)
 	json_array_foreach(conns, i, c)
 	{
 		const json_t *children = json_object_get(c, "children"), *ch;
-		char si[VPNCTL_CELL_MAX], so[VPNCTL_CELL_MAX];
+		char si[VPNCTL_CELL_MAX], so[VPNCTL_CELL_MAX], lt[512], rt[512];
 
 		if (i > 0)
 			printf("\n");
@@ -373,8 +394,9 @@ static void print_status(const json_t *r)
 		{
 			fmt_spi(si, sizeof(si), json_object_get(ch, "spi_in"));
 			fmt_spi(so, sizeof(so), json_object_get(ch, "spi_out"));
-			printf("  child: %s === %s, spi in %s out %s, %s/%s\n",
-			       str_of(ch, "local_subnet"), str_of(ch, "remote_subnet"), si, so,
+			subnets_text(lt, sizeof(lt), ch, "local_subnets", "local_subnet");
+			subnets_text(rt, sizeof(rt), ch, "remote_subnets", "remote_subnet");
+			printf("  child: %s === %s, spi in %s out %s, %s/%s\n", lt, rt, si, so,
 			       str_of(ch, "encryption"), str_of(ch, "integrity"));
 			printf("    in %" JSON_INTEGER_FORMAT " packets %" JSON_INTEGER_FORMAT
 			       " bytes, out %" JSON_INTEGER_FORMAT " packets %" JSON_INTEGER_FORMAT

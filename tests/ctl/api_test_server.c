@@ -50,7 +50,13 @@ static const char status_json[] =
         "\"children\":[{\"local_subnet\":\"10.0.0.0/16\",\"remote_subnet\":\"192.168.0.0/24\","
         "\"spi_in\":\"0xc1000001\",\"spi_out\":2402954001,\"encryption\":\"aes\","
         "\"integrity\":\"sha1\",\"bytes_in\":10,\"bytes_out\":20,\"packets_in\":1,"
-        "\"packets_out\":2,\"rekey_in_s\":3500}]}]}";
+        "\"packets_out\":2,\"rekey_in_s\":3500},"
+        "{\"local_subnet\":\"10.1.0.0/25\",\"remote_subnet\":\"10.2.0.0/24\","
+        "\"local_subnets\":[\"10.1.0.0/25\",\"10.1.0.128/25\"],"
+        "\"remote_subnets\":[\"10.2.0.0/24\",\"10.3.0.0/24\"],"
+        "\"spi_in\":\"0xc1000003\",\"spi_out\":\"0x8f3a2b13\",\"encryption\":\"aes-gcm-128\","
+        "\"integrity\":\"none\",\"bytes_in\":0,\"bytes_out\":0,\"packets_in\":0,"
+        "\"packets_out\":0,\"rekey_in_s\":3000}]}]}";
 
 static int canned(void *ctx, json_t *args, json_t **result, char *err, size_t err_len)
 {

@@ -94,7 +94,9 @@ expect_out "idc-bj-1 (ikev1): phase1 failed since 2026-11-28T08:00:00Z
 lab-1 (ikev2): phase2 succeeded since 2026-11-28T08:01:00Z
   peer: 198.51.100.7:4500
   child: 10.0.0.0/16 === 192.168.0.0/24, spi in 0xc1000001 out 0x8f3a2b11, aes/sha1
-    in 1 packets 10 bytes, out 2 packets 20 bytes, rekey in 3500 s" status
+    in 1 packets 10 bytes, out 2 packets 20 bytes, rekey in 3500 s
+  child: 10.1.0.0/25, 10.1.0.128/25 === 10.2.0.0/24, 10.3.0.0/24, spi in 0xc1000003 out 0x8f3a2b13, aes-gcm-128/none
+    in 0 packets 0 bytes, out 0 packets 0 bytes, rekey in 3000 s" status
 
 run 0 --socket "$SOCK" up lab-1
 expect_out "name: lab-1
