@@ -169,7 +169,9 @@ def check_rekeyed_state(c):
             "vpngw only: %s\nstrongSwan only: %s\n%s" % (
                 sorted(gw_pairs - swan_pairs), sorted(swan_pairs - gw_pairs),
                 c.charon.list_sas_text()))
-    cur = c.charon.children("vpn", "net")
+    # strongSwan rekeys every few seconds: at one instant all its SAs may be
+    # mid-rekey (REKEYING), so wait a little for an installed one.
+    cur = c.charon.wait_child("vpn", "net", timeout=5)
     if c.check(bool(cur), "strongSwan has an installed IPsec SA", c.charon.list_sas_text()):
         check_spis_agree(c, c.status(CONN), cur[-1], "after the rekeys: ")
     c.check_ping(count=5, what="ping after the rekeys")

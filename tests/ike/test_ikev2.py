@@ -162,7 +162,9 @@ def check_rekeyed_state(c):
     n = len(c.sas())
     c.check(n <= 4, "old SAs deleted: %d SAs in vpnctl sa" % n,
             json.dumps([(s["spi"], s["direction"], s["state"]) for s in c.sas()]))
-    cur = c.charon.children("vpn", "net")
+    # strongSwan rekeys every few seconds: at one instant all its SAs may be
+    # mid-rekey (REKEYING), so wait a little for an installed one.
+    cur = c.charon.wait_child("vpn", "net", timeout=5)
     if c.check(bool(cur), "strongSwan has an installed CHILD_SA", c.charon.list_sas_text()):
         check_spis_agree(c, c.status(CONN), cur[-1], "after the rekeys: ")
     c.check_ping(count=5, what="ping after the rekeys")
