@@ -22,6 +22,9 @@ PACKAGES=(
 	# (a private /run per charon) is util-linux
 	strongswan-charon strongswan-swanctl libcharon-extra-plugins
 	libstrongswan-standard-plugins util-linux
+	# a real NAT in the interop lab's router namespace (nft) and a change
+	# of its mapping (conntrack -F)
+	nftables conntrack
 	# scripts: column (demo output)
 	bsdextrautils
 )

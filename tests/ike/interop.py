@@ -453,14 +453,15 @@ CONN = "swan1"  # vpngw's connection to strongSwan
 
 
 def gw_conn(version, initiator, ike, ipsec, local=("10.1.0.0/24",), remote=("10.2.0.0/24",),
-            psk=PSK, **extra):
-    """vpngw's tunnels section: connection CONN to strongSwan. version:
-    "ikev1" / "ikev2"; ike, ipsec: DESIGN.md's keys (version is added)."""
+            psk=PSK, peer_addr=SWAN_PUB, **extra):
+    """vpngw's tunnels section: connection CONN to strongSwan (its customer
+    gateway at peer_addr). version: "ikev1" / "ikev2"; ike, ipsec:
+    DESIGN.md's keys (version is added)."""
     c = {"name": CONN, "local_subnets": list(local), "remote_subnets": list(remote),
          "effect_immediately": initiator, "psk": psk,
          "ike": dict({"version": version}, **ike), "ipsec": dict(ipsec)}
     c.update(extra)
-    return vpngw_tunnels("swan", SWAN_PUB, [c])
+    return vpngw_tunnels("swan", peer_addr, [c])
 
 
 def spi_hex(s):
@@ -628,26 +629,103 @@ FAST = {"VPNGW_IKE_RETRANSMIT_BASE_MS": "500", "VPNGW_IKE_RETRANSMIT_TRIES": "3"
         "VPNGW_IKE_LIVENESS_MS": "2000", "VPNGW_IKE_RESTART_DELAY_MS": "1000"}
 
 
+# DESIGN.md's remedy for each cause, as a regex over vpnctl status' remedy.
+REMEDY = {
+    "psk_mismatch": r"same pre-shared key",
+    "ike_version_mismatch": r"same IKE version",
+    "mode_mismatch": r"same negotiation mode",
+    "id_mismatch": r"matching local.?id\s*/\s*remote.?id",
+    "proposal_mismatch": r"align the (IPsec )?algorithms",
+    "dh_group_mismatch": r"same DH group",
+    "peer_not_responding": r"peer's address",
+    "unknown_peer": r"customer gateway's public IP",
+    "ts_mismatch": r"same local/remote subnets",
+    "pfs_mismatch": r"same PFS group",
+}
+
+# A DH group as the evidence may name it: vpngw's config name or IANA's.
+DH_NAME = {"group2": r"(group ?2\b|modp.?1024)", "group14": r"(group ?14\b|modp.?2048)",
+           "group19": r"(group ?19\b|ecp.?256)", "group5": r"(group ?5\b|modp.?1536)"}
+
+
+def check_diagnosis(c, st, cause, state, evidence_re=None):
+    """vpnctl status names cause in state, with evidence (matching every
+    regex of evidence_re) and DESIGN.md's remedy."""
+    if not c.check(st is not None and st.get("cause") == cause,
+                   "vpnctl status cause %s (got %s)" % (cause, (st or {}).get("cause")),
+                   json.dumps(st, indent=1)):
+        return False
+    ok = c.check(st.get("state") == state, "state %s (%s)" % (state, st.get("state")))
+    ev, rem = st.get("evidence") or "", st.get("remedy") or ""
+    ok &= c.check(bool(ev), "evidence given: %r" % ev)
+    ok &= c.check(re.search(REMEDY[cause], rem, re.I) is not None,
+                  "remedy as DESIGN.md says (/%s/): %r" % (REMEDY[cause], rem))
+    if isinstance(evidence_re, str):
+        evidence_re = [evidence_re]
+    for rx in evidence_re or ():
+        ok &= c.check(re.search(rx, ev, re.I) is not None, "the evidence names it: /%s/" % rx)
+    return ok
+
+
 def misconfig(c, gw_tail, swan, cause, state, swan_log=None, secrets=None, opts=None,
-              evidence_re=None):
+              evidence_re=None, env=None):
     """vpngw against a peer configured differently (swan None: no peer at
     all): vpnctl status must name the cause, in the right state, with
-    evidence and remedy (evidence_re: what the evidence must mention), and
-    strongSwan's log the matching complaint (swan_log, a regex)."""
-    c.start_gateway(gw_tail, env=FAST)
+    evidence and remedy (evidence_re: a regex or a list of them the evidence
+    must match), and strongSwan's log the matching complaint (swan_log, a
+    regex). Returns vpngw's status."""
+    c.start_gateway(gw_tail, env=dict(FAST, **(env or {})))
     if swan is not None:
         c.start_charon(swan, secrets, opts)
     st = c.wait_cause(CONN, cause, timeout=40)
-    c.check(st is not None and st.get("cause") == cause,
-            "vpnctl status cause %s (got %s)" % (cause, (st or {}).get("cause")),
-            json.dumps(st, indent=1))
-    if st and st.get("cause") == cause:
-        c.check(st.get("state") == state, "state %s (%s)" % (state, st.get("state")))
-        c.check(bool(st.get("evidence")) and bool(st.get("remedy")),
-                "evidence and remedy given: %r / %r" % (st.get("evidence"), st.get("remedy")))
-        if evidence_re:
-            c.check(re.search(evidence_re, st.get("evidence") or "", re.I) is not None,
-                    "the evidence names it: /%s/" % evidence_re)
+    check_diagnosis(c, st, cause, state, evidence_re)
     if swan_log:
         c.check(c.charon.wait_log(swan_log, timeout=5) is not None,
                 "strongSwan's log says so: /%s/" % swan_log, c.charon.log_tail(20))
+    return st
+
+
+def check_version_settled(c, seconds=3):
+    """A peer that spoke the other IKE version: the diagnosis stays
+    ike_version_mismatch while vpngw's own attempts go on failing (the
+    peer's NO_PROPOSAL_CHOSEN to them is the same mismatch, DESIGN.md)."""
+    seen = set()
+    end = time.time() + seconds
+    while time.time() < end:
+        seen.add((c.status(CONN) or {}).get("cause"))
+        time.sleep(0.1)
+    return c.check(seen == {"ike_version_mismatch"},
+                   "the cause stays ike_version_mismatch for %d s (seen %s)" % (
+                       seconds, sorted(str(x) for x in seen)),
+                   json.dumps(c.status(CONN), indent=1))
+
+
+def check_no_tunnel(c, what="strongSwan"):
+    """strongSwan holds no established IKE SA and no CHILD_SA."""
+    sas = [s for s in c.charon.list_sas().get("vpn", []) if s["state"] == "ESTABLISHED"]
+    kids = c.charon.children("vpn", None, state=None)
+    return c.check(not sas and not kids, "%s: no established IKE SA, no CHILD_SA (%d / %d)" % (
+        what, len(sas), len(kids)), c.charon.list_sas_text())
+
+
+def ike_stats(c):
+    """vpnctl stats .ike: the glue's and each engine's counters."""
+    return c.gw.api("stats").get("ike") or {}
+
+
+def nft(ns, script):
+    """An nftables script (nft -f -) in namespace ns."""
+    r = subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=script, text=True,
+                       capture_output=True)
+    if r.returncode != 0:
+        raise RuntimeError("nft in %s failed: %s\n%s" % (ns, r.stderr, script))
+
+
+def count_packets(ns, iface, bpf, seconds):
+    """Packets matching the capture filter bpf on iface in namespace ns
+    during the next `seconds` (tshark): [(src, sport), ...]."""
+    r = subprocess.run(["ip", "netns", "exec", ns, "tshark", "-n", "-q", "-i", iface, "-f", bpf,
+                        "-a", "duration:%d" % seconds, "-T", "fields", "-e", "ip.src",
+                        "-e", "udp.srcport"], capture_output=True, text=True,
+                       timeout=seconds + 30)
+    return [tuple(l.split("\t")) for l in r.stdout.splitlines() if l.strip()]

@@ -16,15 +16,22 @@ Cases, each with a fresh vpngw and a fresh charon (interop.py's lab):
   by vpngw (short lifetimes through the glue's test overrides);
 - DPD: the peer killed (SIGKILL), vpngw declares it dead and removes the
   SAs; the peer back: the tunnel comes back;
-- misconfigurations in main mode diagnosed: psk_mismatch (the peer's
-  messages do not decrypt), proposal_mismatch, ts_mismatch
-  (INVALID_ID_INFORMATION);
-- vpngw to vpngw over IKEv1 main mode.
+- misconfigurations in main mode diagnosed, vpngw as initiator and as
+  responder: psk_mismatch (the peer's messages do not decrypt),
+  proposal_mismatch, ts_mismatch (INVALID_ID_INFORMATION);
+- the rest of DESIGN.md's diagnosis table, each cause with its evidence
+  and remedy: mode_mismatch (main against aggressive, both roles),
+  id_mismatch (both roles), dh_group_mismatch naming both groups,
+  pfs_mismatch (PFS on one side only, either side), ike_version_mismatch
+  (strongSwan speaking IKEv2, both roles);
+- FQDN and USER_FQDN identities in main and aggressive mode;
+- vpngw to vpngw over IKEv1 main mode and aggressive mode.
 
 Usage: test_ikev1.py VPNGW [CASE-PREFIX...]   (root)
 """
 
 import json
+import re
 import sys
 import time
 
@@ -169,7 +176,9 @@ def check_rekeyed_state(c):
             "vpngw only: %s\nstrongSwan only: %s\n%s" % (
                 sorted(gw_pairs - swan_pairs), sorted(swan_pairs - gw_pairs),
                 c.charon.list_sas_text()))
-    cur = c.charon.children("vpn", "net")
+    # strongSwan rekeys every few seconds: at one instant all its SAs may be
+    # mid-rekey (REKEYING), so wait a little for an installed one.
+    cur = c.charon.wait_child("vpn", "net", timeout=5)
     if c.check(bool(cur), "strongSwan has an installed IPsec SA", c.charon.list_sas_text()):
         check_spis_agree(c, c.status(CONN), cur[-1], "after the rekeys: ")
     c.check_ping(count=5, what="ping after the rekeys")
@@ -215,6 +224,106 @@ def case_psk_mismatch(c):
             "strongSwan's log: decryption failed", c.charon.log_tail(20))
 
 
+
+# ---- the diagnosis matrix (DESIGN.md "Connection status and diagnosis") ----
+
+G2, G14 = interop.DH_NAME["group2"], interop.DH_NAME["group14"]
+SWAN_FQDN = "swan.example.net"
+
+
+def misconfig_case(cause, state, gw_kw, swan_kw, swan_log=None, initiator=True, mode="main",
+                   swan_mode=None, secrets=None, evidence_re=None, after=None):
+    """vpngw (initiator or responder, mode) against strongSwan configured
+    differently (swan_kw over the defaults; swan_mode: its mode)."""
+    def fn(c):
+        swan = v1_conn(swan_mode or mode, start=not initiator, **dict(DEFAULT_SWAN, **swan_kw))
+        interop.misconfig(c, gw_conn(initiator, mode, **gw_kw), swan, cause, state, swan_log,
+                          secrets, SWAN_OPTS, evidence_re)
+        if after:
+            after(c)
+    return fn
+
+
+def no_sa(c):
+    c.check(not c.sas(), "vpngw installed no SA (%d)" % len(c.sas()))
+
+
+def version_case(initiator):
+    """strongSwan runs IKEv2 (and initiates) against vpngw's IKEv1
+    connection: vpngw sees IKEv2 from the customer gateway of an IKEv1
+    connection. initiator: vpngw also initiates (main mode) and strongSwan
+    answers it NO_PROPOSAL_CHOSEN (it has no IKEv1 config): the peer spoke
+    IKEv2, so the diagnosis stays ike_version_mismatch."""
+    def fn(c):
+        swan = swan_conn(version=2, start=True, **DEFAULT_SWAN)
+        interop.misconfig(c, gw_conn(initiator), swan, "ike_version_mismatch", "phase1 failed",
+                          r"retransmit 1 of request with message ID 0",
+                          evidence_re=[r"ikev1", r"ikev2"])
+        interop.check_version_settled(c)
+        interop.check_no_tunnel(c)
+    return fn
+
+
+def case_mode_initiator(c):
+    """vpngw main mode initiator, strongSwan aggressive only: strongSwan
+    takes MM1..MM4 and answers MM5 with AUTHENTICATION_FAILED ("none allows
+    pre-shared key authentication using Main Mode"), the same notify it
+    sends for an ID it does not accept: vpngw cannot tell the two apart, so
+    either cause is right as long as the remedy names the mode."""
+    c.start_gateway(gw_conn(True), env=FAST)
+    c.start_charon(v1_conn("aggressive", **DEFAULT_SWAN), None, SWAN_OPTS)
+    st = c.wait_status(CONN, lambda s: s.get("cause") in ("mode_mismatch", "id_mismatch"), 15)
+    cause = (st or {}).get("cause")
+    if c.check(cause in ("mode_mismatch", "id_mismatch"),
+               "vpnctl status cause mode_mismatch or id_mismatch (got %s)" % cause,
+               json.dumps(st, indent=1)):
+        interop.check_diagnosis(c, st, cause, "phase1 failed", [r"AUTHENTICATION_FAILED"])
+        c.check(re.search(r"\bmode\b", st.get("remedy") or "") is not None,
+                "the remedy names the mode: %r" % st.get("remedy"))
+    c.check(c.charon.wait_log(r"none allows pre-shared key authentication using Main Mode",
+                              timeout=3) is not None,
+            "strongSwan's log: main mode refused", c.charon.log_tail(20))
+    no_sa(c)
+
+
+def case_pfs_initiator(c):
+    """vpngw initiates quick mode with PFS group2, strongSwan has no PFS:
+    strongSwan answers NO_PROPOSAL_CHOSEN, which alone does not say whether
+    the ESP algorithms or the PFS differ; the evidence must name PFS."""
+    c.start_gateway(gw_conn(True), env=FAST)
+    c.start_charon(v1_conn(proposals=DEFAULT[3], esp_proposals="aes128-sha1"), None, SWAN_OPTS)
+    st = c.wait_status(CONN, lambda s: s.get("cause") in ("pfs_mismatch", "proposal_mismatch"), 15)
+    cause = (st or {}).get("cause")
+    if c.check(cause in ("pfs_mismatch", "proposal_mismatch"),
+               "vpnctl status cause pfs_mismatch or proposal_mismatch (got %s)" % cause,
+               json.dumps(st, indent=1)):
+        interop.check_diagnosis(c, st, cause, "phase2 failed", [r"pfs"])
+    c.check(c.charon.wait_log(r"no matching proposal found, sending NO_PROPOSAL_CHOSEN",
+                              timeout=3) is not None,
+            "strongSwan's log: NO_PROPOSAL_CHOSEN to the quick mode", c.charon.log_tail(20))
+    no_sa(c)
+
+
+def id_up_case(kind, mode, initiator):
+    """FQDN / USER_FQDN identities on both sides bring the tunnel up."""
+    ids = {"fqdn": ("vpngw.example.com", SWAN_FQDN),
+           "user_fqdn": ("vpngw@example.com", "swan@example.net")}
+    gw_id, swan_id = ids[kind]
+
+    def fn(c):
+        st, cs = up(c, initiator,
+                    gw_conn(initiator, mode, dict(DEFAULT[1], local_id=gw_id, remote_id=swan_id)),
+                    v1_conn(mode, start=not initiator, local_id=swan_id, remote_id=gw_id,
+                            **DEFAULT_SWAN),
+                    secrets=swan_secrets(ids=(gw_id, swan_id)))
+        sa = [s for s in c.charon.list_sas()["vpn"] if s["state"] == "ESTABLISHED"][0]
+        c.check(sa.get("local_id") == swan_id and sa.get("remote_id") == gw_id,
+                "strongSwan's ISAKMP SA: local '%s', remote '%s'" % (sa.get("local_id"),
+                                                                     sa.get("remote_id")))
+        check_spis_agree(c, st, cs[-1])
+        c.check_ping(count=5)
+    return fn
+
 CASES = []
 for _s in SUITES:
     for _mode in ("main", "aggressive"):
@@ -235,6 +344,54 @@ CASES += [
         c, gw_conn(True), v1_conn(remote_ts=("10.7.0.0/24",), **DEFAULT_SWAN),
         "ts_mismatch", "phase2 failed", swan_log=r"no matching CHILD_SA config found",
         opts=SWAN_OPTS)),
+    ("misconfig main mode psk, vpngw responder -> psk_mismatch",
+     misconfig_case("psk_mismatch", "phase1 failed", {}, {}, r"decryption failed|retransmit",
+                    initiator=False, secrets=swan_secrets(psk="not-the-same-psk"))),
+    ("misconfig main mode proposal, vpngw responder -> proposal_mismatch naming encryption",
+     misconfig_case("proposal_mismatch", "phase1 failed", {},
+                    {"proposals": "aes256-sha256-modp2048"}, r"received NO_PROPOSAL_CHOSEN",
+                    initiator=False, evidence_re=r"encr")),
+    ("misconfig subnets, vpngw responder -> ts_mismatch",
+     misconfig_case("ts_mismatch", "phase2 failed", {}, {"local_ts": ("10.7.0.0/24",)},
+                    r"received INVALID_ID_INFORMATION", initiator=False)),
+    ("misconfig mode: vpngw main initiator, strongSwan aggressive -> mode (or id) mismatch",
+     case_mode_initiator),
+    ("misconfig mode: vpngw main responder, strongSwan aggressive -> mode_mismatch",
+     misconfig_case("mode_mismatch", "phase1 failed", {}, {}, swan_mode="aggressive",
+                    initiator=False, evidence_re=[r"main", r"aggressive"], after=no_sa)),
+    ("misconfig id, vpngw responder -> id_mismatch",
+     misconfig_case("id_mismatch", "phase1 failed", {}, {"local_id": SWAN_FQDN},
+                    initiator=False, secrets=swan_secrets(ids=(interop.GW_PUB, SWAN_FQDN)),
+                    evidence_re=[re.escape(SWAN_FQDN), re.escape(interop.SWAN_PUB)], after=no_sa)),
+    ("misconfig id, vpngw initiator -> id_mismatch",
+     misconfig_case("id_mismatch", "phase1 failed", {}, {"local_id": SWAN_FQDN},
+                    secrets=swan_secrets(ids=(interop.GW_PUB, SWAN_FQDN)),
+                    evidence_re=[re.escape(SWAN_FQDN), re.escape(interop.SWAN_PUB)], after=no_sa)),
+    ("misconfig dh group, vpngw responder -> dh_group_mismatch naming both groups",
+     misconfig_case("dh_group_mismatch", "phase1 failed",
+                    {"ike": dict(DEFAULT[1], dh_group="group14")}, {},
+                    r"received NO_PROPOSAL_CHOSEN", initiator=False, evidence_re=[G2, G14])),
+    ("misconfig pfs: vpngw pfs group2, strongSwan no pfs, vpngw responder -> pfs_mismatch",
+     misconfig_case("pfs_mismatch", "phase2 failed", {}, {"esp_proposals": "aes128-sha1"},
+                    initiator=False, evidence_re=[r"pfs", G2])),
+    ("misconfig pfs: vpngw pfs group2, strongSwan no pfs, vpngw initiator -> pfs named",
+     case_pfs_initiator),
+    ("misconfig pfs: vpngw pfs disabled, strongSwan pfs modp1024, vpngw responder -> pfs_mismatch",
+     misconfig_case("pfs_mismatch", "phase2 failed",
+                    {"ipsec": dict(DEFAULT[2], pfs="disabled")}, {}, initiator=False,
+                    evidence_re=[r"pfs", G2])),
+    ("misconfig version: strongSwan IKEv2, vpngw IKEv1 responder -> ike_version_mismatch",
+     version_case(False)),
+    ("misconfig version: strongSwan IKEv2, vpngw IKEv1 initiator -> ike_version_mismatch",
+     version_case(True)),
+    ("initiator main FQDN identities", id_up_case("fqdn", "main", True)),
+    ("responder aggressive FQDN identities", id_up_case("fqdn", "aggressive", False)),
+    ("responder main USER_FQDN identities", id_up_case("user_fqdn", "main", False)),
+    ("initiator aggressive USER_FQDN identities", id_up_case("user_fqdn", "aggressive", True)),
+    ("vpngw to vpngw aggressive", lambda c: vpngw_to_vpngw(
+        c, dict(version="ikev1", mode="aggressive", encryption="aes256", integrity="sha256",
+                dh_group="group14"),
+        dict(encryption="aes", integrity="sha1", pfs="group14"))),
     ("vpngw to vpngw", lambda c: vpngw_to_vpngw(
         c, dict(version="ikev1", mode="main", encryption="aes", integrity="sha1", dh_group="group2"),
         dict(encryption="aes", integrity="sha1", pfs="group2"))),

@@ -18,19 +18,32 @@ Cases, each with a fresh vpngw and a fresh charon (interop.py's lab):
   proposal_mismatch, ts_mismatch, peer_not_responding; vpngw responding:
   psk_mismatch, proposal_mismatch (the evidence names the encryption),
   ts_mismatch;
+- the rest of DESIGN.md's diagnosis table, each cause with its evidence
+  (naming the parameter) and remedy: dh_group_mismatch naming both groups;
+  INVALID_KE_PAYLOAD followed to the tunnel, also when the answer comes
+  twice; pfs_mismatch at a CHILD_SA rekey by either side; id_mismatch in
+  both roles; ike_version_mismatch (strongSwan speaking IKEv1) in both
+  roles; unknown_peer (strongSwan from a second address: counted, logged,
+  no tunnel);
+- on-demand: no IKE until the LAN sends, then vpngw initiates (ACQUIRE);
+- FQDN and USER_FQDN identities in both roles;
+- a real NAT (nftables masquerade in the wan router): vpngw behind it
+  (NAT-T, keepalives, traffic), and strongSwan behind it with the NAT's
+  mapping changed under the tunnel (vpngw follows the new port);
 - vpngw to vpngw (tests/ns/topology.py with connections): ping, iperf3.
 
 Usage: test_ikev2.py VPNGW [CASE-PREFIX...]   (root)
 """
 
 import json
+import re
 import sys
 import time
 
 import interop
 from interop import (CONN, FAST, LAN_HOST, LAN_HOST2, SWAN_LAN, SWAN_LAN2, bring_up, check_spis_agree,
-                     gw_children, spi_hex, swan_conn, swan_secrets, traffic_across_rekeys,
-                     vpngw_to_vpngw, wait_new_child)
+                     check_no_tunnel, gw_children, ike_stats, spi_hex, swan_conn, swan_secrets,
+                     traffic_across_rekeys, vpngw_to_vpngw, wait_new_child)
 
 # name, vpngw ike, vpngw ipsec, strongSwan proposals, ESP proposals, what
 # strongSwan lists for the IKE SA and for the CHILD_SA, the PFS group name
@@ -162,7 +175,9 @@ def check_rekeyed_state(c):
     n = len(c.sas())
     c.check(n <= 4, "old SAs deleted: %d SAs in vpnctl sa" % n,
             json.dumps([(s["spi"], s["direction"], s["state"]) for s in c.sas()]))
-    cur = c.charon.children("vpn", "net")
+    # strongSwan rekeys every few seconds: at one instant all its SAs may be
+    # mid-rekey (REKEYING), so wait a little for an installed one.
+    cur = c.charon.wait_child("vpn", "net", timeout=5)
     if c.check(bool(cur), "strongSwan has an installed CHILD_SA", c.charon.list_sas_text()):
         check_spis_agree(c, c.status(CONN), cur[-1], "after the rekeys: ")
     c.check_ping(count=5, what="ping after the rekeys")
@@ -221,6 +236,325 @@ def misconfig_case(cause, state, gw_kw, swan_kw, swan_log, secrets=None, no_peer
     return fn
 
 
+
+# ---- the diagnosis matrix (DESIGN.md "Connection status and diagnosis") ----
+
+G2, G14, G19 = interop.DH_NAME["group2"], interop.DH_NAME["group14"], interop.DH_NAME["group19"]
+SWAN_FQDN, GW_FQDN = "swan.example.net", "vpngw.example.com"
+NAT_TABLE = "vpngwnat"  # the wan router's nftables table (NAT, duplication)
+
+
+def case_invalid_ke_followed(c):
+    """vpngw initiates with KE group19 first but also offers group14;
+    strongSwan wants MODP_2048 only: it answers INVALID_KE_PAYLOAD naming
+    it, vpngw retries with group14 (RFC 7296 1.2), the tunnel comes up."""
+    st, cs = bring_up(c, True, gw_conn(True, dict(DEFAULT_IKE, dh_group=["group19", "group14"])),
+                      swan_conn(**DEFAULT_SWAN))
+    c.check(c.charon.wait_log(r"DH group ECP_256 unacceptable, requesting MODP_2048",
+                              timeout=2) is not None,
+            "strongSwan's log: it sent INVALID_KE_PAYLOAD asking for MODP_2048",
+            c.charon.log_tail(20))
+    sa = [s for s in c.charon.list_sas()["vpn"] if s["state"] == "ESTABLISHED"][0]
+    c.check(any("MODP_2048" in l for l in sa["lines"]), "strongSwan's IKE_SA uses MODP_2048",
+            "\n".join(sa["lines"][:5]))
+    c.check(st.get("cause") is None, "vpnctl status: no cause left over (%s)" % st.get("cause"))
+    check_spis_agree(c, st, cs[-1])
+    c.check_ping(count=5)
+
+
+def case_invalid_ke_duplicated(c):
+    """As above, but the network duplicates strongSwan's INVALID_KE_PAYLOAD
+    answer (nft dup in the wan router), as an answer to a retransmit also
+    does: the second copy arrives after vpngw already retried with
+    MODP_2048. It asks for the group in use: stale, not a failure (RFC 7296
+    2.1: the retry is the request now outstanding); the tunnel comes up at
+    the first attempt."""
+    c.start_gateway(gw_conn(False, dict(DEFAULT_IKE, dh_group=["group19", "group14"])))
+    # strongSwan's INVALID_KE_PAYLOAD answer: a 38-byte IKE message.
+    interop.nft(c.lab.ns["wan"], "table ip %s\ndelete table ip %s\ntable ip %s {\n"
+                " chain forward_dup {\n  type filter hook forward priority 0;\n"
+                "  ip saddr %s udp sport 500 udp length 46 dup to %s device \"%s\"\n }\n}\n" % (
+                    NAT_TABLE, NAT_TABLE, NAT_TABLE, interop.SWAN_PUB, interop.GW_PUB,
+                    c.gw.tap_pub))
+    try:
+        c.start_charon(swan_conn(**DEFAULT_SWAN))
+        c.gw.api("up", {"name": CONN})
+        st = c.wait_up(CONN, timeout=8)
+        c.check(c.charon.count_log(r"DH group ECP_256 unacceptable") >= 1,
+                "strongSwan answered INVALID_KE_PAYLOAD", c.charon.log_tail(20))
+        c.check(st is not None and st.get("state") == "phase2 succeeded",
+                "tunnel up (%s)" % (st or {}).get("state"), json.dumps(st, indent=1))
+        fails = (st or {}).get("failures") or {}
+        c.check(not fails.get("dh_group_mismatch") and (st or {}).get("ike_sa_up") == 1,
+                "up at the first attempt: no dh_group_mismatch on the way (failures %s, "
+                "ike_sa_up %s)" % (fails, (st or {}).get("ike_sa_up")),
+                "\n".join(l for l in c.gw.read_log().splitlines() if CONN in l))
+    finally:
+        nat_clear(c)
+
+
+def pfs_case(by_swan):
+    """PFS on one side only, or another group, shows at a CHILD_SA rekey
+    (the first child comes from IKE_AUTH without KE). by_swan: strongSwan
+    rekeys with PFS MODP_2048, vpngw has pfs disabled: vpngw answers
+    NO_PROPOSAL_CHOSEN naming the group and the first child stays up. Else
+    vpngw rekeys (5 s test lifetime) with PFS group14 and strongSwan wants
+    MODP_1024: the cause is recorded at the soft lifetime; at the hard one
+    the first child must go (RFC 7296 2.8: deleted, the peer told) and the
+    status say phase2 failed, not a tunnel that carries nothing."""
+    def fn(c):
+        if by_swan:
+            gw = gw_conn(True, ipsec=dict(DEFAULT_IPSEC, pfs="disabled"))
+            swan = swan_conn(proposals=DEFAULT_SWAN["proposals"],
+                             esp_proposals="aes128gcm16-modp2048")
+            env = None
+        else:
+            gw = gw_conn(True, ipsec=dict(DEFAULT_IPSEC, pfs="group14"))
+            swan = swan_conn(proposals=DEFAULT_SWAN["proposals"],
+                             esp_proposals="aes128gcm16-modp1024")
+            env = REKEY_BY_VPNGW
+        st, cs = bring_up(c, True, gw, swan, env=env)
+        t_up = time.time()
+        if by_swan:
+            c.charon.rekey(child="net")
+        else:
+            c.check_ping(count=5, what="ping through the first child")
+        st = c.wait_cause(CONN, "pfs_mismatch", timeout=15)
+        interop.check_diagnosis(c, st, "pfs_mismatch", "phase2 succeeded", [r"pfs", G14])
+        if by_swan:
+            c.check(c.charon.wait_log(r"received NO_PROPOSAL_CHOSEN notify", timeout=3) is not None,
+                    "strongSwan's log: NO_PROPOSAL_CHOSEN to its rekey", c.charon.log_tail(20))
+            c.check(len(gw_children(st)) >= 1 and c.charon.children("vpn", "net"),
+                    "the first CHILD_SA stays up on both sides", c.charon.list_sas_text())
+            c.check_ping(count=5, what="ping through the first child")
+            return
+        c.check(c.charon.wait_log(r"no acceptable proposal found", timeout=3) is not None,
+                "strongSwan's log: no acceptable proposal for vpngw's rekey", c.charon.log_tail(20))
+        hard = float(REKEY_BY_VPNGW["VPNGW_IKE_TEST_IPSEC_LIFETIME_S"])
+        st = c.wait_status(CONN, lambda s: s.get("state") == "phase2 failed",
+                           timeout=max(0.0, t_up + hard + 5 - time.time()))
+        if c.check(st is not None and st.get("state") == "phase2 failed" and not gw_children(st),
+                   "after the first child's hard lifetime: phase2 failed, no child listed (%s, %d "
+                   "children)" % ((st or {}).get("state"), len(gw_children(st))),
+                   json.dumps(st, indent=1) + "\nvpnctl sa: " + json.dumps(
+                       [(x["spi"], x["direction"], x["state"]) for x in c.sas()])):
+            interop.check_diagnosis(c, st, "pfs_mismatch", "phase2 failed", [r"pfs", G14])
+        c.check(c.charon.wait_log(r"received DELETE for ESP CHILD_SA", timeout=2) is not None,
+                "strongSwan's log: vpngw deleted the expired CHILD_SA", c.charon.log_tail(20))
+    return fn
+
+
+def id_case(initiator):
+    """strongSwan's own ID (FQDN) is not vpngw's remote_id (its address):
+    vpngw names both IDs and installs nothing; as responder it refuses the
+    IKE_AUTH (AUTHENTICATION_FAILED), as initiator it refuses the IDr."""
+    def fn(c):
+        swan = swan_conn(start=not initiator, local_id=SWAN_FQDN, **DEFAULT_SWAN)
+        interop.misconfig(c, gw_conn(initiator), swan, "id_mismatch", "phase1 failed",
+                          r"received AUTHENTICATION_FAILED notify error" if not initiator else None,
+                          secrets=swan_secrets(ids=(interop.GW_PUB, SWAN_FQDN)),
+                          evidence_re=[re.escape(SWAN_FQDN), re.escape(interop.SWAN_PUB)])
+        c.check(not c.sas(), "vpngw installed no SA (%d)" % len(c.sas()))
+    return fn
+
+
+def version_case(initiator):
+    """strongSwan runs IKEv1 against vpngw's IKEv2 connection. strongSwan
+    initiates (main mode): vpngw sees IKEv1 from the customer gateway of an
+    IKEv2 connection. initiator: vpngw also initiates (IKEv2) and strongSwan
+    answers it NO_PROPOSAL_CHOSEN (it has no IKEv2 config): the peer spoke
+    IKEv1, so the diagnosis stays ike_version_mismatch."""
+    def fn(c):
+        swan = swan_conn(version=1, start=True, **DEFAULT_SWAN)
+        interop.misconfig(c, gw_conn(initiator), swan, "ike_version_mismatch", "phase1 failed",
+                          r"sending retransmit 1 of request message ID 0",
+                          evidence_re=[r"ikev1", r"ikev2"])
+        interop.check_version_settled(c)
+        check_no_tunnel(c)
+    return fn
+
+
+def case_unknown_peer(c):
+    """strongSwan talks from 198.51.100.3, an address no customer gateway
+    has, with the ID vpngw's connection expects from 198.51.100.2: vpngw
+    refuses it, counts it (stats, metrics), logs it and tells the
+    connection (unknown_peer naming both addresses); strongSwan gets no
+    tunnel."""
+    other = "198.51.100.3"
+    ns = c.lab.ns["swan"]
+    interop.sh("ip", "addr", "add", other + "/24", "dev", c.lab.veth[0], ns=ns)
+    try:
+        swan = swan_conn(start=True, conn_opts={"local_addrs": other}, **DEFAULT_SWAN)
+        interop.misconfig(c, gw_conn(False), swan, "unknown_peer", "phase1 failed",
+                          r"received AUTHENTICATION_FAILED notify error",
+                          evidence_re=[re.escape(other), re.escape(interop.SWAN_PUB)])
+        n = (ike_stats(c).get("ikev2") or {}).get("unknown_peer", 0)
+        c.check(n >= 1, "vpnctl stats: ikev2.unknown_peer %d" % n, json.dumps(ike_stats(c)))
+        m = re.search(r'^vpngw_ike_unknown_peer_total\{[^}]*version="ikev2"[^}]*\}\s+(\d+)',
+                      c.gw.metrics(), re.M)
+        c.check(m is not None and int(m.group(1)) >= 1,
+                "metrics: vpngw_ike_unknown_peer_total{version=\"ikev2\"} %s" % (m and m.group(1)))
+        log = c.gw.read_log()
+        c.check(re.search(r"%s.*unknown_peer" % re.escape(other), log) is not None,
+                "vpngw's log names the address (unknown_peer)", log[-1500:])
+        check_no_tunnel(c)
+        c.check(not c.sas(), "vpngw installed no SA (%d)" % len(c.sas()))
+    finally:
+        interop.sh("ip", "addr", "del", other + "/24", "dev", c.lab.veth[0], ns=ns, check=False)
+
+
+def case_acquire(c):
+    """effect_immediately: false and a peer that does not initiate: no IKE
+    until the LAN sends; the first ping makes vpngw initiate (ACQUIRE),
+    the tunnel is up within seconds, later pings pass."""
+    c.start_gateway(gw_conn(False))
+    c.start_charon(swan_conn(**DEFAULT_SWAN))
+    time.sleep(2)
+    st = ike_stats(c)
+    tx = (st.get("ikev2") or {}).get("tx", 0)
+    c.check(tx == 0 and c.charon.count_log(r"received packet") == 0,
+            "no IKE before traffic (vpngw ikev2.tx %d, strongSwan received %d)" % (
+                tx, c.charon.count_log(r"received packet")), json.dumps(st))
+    state = (c.status(CONN) or {}).get("state")
+    c.check(state == "down", "vpnctl status: down before traffic (%s)" % state)
+    t0 = time.time()
+    interop.ping(c.lab.ns["lanh"], SWAN_LAN, count=1, wait=1)
+    st = c.wait_up(CONN, timeout=10)
+    dt = time.time() - t0
+    c.require(st is not None and st.get("state") == "phase2 succeeded",
+              "tunnel up %.1fs after the first ping" % dt, json.dumps(st, indent=1))
+    c.check(dt < 5, "within 5 s of the first ping (%.1fs)" % dt)
+    c.check(c.charon.wait_log(r"%s is initiating an IKE_SA" % re.escape(interop.GW_PUB), timeout=2)
+            is not None, "strongSwan's log: vpngw initiated the IKE_SA", c.charon.log_tail(20))
+    sa = [s for s in c.charon.list_sas().get("vpn", []) if s["state"] == "ESTABLISHED"]
+    c.check(sa and re.search(r"_i [0-9a-f]+_r\*", sa[0]["lines"][0]) is not None,
+            "strongSwan is the IKE responder (%s)" % (sa[0]["lines"][0] if sa else "no SA"))
+    c.check_ping(count=10, what="later pings")
+
+
+def id_up_case(kind, initiator):
+    """FQDN / USER_FQDN identities on both sides bring the tunnel up."""
+    ids = {"fqdn": (GW_FQDN, SWAN_FQDN), "user_fqdn": ("vpngw@example.com", "swan@example.net")}
+    gw_id, swan_id = ids[kind]
+
+    def fn(c):
+        st, cs = bring_up(c, initiator,
+                          gw_conn(initiator, dict(DEFAULT_IKE, local_id=gw_id, remote_id=swan_id)),
+                          swan_conn(start=not initiator, local_id=swan_id, remote_id=gw_id,
+                                    **DEFAULT_SWAN),
+                          secrets=swan_secrets(ids=(gw_id, swan_id)))
+        sa = [s for s in c.charon.list_sas()["vpn"] if s["state"] == "ESTABLISHED"][0]
+        c.check(sa.get("local_id") == swan_id and sa.get("remote_id") == gw_id,
+                "strongSwan's IKE_SA: local '%s', remote '%s'" % (sa.get("local_id"),
+                                                                  sa.get("remote_id")))
+        check_spis_agree(c, st, cs[-1])
+        c.check_ping(count=5)
+    return fn
+
+
+# ---- a real NAT in the wan router (nftables) ----
+
+
+def nat_rules(c, rule):
+    """The wan router's NAT: one postrouting rule (replacing any before)."""
+    interop.nft(c.lab.ns["wan"], "table ip %s\ndelete table ip %s\ntable ip %s {\n"
+                " chain post {\n  type nat hook postrouting priority srcnat;\n  %s\n }\n}\n" % (
+                    NAT_TABLE, NAT_TABLE, NAT_TABLE, rule))
+
+
+def nat_clear(c):
+    interop.nft(c.lab.ns["wan"], "table ip %s\ndelete table ip %s\n" % (NAT_TABLE, NAT_TABLE))
+    interop.sh("conntrack", "-F", ns=c.lab.ns["wan"], check=False)
+
+
+def peer_port(st):
+    """The peer's port in vpnctl status ("203.0.113.254:10123"), or None."""
+    m = re.search(r":(\d+)$", (st or {}).get("peer") or "")
+    return int(m.group(1)) if m else None
+
+
+def case_nat_gw_behind(c):
+    """vpngw's public address masqueraded by the wan router towards
+    strongSwan; vpngw initiates: both detect the NAT, float to 4500, ESP in
+    UDP, vpngw (behind the NAT) sends keepalives, traffic passes."""
+    router = interop.SWAN_ROUTER
+    nat_rules(c, "ip saddr %s oifname \"%s\" masquerade" % (interop.GW_PUB, c.lab.veth[1]))
+    try:
+        st, cs = bring_up(c, True, gw_conn(True),
+                          swan_conn(conn_opts={"remote_addrs": "%any"}, **DEFAULT_SWAN),
+                          env={"VPNGW_IKE_KEEPALIVE_MS": "1000"})
+        c.check(c.charon.wait_log(r"remote host is behind NAT", timeout=2) is not None,
+                "strongSwan's log: remote host is behind NAT", c.charon.log_tail(20))
+        sa = [s for s in c.charon.list_sas()["vpn"] if s["state"] == "ESTABLISHED"][0]
+        c.check(sa.get("remote") == "%s[4500]" % router,
+                "strongSwan sees vpngw at the NAT's address, floated: %s" % sa.get("remote"),
+                "\n".join(sa["lines"][:4]))
+        raw = c.charon.swanctl_cmd("--list-sas", "--raw", check=False).stdout
+        c.check(re.search(r"\bnat-remote=yes", raw) is not None and
+                re.search(r"\bnat-local=yes", raw) is None,
+                "strongSwan's list-sas: NAT on vpngw's side only (nat-remote=yes)", raw[:1500])
+        c.check(st.get("peer") == "%s:4500" % interop.SWAN_PUB,
+                "vpnctl status: peer %s (4500)" % st.get("peer"))
+        sas = c.sas()
+        c.check(sas and all(x.get("udp_encap") for x in sas),
+                "vpngw's SAs are ESP in UDP (%s)" % [x.get("udp_encap") for x in sas])
+        ka = interop.count_packets(c.lab.ns["wan"], c.lab.veth[1],
+                                   "udp and src host %s and dst port 4500 and udp[4:2] = 9 and "
+                                   "udp[8] = 0xff" % router, 4)
+        c.check(len(ka) >= 2, "NAT keepalives from vpngw through the NAT: %d in 4 s (%s)" % (
+            len(ka), sorted(set(ka))))
+        c.check_ping()
+        c.check_iperf(seconds=2)
+    finally:
+        nat_clear(c)
+
+
+def case_nat_swan_behind(c):
+    """strongSwan behind the wan router's NAT (source ports 10000-10999)
+    initiates to vpngw, whose customer gateway is the NAT's address; then
+    the NAT's mapping changes (ports 20000-20999, conntrack flushed):
+    vpngw follows the peer's new port (RFC 7296 2.23) on its next
+    authenticated message (strongSwan's DPD, 2 s) and traffic passes."""
+    nat = interop.GW_ROUTER
+    rule = "meta l4proto udp ip saddr %s ip daddr %s masquerade to :%%s" % (
+        interop.SWAN_PUB, interop.GW_PUB)
+    nat_rules(c, rule % "10000-10999")
+    try:
+        st, cs = bring_up(c, False,
+                          gw_conn(False, dict(DEFAULT_IKE, remote_id=interop.SWAN_PUB),
+                                  peer_addr=nat),
+                          swan_conn(start=True, conn_opts={"dpd_delay": "2s"}, **DEFAULT_SWAN),
+                          opts={"keep_alive": "2s"})
+        p0 = peer_port(st)
+        c.check((st.get("peer") or "").startswith(nat + ":") and p0 and 10000 <= p0 <= 10999,
+                "vpnctl status: peer %s (the NAT's address and port)" % st.get("peer"))
+        c.check(c.charon.wait_log(r"local host is behind NAT", timeout=2) is not None,
+                "strongSwan's log: local host is behind NAT", c.charon.log_tail(20))
+        raw = c.charon.swanctl_cmd("--list-sas", "--raw", check=False).stdout
+        c.check(re.search(r"\bnat-local=yes", raw) is not None,
+                "strongSwan's list-sas: NAT on its own side (nat-local=yes)", raw[:1500])
+        sas = c.sas()
+        c.check(sas and all(x.get("udp_encap") for x in sas),
+                "vpngw's SAs are ESP in UDP (%s)" % [x.get("udp_encap") for x in sas])
+        c.check_ping(count=5)
+        nat_rules(c, rule % "20000-20999")
+        interop.sh("conntrack", "-F", ns=c.lab.ns["wan"])
+        t0 = time.time()
+        st = c.wait_status(CONN, lambda s: (peer_port(s) or 0) >= 20000, timeout=15)
+        p1 = peer_port(st)
+        c.check(p1 is not None and 20000 <= p1 <= 20999,
+                "vpnctl status: peer moved to the new mapping %s in %.1fs (was port %s)" % (
+                    (st or {}).get("peer"), time.time() - t0, p0), json.dumps(st, indent=1))
+        c.check(st is not None and st.get("state") == "phase2 succeeded",
+                "still phase2 succeeded (%s)" % (st or {}).get("state"))
+        c.check_ping(count=10, what="ping after the NAT mapping changed")
+        log = c.gw.read_log()
+        moved = r"peer moved from %s:%d to %s:%d" % (re.escape(nat), p0, re.escape(nat), p1 or 0)
+        c.check(re.search(moved, log) is not None, "vpngw's log: peer moved to the new port",
+                log[-1500:])
+    finally:
+        nat_clear(c)
+
 CASES = []
 for _s in SUITES:
     CASES.append(("initiator " + _s[0], suite_case(_s, True)))
@@ -254,6 +588,34 @@ CASES += [
     ("misconfig subnets, vpngw responder -> ts_mismatch",
      misconfig_case("ts_mismatch", "phase2 failed", {}, {"local_ts": ("10.7.0.0/24",)},
                     r"received TS_UNACCEPTABLE notify", initiator=False)),
+    ("misconfig dh group, vpngw responder -> dh_group_mismatch naming both groups",
+     misconfig_case("dh_group_mismatch", "phase1 failed", {},
+                    {"proposals": "aes128-sha256-modp1024"},
+                    r"received NO_PROPOSAL_CHOSEN notify error", initiator=False,
+                    evidence_re=[G2, G14])),
+    ("dh group: vpngw's first KE refused, INVALID_KE_PAYLOAD followed, tunnel up",
+     case_invalid_ke_followed),
+    ("dh group: a duplicated INVALID_KE_PAYLOAD is stale, tunnel up at once",
+     case_invalid_ke_duplicated),
+    ("misconfig pfs: strongSwan rekeys with PFS, vpngw pfs disabled -> pfs_mismatch",
+     pfs_case(True)),
+    ("misconfig pfs: vpngw rekeys with group14, strongSwan wants modp1024 -> pfs_mismatch",
+     pfs_case(False)),
+    ("misconfig id, vpngw responder -> id_mismatch", id_case(False)),
+    ("misconfig id, vpngw initiator -> id_mismatch", id_case(True)),
+    ("misconfig version: strongSwan IKEv1, vpngw IKEv2 responder -> ike_version_mismatch",
+     version_case(False)),
+    ("misconfig version: strongSwan IKEv1, vpngw IKEv2 initiator -> ike_version_mismatch",
+     version_case(True)),
+    ("misconfig peer address -> unknown_peer counted, logged, no tunnel", case_unknown_peer),
+    ("acquire: no IKE until traffic, then vpngw initiates", case_acquire),
+    ("initiator FQDN identities", id_up_case("fqdn", True)),
+    ("responder FQDN identities", id_up_case("fqdn", False)),
+    ("initiator USER_FQDN identities", id_up_case("user_fqdn", True)),
+    ("responder USER_FQDN identities", id_up_case("user_fqdn", False)),
+    ("nat: vpngw behind a NAT initiating: NAT-T, keepalives, traffic", case_nat_gw_behind),
+    ("nat: strongSwan behind a NAT initiating, mapping changes: vpngw follows",
+     case_nat_swan_behind),
     ("vpngw to vpngw", lambda c: vpngw_to_vpngw(
         c, dict(version="ikev2", encryption="aes256", integrity="sha256", dh_group="group14"),
         dict(encryption="aes-gcm-128", pfs="group14"))),
