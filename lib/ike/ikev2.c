@@ -365,6 +365,22 @@ static void tick_established(struct ikev2 *e, struct ikev2_sa *sa)
 	if (sa->state != IKEV2_SA_ESTABLISHED)
 		return;
 	for (c = sa->children; c; c = c->next) {
+		if (c->state == IKEV2_CHILD_REKEYING) {
+			/*
+			 * A child is REKEYING only while its rekey request is out on
+			 * its SA, and none is out here: whatever left it so, it must not
+			 * stay so (it would never be rekeyed again).
+			 */
+			ike_log(&e->ops, IKE_LOG_WARN, c->conn,
+			        "CHILD_SA 0x%08x was left rekeying without a request: rekeyed "
+			        "again",
+			        c->spi_in);
+			c->state = IKEV2_CHILD_INSTALLED;
+			c->peer_rekeyed = false;
+			c->rekey_at_ms = e->now_ms;
+		}
+	}
+	for (c = sa->children; c; c = c->next) {
 		if (c->state == IKEV2_CHILD_REKEYED) {
 			ikev2_delete_child_start(e, sa, c);
 			return;
@@ -450,6 +466,14 @@ void ikev2_tick(struct ikev2 *e, uint64_t now_ms)
 
 		if (ic->restart && now_ms >= ic->restart_at_ms && ic->sa == NULL && !ic->admin_down)
 			ikev2_initiate(e, c, now_ms);
+		if (ic->child_retry_at_ms && now_ms >= ic->child_retry_at_ms) {
+			if (ic->sa && ic->sa->req_pending) {
+				ic->child_retry_at_ms = now_ms + 1000; /* after the exchange out */
+			} else {
+				ic->child_retry_at_ms = 0;
+				ikev2_acquire(e, c, now_ms);
+			}
+		}
 	}
 }
 

@@ -13,7 +13,35 @@
 #include "cursor.h"
 #include "ikev2_int.h"
 
-enum { REKEY_RETRY_MS = 10000 };
+enum {
+	REKEY_RETRY_MS = 10000,
+	/*
+	 * After TEMPORARY_FAILURE (2.25) we must wait before trying again. A
+	 * child exchange and an IKE rekey that crossed fail on both sides; their
+	 * retries are this far apart so they cannot cross again in lockstep.
+	 */
+	CHILD_TEMP_RETRY_MS = REKEY_RETRY_MS,
+	IKE_TEMP_RETRY_MS = 2 * REKEY_RETRY_MS,
+};
+
+/* base, plus up to a fifth more at random (unless jitter is off): peers drift apart. */
+static uint64_t retry_delay(const struct ikev2 *e, uint32_t base)
+{
+	uint32_t r;
+
+	if (e->t.no_jitter)
+		return base;
+	crypto_random(&r, sizeof(r));
+	return base + r % (base / 5);
+}
+
+/* Our outstanding request creates, rekeys or deletes a child of sa. */
+static bool child_exchange_out(const struct ikev2_sa *sa)
+{
+	return sa->req_pending &&
+	       (sa->req_kind == IKEV2_REQ_CHILD_NEW || sa->req_kind == IKEV2_REQ_CHILD_REKEY ||
+	        sa->req_kind == IKEV2_REQ_DELETE_CHILD);
+}
 
 struct ikev2_child *ikev2_child_find(struct ikev2_sa *sa, uint32_t spi_in)
 {
@@ -385,6 +413,18 @@ static void ike_rekey_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev
 	struct ike_choice ch;
 
 	p->new_sa = NULL;
+	if (n != NULL && err != NULL && err->type == IKEV2_N_TEMPORARY_FAILURE) {
+		/* The peer has a child exchange of its own out (2.25.2): later. */
+		uint64_t delay = retry_delay(e, IKE_TEMP_RETRY_MS);
+
+		ike_log(&e->ops, IKE_LOG_INFO, sa->conn,
+		        "IKE_SA rekey: the peer answered TEMPORARY_FAILURE, retrying in %llu ms",
+		        (unsigned long long)delay);
+		ikev2_sa_destroy(e, n, false);
+		sa->rekey_at_ms = e->now_ms + delay;
+		free(sap);
+		return;
+	}
 	if (n == NULL || sap == NULL || err != NULL || !m->has_sa || !m->has_nonce || !m->has_ke ||
 	    ikev2_sa_parse(sap, m->sa.p, m->sa.len) != 0 || sap->n != 1 || sap->p[0].spi_len != 8 ||
 	    ikev2_ike_select(cc, sap, m->ke_group, &ch, NULL, &cause, ev, sizeof(ev)) != 0 ||
@@ -461,9 +501,18 @@ void ikev2_create_child_response(struct ikev2 *e, struct ikev2_sa *sa, struct ik
 		bool lost = false;
 
 		if (err && err->type == IKEV2_N_TEMPORARY_FAILURE) {
+			/* The peer is busy (rekeying the IKE SA, 2.25.2): wait, then again. */
+			uint64_t delay = retry_delay(e, CHILD_TEMP_RETRY_MS);
+
+			ike_log(&e->ops, IKE_LOG_INFO, p->conn,
+			        "CREATE_CHILD_SA: the peer answered TEMPORARY_FAILURE, retrying in "
+			        "%llu ms",
+			        (unsigned long long)delay);
 			if (old) {
 				old->state = IKEV2_CHILD_INSTALLED;
-				old->rekey_at_ms = e->now_ms + REKEY_RETRY_MS;
+				old->rekey_at_ms = e->now_ms + delay;
+			} else {
+				e->conns[p->conn].child_retry_at_ms = e->now_ms + delay;
 			}
 			goto done;
 		}
@@ -594,6 +643,19 @@ static void peer_ike_rekey(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_ms
 		respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
 		return;
 	}
+	if (child_exchange_out(sa)) {
+		/*
+		 * 2.25.2: not while our own child exchange is out. Its answer comes
+		 * on this SA; a rekey now would move the children away from it
+		 * (the new child would land on the old SA, the old one stay
+		 * REKEYING). The peer tries again later.
+		 */
+		ike_log(&e->ops, IKE_LOG_INFO, sa->conn,
+		        "IKE_SA rekey by the peer while our CREATE_CHILD_SA/delete is out: "
+		        "TEMPORARY_FAILURE");
+		respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
+		return;
+	}
 	if (ikev2_ike_select(cc, sap, m->ke_group, &ch, &idx, &cause, ev, sizeof(ev)) != 0) {
 		ike_log(&e->ops, IKE_LOG_WARN, sa->conn, "IKE_SA rekey: %s", ev);
 		respond_error(e, sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
@@ -701,6 +763,14 @@ void ikev2_create_child_request(struct ikev2 *e, struct ikev2_sa *sa, struct ike
 		goto out;
 	}
 	if (sa->state != IKEV2_SA_ESTABLISHED) {
+		respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
+		goto out;
+	}
+	if (sa->req_pending && sa->req_kind == IKEV2_REQ_IKE_REKEY) {
+		/* 2.25.2: no new or rekeyed child while we rekey the IKE SA it would live on. */
+		ike_log(&e->ops, IKE_LOG_INFO, sa->conn,
+		        "CREATE_CHILD_SA by the peer while our IKE_SA rekey is out: "
+		        "TEMPORARY_FAILURE");
 		respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
 		goto out;
 	}

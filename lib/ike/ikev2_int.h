@@ -161,6 +161,7 @@ struct ikev2_conn {
 	struct ikev2_sa *sa;  /* the current IKE SA, NULL when none */
 	struct ikev2_sa *sas; /* every IKE SA of the connection (conn_next) */
 	uint64_t restart_at_ms;
+	uint64_t child_retry_at_ms; /* a new child refused with TEMPORARY_FAILURE: ask again */
 	bool restart;
 	bool admin_down;
 };

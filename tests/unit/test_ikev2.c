@@ -960,6 +960,197 @@ START_TEST(simultaneous_ike_rekey)
 }
 END_TEST
 
+/* A child is REKEYING only while its SA has that child's rekey request out. */
+static void assert_no_stale_rekeying(int g)
+{
+	for (const struct ikev2_sa *sa = gws[g].e->all; sa; sa = sa->all_next)
+		for (const struct ikev2_child *c = sa->children; c; c = c->next)
+			ck_assert_msg(c->state != IKEV2_CHILD_REKEYING ||
+			                      (sa->req_pending &&
+			                       sa->req_kind == IKEV2_REQ_CHILD_REKEY &&
+			                       sa->pend.old_spi_in == c->spi_in),
+			              "%c: CHILD_SA 0x%08x left REKEYING", 'A' + g, c->spi_in);
+}
+
+/* Every live child of g is on the connection's current IKE SA. */
+static void assert_children_on_current_sa(int g)
+{
+	const struct ikev2_sa *cur = gws[g].e->conns[0].sa;
+
+	ck_assert_ptr_nonnull(cur);
+	ck_assert_int_eq(cur->state, IKEV2_SA_ESTABLISHED);
+	for (unsigned i = 0; i < gws[g].n_kids; i++) {
+		const struct ikev2_child *c;
+		bool found = false;
+
+		if (gws[g].kids[i].deleted)
+			continue;
+		for (c = cur->children; c; c = c->next)
+			found |= c->spi_in == gws[g].kids[i].c.spi_in;
+		ck_assert_msg(found, "%c: live child 0x%08x is not on the current IKE SA", 'A' + g,
+		              gws[g].kids[i].c.spi_in);
+	}
+}
+
+static struct dgram held[2];
+
+/*
+ * A CHILD_SA rekey overlapping an IKE_SA rekey by the other side (RFC 7296
+ * 2.25.2): whoever has a child exchange out refuses the IKE rekey, whoever
+ * rekeys the IKE SA refuses the child, with TEMPORARY_FAILURE; both try
+ * again later, one after the other. _i bit 0: which side rekeys the child
+ * (0: A, 1: B); bit 1: 0 the requests cross, 1 the IKE rekey is refused
+ * before the child request arrives (then the child goes through at once).
+ */
+START_TEST(child_rekey_overlapping_peer_ike_rekey)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: group14");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: group14");
+	int ch = _i & 1, ik = 1 - ch;
+	bool crossing = !(_i & 2);
+	uint32_t old_spi;
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	old_spi = gws[ch].kids[0].c.spi_in;
+	ikev2_child_expired(gws[ch].e, 0, old_spi, false, now);
+	gws[ik].e->conns[0].sa->rekey_at_ms = now;
+	now += 100;
+	tick_both();
+	ck_assert_uint_eq(q_tail - q_head, 2);
+	for (int k = 0; k < 2; k++) {
+		struct dgram *d = q_pop();
+
+		held[d->from == ch ? 0 : 1] = *d; /* [0]: the child request, [1]: the IKE rekey */
+	}
+	if (crossing) {
+		deliver_one(&held[0]);
+		deliver_one(&held[1]);
+		pump();
+		/* The old child is back to INSTALLED, to be rekeyed again later. */
+		ck_assert_int_eq(ikev2_child_find(gws[ch].e->conns[0].sa, old_spi)->state,
+		                 IKEV2_CHILD_INSTALLED);
+	} else {
+		deliver_one(&held[1]);
+		pump();
+		deliver_one(&held[0]);
+		pump();
+		ck_assert_uint_eq(gws[ch].n_kids, 2); /* rekeyed at once */
+	}
+	for (int g = 0; g < 2; g++) {
+		assert_no_stale_rekeying(g);
+		ck_assert_uint_eq(gws[g].status[0].ike_sa_up, 1);
+	}
+	/* The retries: the child first, the IKE SA after it. */
+	run_for(40000);
+	for (int g = 0; g < 2; g++) {
+		assert_no_stale_rekeying(g);
+		assert_children_on_current_sa(g);
+		ck_assert_uint_eq(gws[g].status[0].ike_sa_up, 2);
+		ck_assert_uint_eq(ikev2_stats(gws[g].e)->ike_sas, 1);
+		ck_assert_uint_eq(live_children(&gws[g], 0), 1);
+		ck_assert(!gws[g].gap_seen);
+	}
+	ck_assert(find_kid(&gws[ch], old_spi)->deleted);
+	ck_assert_uint_eq(check_crosswise(), 1);
+	ck_assert(logged(&gws[ch], "IKE_SA rekey by the peer while our CREATE_CHILD_SA"));
+	ck_assert(logged(&gws[ik], "IKE_SA rekey: the peer answered TEMPORARY_FAILURE"));
+	if (crossing) {
+		ck_assert(logged(&gws[ik],
+		                 "CREATE_CHILD_SA by the peer while our IKE_SA rekey is out"));
+		ck_assert(logged(&gws[ch], "CREATE_CHILD_SA: the peer answered TEMPORARY_FAILURE"));
+	}
+	/* Later rekeys still happen, both kinds, over the new IKE SA. */
+	for (int g = 0; g < 2; g++) {
+		unsigned before = gws[g].n_kids;
+		struct ike_child_info info;
+
+		ck_assert_uint_eq(ikev2_children(gws[g].e, 0, &info, 1), 1);
+		ck_assert_uint_gt(info.rekey_at_ms, now);
+		ikev2_child_expired(gws[g].e, 0, info.spi_in, false, now);
+		run_for(1000);
+		ck_assert_uint_eq(gws[g].n_kids, before + 1);
+		ck_assert_uint_eq(check_crosswise(), 1);
+	}
+	gws[ch].e->conns[0].sa->rekey_at_ms = now;
+	run_for(2000);
+	for (int g = 0; g < 2; g++) {
+		ck_assert_uint_eq(gws[g].status[0].ike_sa_up, 3);
+		ck_assert_uint_eq(ikev2_stats(gws[g].e)->ike_sas, 1);
+		assert_no_stale_rekeying(g);
+		assert_children_on_current_sa(g);
+	}
+	ck_assert_uint_eq(check_crosswise(), 1);
+	teardown_pair();
+}
+END_TEST
+
+/* A new CHILD_SA refused with TEMPORARY_FAILURE (the peer rekeys the IKE SA) is asked for again. */
+START_TEST(new_child_refused_during_ike_rekey_is_retried)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct ikev2_sa *sb;
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	sb = gws[1].e->conns[0].sa;
+	ikev2_delete_child_start(gws[1].e, sb, sb->children);
+	pump();
+	ck_assert_uint_eq(live_children(&gws[0], 0), 0);
+	/* A asks for a new child just as B starts rekeying the IKE SA. */
+	ikev2_acquire(gws[0].e, 0, now);
+	ikev2_ike_rekey_start(gws[1].e, sb);
+	ck_assert_uint_eq(q_tail - q_head, 2);
+	held[0] = *q_pop();
+	held[1] = *q_pop();
+	deliver_one(&held[0]);
+	deliver_one(&held[1]);
+	pump();
+	run_for(40000);
+	ck_assert_uint_eq(live_children(&gws[0], 0), 1);
+	ck_assert_uint_eq(live_children(&gws[1], 0), 1);
+	ck_assert_uint_eq(check_crosswise(), 1);
+	for (int g = 0; g < 2; g++) {
+		ck_assert_uint_eq(gws[g].status[0].ike_sa_up, 2);
+		assert_children_on_current_sa(g);
+	}
+	assert_up();
+	ck_assert(logged(&gws[0], "CREATE_CHILD_SA: the peer answered TEMPORARY_FAILURE"));
+	teardown_pair();
+}
+END_TEST
+
+/* Whatever leaves a child REKEYING with no request out, it is rekeyed again, not forgotten. */
+START_TEST(child_left_rekeying_is_rekeyed_again)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	uint32_t old;
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	old = gws[0].kids[0].c.spi_in;
+	ikev2_child_find(gws[0].e->conns[0].sa, old)->state = IKEV2_CHILD_REKEYING;
+	run_for(1000);
+	ck_assert(find_kid(&gws[0], old)->deleted);
+	ck_assert_uint_eq(live_children(&gws[0], 0), 1);
+	ck_assert_uint_eq(check_crosswise(), 1);
+	assert_no_stale_rekeying(0);
+	ck_assert(logged(&gws[0], "left rekeying without a request"));
+	teardown_pair();
+}
+END_TEST
+
 START_TEST(dead_peer_detected_and_restarted)
 {
 	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
@@ -1838,6 +2029,9 @@ static Suite *ikev2_suite(void)
 	tcase_add_test(tc, ike_sa_ends_at_its_hard_lifetime_without_rekey);
 	tcase_add_test(tc, simultaneous_child_rekey);
 	tcase_add_test(tc, simultaneous_ike_rekey);
+	tcase_add_loop_test(tc, child_rekey_overlapping_peer_ike_rekey, 0, 4);
+	tcase_add_test(tc, new_child_refused_during_ike_rekey_is_retried);
+	tcase_add_test(tc, child_left_rekeying_is_rekeyed_again);
 	tcase_add_test(tc, dead_peer_detected_and_restarted);
 	tcase_add_test(tc, cookies_under_init_flood);
 	tcase_add_test(tc, nat_detected_moves_to_4500_with_udp_encap);
