@@ -300,6 +300,18 @@ void ikev2_input(struct ikev2 *e, const struct ike_endpoint *local,
 		return;
 	}
 	sa->last_rx_ms = now_ms;
+	if (resp && sa->down_queued && sa->req_kind != IKEV2_REQ_IKE_REKEY) {
+		/*
+		 * vpnctl down came while this was out: what it answers is moot (the
+		 * IKE SA goes, its children at the peer with it). An IKE rekey's
+		 * answer is taken, so that the new SA is deleted too.
+		 */
+		ikev2_request_done(sa);
+		crypto_wipe(plain, (size_t)n);
+		sa->down_queued = false;
+		ikev2_delete_ike_start(e, sa);
+		return;
+	}
 	if (m.unsupported_critical) {
 		unsupported_critical(e, sa, local, remote, &m);
 		crypto_wipe(plain, (size_t)n);
@@ -356,6 +368,12 @@ static void tick_established(struct ikev2 *e, struct ikev2_sa *sa)
 	const struct config_connection *cc = ikev2_cc(e, sa->conn);
 	struct ikev2_child *c;
 
+	if (sa->down_queued) {
+		/* vpnctl down: the request that was out is done, the Delete goes now. */
+		sa->down_queued = false;
+		ikev2_delete_ike_start(e, sa);
+		return;
+	}
 	if (sa->state == IKEV2_SA_REKEYED) {
 		/* The rekey's initiator deletes the old SA (2.18); delete_at_ms backs it up. */
 		if (!sa->peer_deletes)
@@ -610,6 +628,25 @@ int ikev2_up(struct ikev2 *e, uint32_t conn, uint64_t now_ms)
 	return 0;
 }
 
+/*
+ * vpnctl down of an authenticated IKE SA: its children leave the data
+ * plane now; the IKE SA is deleted with an INFORMATIONAL request of its
+ * own. With window size 1 (2.3) that request must wait for one that is
+ * still out: the SA stays, marked, until that answer comes (or the peer is
+ * given up on), and the Delete follows it.
+ */
+static void sa_close(struct ikev2 *e, struct ikev2_sa *sa)
+{
+	while (sa->children)
+		ikev2_child_remove(e, sa, sa->children, true);
+	if (sa->state == IKEV2_SA_DELETING)
+		return; /* its Delete is out already */
+	if (sa->req_pending)
+		sa->down_queued = true;
+	else
+		ikev2_delete_ike_start(e, sa);
+}
+
 int ikev2_down(struct ikev2 *e, uint32_t conn, uint64_t now_ms)
 {
 	struct ikev2_sa *sa, *next;
@@ -619,24 +656,16 @@ int ikev2_down(struct ikev2 *e, uint32_t conn, uint64_t now_ms)
 		return -1;
 	e->conns[conn].admin_down = true;
 	e->conns[conn].restart = false;
+	e->conns[conn].child_retry_at_ms = 0;
+	e->conns[conn].sa = NULL; /* whatever closes below is no longer the tunnel */
 	for (sa = e->conns[conn].sas; sa; sa = next) {
 		next = sa->conn_next;
 		if (sa->state == IKEV2_SA_REKEY_CHILD)
-			continue;
-		if (sa->state == IKEV2_SA_ESTABLISHED || sa->state == IKEV2_SA_REKEYED) {
-			/* Tell the peer (best effort, not retransmitted), then remove. */
-			struct ikev2_sk_wr s;
-			uint8_t buf[256];
-			size_t n;
-
-			ikev2_sk_begin(sa, &s, buf, sizeof(buf), IKEV2_EXCH_INFORMATIONAL, false,
-			               sa->req_pending ? sa->req_id + 1 : sa->req_id);
-			ikev2_wr_delete(&s.in, IKEV2_PROTO_IKE, NULL, 0);
-			n = ikev2_sk_end(sa, &s);
-			if (n)
-				ikev2_send_raw(e, &sa->local, &sa->remote, sa->natt, buf, n);
-		}
-		ikev2_sa_destroy(e, sa, true);
+			continue; /* goes with the SA whose rekey made it */
+		if (ikev2_sa_authenticated(sa))
+			sa_close(e, sa);
+		else
+			ikev2_sa_destroy(e, sa, true); /* no peer to tell yet */
 	}
 	ike_status_set(ikev2_status(e, conn), IKE_STATE_DOWN, now_ms);
 	return 0;

@@ -387,6 +387,7 @@ static void ike_rekeyed(struct ikev2 *e, struct ikev2_sa *old, struct ikev2_sa *
 	n->nat_fake = old->nat_fake;
 	n->keepalive_at_ms = old->keepalive_at_ms;
 	n->state = IKEV2_SA_ESTABLISHED;
+	n->down_queued = old->down_queued; /* vpnctl down came during the rekey: it goes too */
 	n->established_ms = e->now_ms;
 	n->last_rx_ms = e->now_ms;
 	n->rekey_at_ms = life ? e->now_ms + life * 900 - ikev2_jitter_ms(e, life) : 0;
@@ -457,15 +458,20 @@ static void ike_rekey_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev
 		/* Collision (2.8.1): the SA with the lowest nonce goes, by its maker. */
 		struct ikev2_sa *pn = sa->peer_new_sa;
 
+		struct ikev2_conn *ic = &e->conns[sa->conn];
+		bool current = ic->sa == pn || ic->sa == n; /* not after vpnctl down */
+
 		ike_rekeyed(e, sa, n);
 		if (nonce_cmp(n->n_min, n->n_min_len, pn->n_min, pn->n_min_len) < 0) {
 			move_children(e, n, pn);
-			e->conns[sa->conn].sa = pn;
+			if (current)
+				ic->sa = pn;
 			n->state = IKEV2_SA_REKEYED; /* ours lost: we delete it */
 		} else {
 			/* Ours won: the peer deletes its new SA. */
 			move_children(e, pn, n);
-			e->conns[sa->conn].sa = n;
+			if (current)
+				ic->sa = n;
 		}
 		sa->peer_new_sa = NULL;
 		pn->rekey_parent = NULL;
@@ -639,7 +645,7 @@ static void peer_ike_rekey(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_ms
 	int plen, glen;
 	unsigned idx;
 
-	if (sa->state != IKEV2_SA_ESTABLISHED || !m->has_ke) {
+	if (sa->state != IKEV2_SA_ESTABLISHED || sa->down_queued || !m->has_ke) {
 		respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
 		return;
 	}
@@ -762,7 +768,7 @@ void ikev2_create_child_request(struct ikev2 *e, struct ikev2_sa *sa, struct ike
 		peer_ike_rekey(e, sa, m, sap);
 		goto out;
 	}
-	if (sa->state != IKEV2_SA_ESTABLISHED) {
+	if (sa->state != IKEV2_SA_ESTABLISHED || sa->down_queued) {
 		respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
 		goto out;
 	}

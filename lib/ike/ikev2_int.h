@@ -147,6 +147,7 @@ struct ikev2_sa {
 	struct ikev2_child *children;
 	bool peer_rekeyed_ike;          /* collision: the peer rekeyed it too */
 	bool peer_deletes;              /* REKEYED by the peer: it sends the delete */
+	bool down_queued;               /* vpnctl down while a request was out: Delete after it */
 	struct ikev2_sa *peer_new_sa;   /* the SA the peer's IKE rekey made */
 	uint8_t n_min[IKEV2_NONCE_MAX]; /* IKE rekey: lowest nonce of its exchange */
 	size_t n_min_len;

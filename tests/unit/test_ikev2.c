@@ -1352,6 +1352,84 @@ START_TEST(down_deletes_and_up_restores)
 }
 END_TEST
 
+/*
+ * vpnctl down while a request is out (_i: 0 a child rekey, 1 an IKE rekey,
+ * 2 a liveness check): with window size 1 the Delete waits for that
+ * request's answer; the children leave the data plane at once, the peer
+ * takes the Delete (no message ID out of its window) and nothing is left.
+ */
+START_TEST(down_waits_for_the_request_that_is_out)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct ikev2_sa *sa;
+	uint64_t malformed;
+	uint32_t out_id;
+	uint8_t spi_i[8];
+	unsigned deletes = 0;
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	sa = gws[0].e->conns[0].sa;
+	if (_i == 0)
+		ikev2_child_expired(gws[0].e, 0, gws[0].kids[0].c.spi_in, false, now);
+	else if (_i == 1)
+		sa->rekey_at_ms = now;
+	else
+		ikev2_liveness_start(gws[0].e, sa);
+	now += 100;
+	ikev2_tick(gws[0].e, now);
+	ck_assert(sa->req_pending);
+	ck_assert_uint_eq(q_tail - q_head, 1);
+	out_id = sa->req_id;
+	malformed = ikev2_stats(gws[1].e)->malformed;
+	ck_assert_int_eq(ikev2_down(gws[0].e, 0, now), 0);
+	ck_assert_int_eq(gws[0].status[0].state, IKE_STATE_DOWN);
+	ck_assert_uint_eq(live_children(&gws[0], 0), 0);
+	/* Nothing more goes out while that request is unanswered, retransmits aside. */
+	ck_assert_uint_eq(q_tail - q_head, 1);
+	now += 100;
+	ikev2_tick(gws[0].e, now);
+	ck_assert_uint_eq(q_tail - q_head, 1);
+	/* The answer comes; then the Delete on that SA, with the next message ID. */
+	memcpy(spi_i, sa->spi_i, 8);
+	deliver_one(q_pop());
+	deliver_one(q_pop());
+	now += 100;
+	ikev2_tick(gws[0].e, now); /* an IKE rekey's new SA is deleted from the timer */
+	for (unsigned i = q_head; i < q_tail; i++) {
+		struct ikev2_msg m;
+
+		ck_assert_int_eq(ikev2_msg_parse(&m, q[i % QMAX].buf, q[i % QMAX].len),
+		                 IKEV2_PARSE_OK);
+		ck_assert_uint_eq(m.exchange, IKEV2_EXCH_INFORMATIONAL);
+		if (memcmp(m.spi_i, spi_i, 8) == 0) {
+			ck_assert_uint_eq(m.msg_id, out_id + 1);
+			deletes++;
+		}
+	}
+	ck_assert_uint_eq(deletes, 1);
+	run_for(3000);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->malformed, malformed);
+	ck_assert_ptr_null(gws[0].e->all);
+	ck_assert_ptr_null(gws[1].e->all);
+	ck_assert_uint_eq(live_children(&gws[0], 0), 0);
+	ck_assert_uint_eq(live_children(&gws[1], 0), 0);
+	ck_assert_uint_eq(ikev2_stats(gws[0].e)->ike_sas, 0);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->ike_sas, 0);
+	ck_assert_int_eq(gws[0].status[0].state, IKE_STATE_DOWN);
+	ck_assert_int_eq(gws[1].status[0].state, IKE_STATE_DOWN);
+	/* And up brings it back. */
+	ck_assert_int_eq(ikev2_up(gws[0].e, 0, now), 0);
+	pump();
+	assert_up();
+	teardown_pair();
+}
+END_TEST
+
 START_TEST(both_sides_initiate_at_once)
 {
 	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
@@ -2037,6 +2115,7 @@ static Suite *ikev2_suite(void)
 	tcase_add_test(tc, nat_detected_moves_to_4500_with_udp_encap);
 	tcase_add_loop_test(tc, faked_nat_gives_udp_encap, 0, 2);
 	tcase_add_test(tc, down_deletes_and_up_restores);
+	tcase_add_loop_test(tc, down_waits_for_the_request_that_is_out, 0, 3);
 	tcase_add_test(tc, acquire_initiates_a_waiting_connection);
 	tcase_add_test(tc, both_sides_initiate_at_once);
 	tcase_add_test(tc, unknown_peer_recognised_by_id);
