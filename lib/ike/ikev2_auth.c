@@ -434,9 +434,18 @@ int ikev2_child_from_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2
 			         cc->ipsec.pfs ? crypto_alg(cc->ipsec.pfs_group)->name
 			                       : "disabled");
 		} else if (n->type == IKEV2_N_INVALID_KE_PAYLOAD) {
+			/* Only without PFS here (with it, create_child_response decides). */
+			const struct crypto_alg *g =
+			        n->data_len == 2
+			                ? crypto_alg_by_ikev2(CRYPTO_DH, get_be16(n->data), 0)
+			                : NULL;
+
 			cause = IKE_CAUSE_PFS_MISMATCH;
 			snprintf(ev, sizeof(ev),
-			         "the peer answered INVALID_KE_PAYLOAD (PFS group)");
+			         "the peer answered INVALID_KE_PAYLOAD: it wants PFS group %s, we "
+			         "allow "
+			         "none (pfs disabled)",
+			         g ? g->name : "unknown");
 		} else {
 			cause = IKE_CAUSE_PEER_REJECTED;
 			snprintf(ev, sizeof(ev), "the peer answered %s (%u) for the CHILD_SA",

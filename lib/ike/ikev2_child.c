@@ -248,7 +248,7 @@ static size_t write_child_request(struct ikev2 *e, struct ikev2_sa *sa, uint8_t 
 	if (s == NULL)
 		return 0;
 	if (cc->ipsec.pfs) {
-		p->dh = crypto_dh_new(cc->ipsec.pfs_group);
+		p->dh = crypto_dh_new(p->pfs_group);
 		if (p->dh == NULL || (plen = crypto_dh_public(p->dh, pub, sizeof(pub))) < 0)
 			goto out;
 	}
@@ -261,10 +261,12 @@ static size_t write_child_request(struct ikev2 *e, struct ikev2_sa *sa, uint8_t 
 		ikev2_wr_notify(&s->in, IKEV2_PROTO_ESP, spi, 4, IKEV2_N_REKEY_SA, NULL, 0);
 	}
 	n = ikev2_esp_props(cc, p->spi_in, true, props);
+	for (unsigned i = 0; i < n && p->dh; i++)
+		props[i].dh[0] = p->pfs_group; /* the group of the KE we send */
 	ikev2_wr_sa(&s->in, props, n);
 	ikev2_wr_simple(&s->in, IKEV2_PL_NONCE, p->nonce, sizeof(p->nonce));
 	if (p->dh)
-		ikev2_wr_ke(&s->in, crypto_alg(cc->ipsec.pfs_group)->ikev2_id, pub, (size_t)plen);
+		ikev2_wr_ke(&s->in, crypto_alg(p->pfs_group)->ikev2_id, pub, (size_t)plen);
 	ikev2_wr_ts(&s->in, IKEV2_PL_TSI, p->ts_l, p->n_ts_l);
 	ikev2_wr_ts(&s->in, IKEV2_PL_TSR, p->ts_r, p->n_ts_r);
 	len = ikev2_sk_end(sa, s);
@@ -283,6 +285,8 @@ void ikev2_child_rekey_start(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_
 	p->dh = NULL;
 	p->conn = old ? old->conn : sa->conn;
 	p->old_spi_in = old ? old->spi_in : 0;
+	p->pfs_group = ikev2_cc(e, p->conn)->ipsec.pfs_group;
+	p->ke_tried = 0;
 	p->spi_in = e->ops.spi_alloc(e->ops.ctx, p->conn);
 	if (p->spi_in == 0) {
 		if (old)
@@ -307,7 +311,8 @@ void ikev2_child_rekey_start(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_
 	ikev2_send_request(e, sa, old ? IKEV2_REQ_CHILD_REKEY : IKEV2_REQ_CHILD_NEW, buf, len);
 }
 
-void ikev2_ike_rekey_start(struct ikev2 *e, struct ikev2_sa *sa)
+/* Our IKE SA rekey request with a KE of group (2.18). */
+static void ike_rekey_send(struct ikev2 *e, struct ikev2_sa *sa, enum crypto_alg_id group)
 {
 	const struct config_connection *cc = ikev2_cc(e, sa->conn);
 	struct ikev2_pending *p = &sa->pend;
@@ -324,7 +329,7 @@ void ikev2_ike_rekey_start(struct ikev2 *e, struct ikev2_sa *sa)
 		return;
 	n->state = IKEV2_SA_REKEY_CHILD;
 	n->ch = sa->ch;
-	n->dh = crypto_dh_new(sa->ch.dh);
+	n->dh = crypto_dh_new(group);
 	s = malloc(sizeof(*s));
 	if (n->dh == NULL || s == NULL || (plen = crypto_dh_public(n->dh, pub, sizeof(pub))) < 0) {
 		free(s);
@@ -339,25 +344,66 @@ void ikev2_ike_rekey_start(struct ikev2 *e, struct ikev2_sa *sa)
 	p->new_sa = n;
 	n->rekey_parent = sa;
 	np = ikev2_ike_props(cc, props, n->spi_i, 8);
-	/* Offer the current DH group first: that is the KE we send. */
+	/* Offer the KE's group first. */
 	for (unsigned i = 0; i < np; i++) {
 		for (unsigned j = 1; j < props[i].n_dh; j++) {
-			if (props[i].dh[j] == sa->ch.dh) {
+			if (props[i].dh[j] == group) {
 				props[i].dh[j] = props[i].dh[0];
-				props[i].dh[0] = sa->ch.dh;
+				props[i].dh[0] = group;
 			}
 		}
 	}
 	ikev2_sk_begin(sa, s, buf, sizeof(buf), IKEV2_EXCH_CREATE_CHILD_SA, false, sa->req_id);
 	ikev2_wr_sa(&s->in, props, np);
 	ikev2_wr_simple(&s->in, IKEV2_PL_NONCE, n->ni, n->ni_len);
-	ikev2_wr_ke(&s->in, crypto_alg(sa->ch.dh)->ikev2_id, pub, (size_t)plen);
+	ikev2_wr_ke(&s->in, crypto_alg(group)->ikev2_id, pub, (size_t)plen);
 	len = ikev2_sk_end(sa, s);
 	free(s);
 	if (len == 0)
 		return;
 	sa->peer_rekeyed_ike = false;
 	ikev2_send_request(e, sa, IKEV2_REQ_IKE_REKEY, buf, len);
+}
+
+void ikev2_ike_rekey_start(struct ikev2 *e, struct ikev2_sa *sa)
+{
+	/* The group in use first; another only if the peer asks for it. */
+	sa->rekey_ke_tried = 0;
+	ike_rekey_send(e, sa, sa->ch.dh);
+}
+
+/*
+ * INVALID_KE_PAYLOAD to our IKE rekey: again at once with the group the
+ * peer wants, if ike.dh has it and it was not sent yet; otherwise a
+ * dh_group_mismatch on a tunnel that stays up (the old SA carries on until
+ * its hard lifetime, then IKE_SA_INIT starts afresh).
+ */
+static void ike_rekey_invalid_ke(struct ikev2 *e, struct ikev2_sa *sa,
+                                 const struct ikev2_notify *err, enum crypto_alg_id sent)
+{
+	const struct config_connection *cc = ikev2_cc(e, sa->conn);
+	struct ike_status *st = ikev2_status(e, sa->conn);
+	const struct crypto_alg *asked;
+	const struct crypto_alg *g =
+	        ikev2_ke_retry(&cc->ike.dh, &sa->rekey_ke_tried, sent, err, &asked);
+	char ours[128];
+
+	if (g) {
+		ike_log(&e->ops, IKE_LOG_INFO, sa->conn,
+		        "IKE_SA rekey: the peer wants DH %s (INVALID_KE_PAYLOAD): retrying",
+		        g->name);
+		ike_rekey_send(e, sa, g->id);
+		return;
+	}
+	ike_status_fail(st, st->state, IKE_CAUSE_DH_GROUP_MISMATCH, e->now_ms, NULL,
+	                "INVALID_KE_PAYLOAD to our IKE_SA rekey: the peer wants DH group %s, we "
+	                "allow %s%s",
+	                asked ? asked->name : "unknown",
+	                ikev2_algs_str(&cc->ike.dh, ours, sizeof(ours)),
+	                asked && ike_algs_has(&cc->ike.dh, asked->id) ? " (already tried)" : "");
+	ike_log(&e->ops, IKE_LOG_WARN, sa->conn, "%s: %s", ike_cause_code(st->cause), st->evidence);
+	/* Tried again now and then, in case either side is fixed. */
+	sa->rekey_at_ms = e->now_ms + 6 * REKEY_RETRY_MS;
 }
 
 /* Moves every child (and the connection) from old to n. */
@@ -377,6 +423,7 @@ static void move_children(struct ikev2 *e, struct ikev2_sa *old, struct ikev2_sa
 static void ike_rekeyed(struct ikev2 *e, struct ikev2_sa *old, struct ikev2_sa *n)
 {
 	const struct config_connection *cc = ikev2_cc(e, old->conn);
+	struct ike_status *st = ikev2_status(e, old->conn);
 	uint64_t life = cc->ike.lifetime;
 
 	n->local = old->local;
@@ -393,7 +440,10 @@ static void ike_rekeyed(struct ikev2 *e, struct ikev2_sa *old, struct ikev2_sa *
 	n->rekey_at_ms = life ? e->now_ms + life * 900 - ikev2_jitter_ms(e, life) : 0;
 	n->expire_at_ms = life ? e->now_ms + life * 1000 : 0;
 	e->st.ike_sas++;
-	ikev2_status(e, old->conn)->ike_sa_up++;
+	st->ike_sa_up++;
+	/* A rekey that works clears a mismatch noted by an earlier try. */
+	if (st->state == IKE_STATE_PHASE2_SUCCEEDED && st->cause == IKE_CAUSE_DH_GROUP_MISMATCH)
+		ike_status_set(st, IKE_STATE_PHASE2_SUCCEEDED, e->now_ms);
 	move_children(e, old, n);
 	n->rekey_parent = NULL;
 	ike_log(&e->ops, IKE_LOG_INFO, old->conn, "IKE_SA rekeyed");
@@ -414,6 +464,14 @@ static void ike_rekey_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev
 	struct ike_choice ch;
 
 	p->new_sa = NULL;
+	if (n != NULL && err != NULL && err->type == IKEV2_N_INVALID_KE_PAYLOAD) {
+		enum crypto_alg_id sent = crypto_dh_group(n->dh);
+
+		ikev2_sa_destroy(e, n, false);
+		free(sap);
+		ike_rekey_invalid_ke(e, sa, err, sent);
+		return;
+	}
 	if (n != NULL && err != NULL && err->type == IKEV2_N_TEMPORARY_FAILURE) {
 		/* The peer has a child exchange of its own out (2.25.2): later. */
 		uint64_t delay = retry_delay(e, IKE_TEMP_RETRY_MS);
@@ -482,6 +540,56 @@ static void ike_rekey_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev
 	return;
 }
 
+/*
+ * INVALID_KE_PAYLOAD to our CREATE_CHILD_SA with PFS (1.3): sent again at
+ * once (true) with the group the peer wants if ipsec.pfs is that group and
+ * it was not the one sent (the config changed meanwhile); otherwise
+ * pfs_mismatch naming both groups, the old child carrying on.
+ */
+static bool child_invalid_ke(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_notify *err,
+                             struct ikev2_child *old)
+{
+	struct ikev2_pending *p = &sa->pend;
+	const struct config_connection *cc = ikev2_cc(e, p->conn);
+	struct ike_status *st = ikev2_status(e, p->conn);
+	struct config_algs allowed = { .n = cc->ipsec.pfs ? 1 : 0, .ids = { cc->ipsec.pfs_group } };
+	enum crypto_alg_id sent = crypto_dh_group(p->dh);
+	const struct crypto_alg *asked;
+	const struct crypto_alg *g = ikev2_ke_retry(&allowed, &p->ke_tried, sent, err, &asked);
+	uint8_t buf[IKE_MSG_MAX];
+	char ours[64];
+	size_t len;
+
+	if (g) {
+		ike_log(&e->ops, IKE_LOG_INFO, p->conn,
+		        "CREATE_CHILD_SA: the peer wants PFS %s (INVALID_KE_PAYLOAD): retrying",
+		        g->name);
+		crypto_dh_free(p->dh);
+		p->dh = NULL;
+		p->pfs_group = g->id;
+		len = write_child_request(e, sa, buf, sizeof(buf), old);
+		if (len) {
+			ikev2_send_request(e, sa, old ? IKEV2_REQ_CHILD_REKEY : IKEV2_REQ_CHILD_NEW,
+			                   buf, len);
+			return true;
+		}
+	}
+	ike_status_fail(
+	        st, old ? st->state : IKE_STATE_PHASE2_FAILED, IKE_CAUSE_PFS_MISMATCH, e->now_ms,
+	        NULL,
+	        "INVALID_KE_PAYLOAD to our CREATE_CHILD_SA: the peer wants PFS group %s, we "
+	        "sent %s and allow %s",
+	        asked ? asked->name : "unknown", crypto_alg(sent)->name,
+	        ikev2_algs_str(&allowed, ours, sizeof(ours)));
+	ike_log(&e->ops, IKE_LOG_WARN, p->conn, "%s: %s", ike_cause_code(st->cause), st->evidence);
+	if (old) {
+		old->state = IKEV2_CHILD_INSTALLED;
+		/* Tried again now and then, in case the peer is fixed. */
+		old->rekey_at_ms = e->now_ms + 6 * REKEY_RETRY_MS;
+	}
+	return false;
+}
+
 void ikev2_create_child_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m)
 {
 	struct ikev2_pending *p = &sa->pend;
@@ -543,9 +651,12 @@ void ikev2_create_child_response(struct ikev2 *e, struct ikev2_sa *sa, struct ik
 			}
 			gp = gir;
 		}
-		if (err && p->dh &&
-		    (err->type == IKEV2_N_NO_PROPOSAL_CHOSEN ||
-		     err->type == IKEV2_N_INVALID_KE_PAYLOAD)) {
+		if (err && p->dh && err->type == IKEV2_N_INVALID_KE_PAYLOAD) {
+			if (child_invalid_ke(e, sa, err, old))
+				return; /* sent again with the group the peer wants */
+			goto done;
+		}
+		if (err && p->dh && err->type == IKEV2_N_NO_PROPOSAL_CHOSEN) {
 			/* The first child worked with these algorithms: the KE is what differs. */
 			ike_status_fail(ikev2_status(e, p->conn),
 			                old ? ikev2_status(e, p->conn)->state

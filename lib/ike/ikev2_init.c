@@ -146,12 +146,11 @@ void ikev2_init_response(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev
 		return;
 	}
 	if ((n = ikev2_msg_notify(m, IKEV2_N_INVALID_KE_PAYLOAD)) != NULL) {
-		const struct crypto_alg *g = NULL;
+		const struct crypto_alg *asked;
+		const struct crypto_alg *g = ikev2_ke_retry(&cc->ike.dh, &sa->ke_tried,
+		                                            crypto_dh_group(sa->dh), n, &asked);
 
-		if (n->data_len == 2)
-			g = crypto_alg_by_ikev2(CRYPTO_DH, get_be16(n->data), 0);
-		if (g && ike_algs_has(&cc->ike.dh, g->id) && g->id != crypto_dh_group(sa->dh) &&
-		    sa->dh_want == 0) {
+		if (g) {
 			ike_log(&e->ops, IKE_LOG_INFO, sa->conn,
 			        "peer wants DH %s (INVALID_KE_PAYLOAD): retrying", g->name);
 			sa->dh_want = g->id;
@@ -159,8 +158,10 @@ void ikev2_init_response(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev
 			return;
 		}
 		snprintf(ev, sizeof(ev),
-		         "INVALID_KE_PAYLOAD: the peer wants DH group %s, we allow %s",
-		         g ? g->name : "unknown", ike_algs_str(&cc->ike.dh, tmp, sizeof(tmp)));
+		         "INVALID_KE_PAYLOAD: the peer wants DH group %s, we allow %s%s",
+		         asked ? asked->name : "unknown",
+		         ikev2_algs_str(&cc->ike.dh, tmp, sizeof(tmp)),
+		         asked && ike_algs_has(&cc->ike.dh, asked->id) ? " (already tried)" : "");
 		ikev2_sa_fail(e, sa, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_DH_GROUP_MISMATCH, ev);
 		return;
 	}

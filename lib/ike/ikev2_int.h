@@ -94,7 +94,9 @@ struct ikev2_pending {
 	uint8_t nonce[IKEV2_NONCE_LEN];
 	struct ts ts_l[IKE_TS_MAX], ts_r[IKE_TS_MAX];
 	unsigned n_ts_l, n_ts_r;
-	struct ikev2_sa *new_sa; /* IKE rekey: the new SA (state REKEY_CHILD) */
+	struct ikev2_sa *new_sa;      /* IKE rekey: the new SA (state REKEY_CHILD) */
+	enum crypto_alg_id pfs_group; /* the KE group sent (with ipsec.pfs) */
+	uint32_t ke_tried;            /* INVALID_KE_PAYLOAD retries: groups sent */
 };
 
 struct ikev2_sa {
@@ -143,6 +145,8 @@ struct ikev2_sa {
 	uint8_t cookie[IKEV2_COOKIE_MAX];
 	size_t cookie_len;
 	enum crypto_alg_id dh_want; /* INVALID_KE_PAYLOAD: retry with this */
+	uint32_t ke_tried;          /* IKE_SA_INIT: groups sent (bit per ike.dh entry) */
+	uint32_t rekey_ke_tried;    /* the same for the IKE rekey that is under way */
 
 	struct ikev2_child *children;
 	bool peer_rekeyed_ike;          /* collision: the peer rekeyed it too */
@@ -277,6 +281,21 @@ int ikev2_child_from_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2
                               const uint8_t *nr, size_t nr_len);
 
 /* ---- ikev2_prop.c: proposals and selectors ---- */
+/*
+ * "aes256/aes" of a config list, "none" when empty: evidence text. Not
+ * ike_algs_str: its ", " reads badly inside a sentence that lists several
+ * kinds, and an empty list must say "none".
+ */
+const char *ikev2_algs_str(const struct config_algs *a, char *buf, size_t len);
+/*
+ * INVALID_KE_PAYLOAD (RFC 7296 1.2, 1.3): the group notify n asks for, if
+ * allowed lists it and it was not sent yet; NULL: no retry. *tried has a
+ * bit per entry of allowed; the group just sent is marked in it. *asked is
+ * what n names (NULL if it names nothing we know).
+ */
+const struct crypto_alg *ikev2_ke_retry(const struct config_algs *allowed, uint32_t *tried,
+                                        enum crypto_alg_id sent, const struct ikev2_notify *n,
+                                        const struct crypto_alg **asked);
 /* IKE proposals of a connection. */
 unsigned ikev2_ike_props(const struct config_connection *cc, struct ikev2_prop_out *out,
                          const uint8_t *spi, uint8_t spi_len);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cursor.h"
 #include "ikev2_int.h"
 
 /* What a selection wants: the allowed lists per kind. */
@@ -198,16 +199,19 @@ static void peer_offer_str(const struct ikev2_sa_payload *sa, uint8_t proto, uin
 		snprintf(buf, len, "none");
 }
 
-static void algs_str(const struct config_algs *a, char *buf, size_t len)
+const char *ikev2_algs_str(const struct config_algs *a, char *buf, size_t len)
 {
 	size_t o = 0;
 
+	if (len == 0)
+		return buf;
 	buf[0] = '\0';
 	for (uint32_t i = 0; i < a->n && o < len; i++)
 		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? "/" : "",
 		                      crypto_alg(a->ids[i])->name);
 	if (a->n == 0)
 		snprintf(buf, len, "none");
+	return buf;
 }
 
 static int select_any(const struct sel_spec *s, const struct ikev2_sa_payload *sa,
@@ -232,18 +236,18 @@ static int select_any(const struct sel_spec *s, const struct ikev2_sa_payload *s
 	switch (worst) {
 	case FAIL_ENCR:
 		peer_offer_str(sa, s->proto, IKEV2_TR_ENCR, peer, sizeof(peer));
-		algs_str(s->encr, ours, sizeof(ours));
+		ikev2_algs_str(s->encr, ours, sizeof(ours));
 		snprintf(ev, ev_len, "no acceptable encryption: peer offers %s, we allow %s", peer,
 		         ours);
 		break;
 	case FAIL_PRF:
 		peer_offer_str(sa, s->proto, IKEV2_TR_PRF, peer, sizeof(peer));
-		algs_str(s->prf, ours, sizeof(ours));
+		ikev2_algs_str(s->prf, ours, sizeof(ours));
 		snprintf(ev, ev_len, "no acceptable prf: peer offers %s, we allow %s", peer, ours);
 		break;
 	case FAIL_INTEG:
 		peer_offer_str(sa, s->proto, IKEV2_TR_INTEG, peer, sizeof(peer));
-		algs_str(s->integ, ours, sizeof(ours));
+		ikev2_algs_str(s->integ, ours, sizeof(ours));
 		snprintf(ev, ev_len, "no acceptable integrity: peer offers %s, we allow %s", peer,
 		         ours);
 		break;
@@ -253,7 +257,7 @@ static int select_any(const struct sel_spec *s, const struct ikev2_sa_payload *s
 		memcpy(dl.ids, s->dh_list, sizeof(dl.ids));
 		*cause = dh_cause;
 		peer_offer_str(sa, s->proto, IKEV2_TR_DH, peer, sizeof(peer));
-		algs_str(&dl, ours, sizeof(ours));
+		ikev2_algs_str(&dl, ours, sizeof(ours));
 		snprintf(ev, ev_len, "no acceptable %s: peer offers %s, we allow %s",
 		         dh_cause == IKE_CAUSE_PFS_MISMATCH ? "PFS group" : "DH group", peer,
 		         s->n_dh ? ours : "none (pfs disabled)");
@@ -265,6 +269,29 @@ static int select_any(const struct sel_spec *s, const struct ikev2_sa_payload *s
 		break;
 	}
 	return -1;
+}
+
+static int algs_index(const struct config_algs *a, enum crypto_alg_id id)
+{
+	for (uint32_t i = 0; i < a->n && i < CONFIG_PROPOSALS_MAX; i++)
+		if (a->ids[i] == id)
+			return (int)i;
+	return -1;
+}
+
+const struct crypto_alg *ikev2_ke_retry(const struct config_algs *allowed, uint32_t *tried,
+                                        enum crypto_alg_id sent, const struct ikev2_notify *n,
+                                        const struct crypto_alg **asked)
+{
+	int i = algs_index(allowed, sent);
+
+	if (i >= 0)
+		*tried |= 1u << i;
+	*asked = n->data_len == 2 ? crypto_alg_by_ikev2(CRYPTO_DH, get_be16(n->data), 0) : NULL;
+	if (*asked == NULL || (i = algs_index(allowed, (*asked)->id)) < 0)
+		return NULL;
+	/* Each group once: a peer that keeps changing its mind gets no loop. */
+	return (*tried & 1u << i) ? NULL : *asked;
 }
 
 int ikev2_ike_select(const struct config_connection *cc, const struct ikev2_sa_payload *sa,

@@ -1943,6 +1943,174 @@ static void wr_temporary_failure(struct ikev2_wr *w)
 	ikev2_wr_notify(w, 0, NULL, 0, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
 }
 
+static uint16_t inject_ke_group;
+
+static void wr_invalid_ke(struct ikev2_wr *w)
+{
+	uint8_t g[2];
+
+	put_be16(g, inject_ke_group);
+	ikev2_wr_notify(w, 0, NULL, 0, IKEV2_N_INVALID_KE_PAYLOAD, g, 2);
+}
+
+/*
+ * A's request out; B's SA answers it with INVALID_KE_PAYLOAD(group) in
+ * B's place (B's message ID window moves as if B had sent it).
+ */
+static void answer_a_with_invalid_ke(uint16_t group)
+{
+	struct ikev2_sa *sa = gws[0].e->conns[0].sa, *sb = gws[1].e->conns[0].sa;
+
+	ck_assert(sa->req_pending);
+	ck_assert_uint_eq(sb->resp_id, sa->req_id);
+	drop_all();
+	inject_ke_group = group;
+	inject_from(1, sb, IKEV2_EXCH_CREATE_CHILD_SA, true, sa->req_id, wr_invalid_ke);
+	sb->resp_id++;
+	sb->have_resp = false;
+}
+
+/* The peer's IKE_SA rekey answer asks for another group of ours: rekeyed again with it. */
+START_TEST(ike_rekey_follows_invalid_ke_payload)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: [group14, group2]",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: [group14, group2]",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct config_algs *bdh;
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	ck_assert_int_eq(gws[0].e->conns[0].sa->ch.dh, CRYPTO_DH_MODP2048);
+	/* B's operator now allows group2 only; A rekeys with group14 first. */
+	bdh = &gws[1].cfg->connections[0].ike.dh;
+	bdh->ids[0] = CRYPTO_DH_MODP1024;
+	bdh->n = 1;
+	gws[0].e->conns[0].sa->rekey_at_ms = now;
+	run_for(2000);
+	for (int g = 0; g < 2; g++) {
+		ck_assert_uint_eq(gws[g].status[0].ike_sa_up, 2);
+		ck_assert_int_eq(gws[g].e->conns[0].sa->ch.dh, CRYPTO_DH_MODP1024);
+		ck_assert_uint_eq(gws[g].status[0].failures[IKE_CAUSE_DH_GROUP_MISMATCH], 0);
+	}
+	assert_up();
+	ck_assert(logged(&gws[0], "IKE_SA rekey: the peer wants DH group2 (INVALID_KE_PAYLOAD)"));
+	teardown_pair();
+}
+END_TEST
+
+/*
+ * INVALID_KE_PAYLOAD to our IKE rekey for a group ike.dh does not have, or
+ * one already sent: dh_group_mismatch naming both, the tunnel stays up and
+ * a later rekey clears it.
+ */
+START_TEST(ike_rekey_invalid_ke_not_allowed_is_dh_group_mismatch)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	gws[0].e->conns[0].sa->rekey_at_ms = now;
+	now += 100;
+	tick_both();
+	answer_a_with_invalid_ke(19);
+	expect_fail(0, IKE_STATE_PHASE2_SUCCEEDED, IKE_CAUSE_DH_GROUP_MISMATCH,
+	            "INVALID_KE_PAYLOAD to our IKE_SA rekey: the peer wants DH group group19, we "
+	            "allow group14");
+	ck_assert(!gws[0].e->conns[0].sa->req_pending); /* no retry with a group we do not allow */
+	ck_assert_uint_eq(check_crosswise(), 1);
+	/* The group we sent, asked for again: no loop either. */
+	gws[0].e->conns[0].sa->rekey_at_ms = now;
+	now += 100;
+	tick_both();
+	answer_a_with_invalid_ke(14);
+	ck_assert_ptr_nonnull(strstr(gws[0].status[0].evidence, "group14 (already tried)"));
+	ck_assert(!gws[0].e->conns[0].sa->req_pending);
+	ck_assert_uint_eq(gws[0].status[0].failures[IKE_CAUSE_DH_GROUP_MISMATCH], 2);
+	/* Tried again after a while; the real peer accepts, and the note goes. */
+	run_for(61000);
+	ck_assert_uint_eq(gws[0].status[0].ike_sa_up, 2);
+	ck_assert_int_eq(gws[0].status[0].cause, IKE_CAUSE_NONE);
+	assert_up();
+	teardown_pair();
+}
+END_TEST
+
+/* INVALID_KE_PAYLOAD to a child rekey with PFS, for a group pfs does not name: pfs_mismatch. */
+START_TEST(child_rekey_invalid_ke_not_allowed_is_pfs_mismatch)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: group14");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: group14");
+	uint32_t old;
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	old = gws[0].kids[0].c.spi_in;
+	ikev2_child_expired(gws[0].e, 0, old, false, now);
+	now += 100;
+	tick_both();
+	answer_a_with_invalid_ke(2);
+	expect_fail(
+	        0, IKE_STATE_PHASE2_SUCCEEDED, IKE_CAUSE_PFS_MISMATCH,
+	        "INVALID_KE_PAYLOAD to our CREATE_CHILD_SA: the peer wants PFS group group2, we "
+	        "sent group14 and allow group14");
+	ck_assert(!gws[0].e->conns[0].sa->req_pending);
+	ck_assert_int_eq(ikev2_child_find(gws[0].e->conns[0].sa, old)->state,
+	                 IKEV2_CHILD_INSTALLED);
+	ck_assert_uint_eq(check_crosswise(), 1);
+	/* Rekeyed later, when the peer answers properly. */
+	run_for(61000);
+	ck_assert(find_kid(&gws[0], old)->deleted);
+	ck_assert_uint_eq(check_crosswise(), 1);
+	teardown_pair();
+}
+END_TEST
+
+/*
+ * The PFS group was changed on both sides while a rekey was out: the
+ * peer's INVALID_KE_PAYLOAD names the group our config now has, and the
+ * request goes again with it.
+ */
+START_TEST(child_rekey_follows_invalid_ke_payload_for_the_configured_group)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: group14");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: group14");
+	uint32_t old;
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	old = gws[0].kids[0].c.spi_in;
+	ikev2_child_expired(gws[0].e, 0, old, false, now);
+	now += 100;
+	tick_both();
+	gws[0].cfg->connections[0].ipsec.pfs_group = CRYPTO_DH_MODP1024;
+	gws[1].cfg->connections[0].ipsec.pfs_group = CRYPTO_DH_MODP1024;
+	answer_a_with_invalid_ke(2);
+	ck_assert(gws[0].e->conns[0].sa->req_pending);
+	pump();
+	run_for(1000);
+	ck_assert(find_kid(&gws[0], old)->deleted);
+	ck_assert_uint_eq(live_children(&gws[0], 0), 1);
+	ck_assert_uint_eq(check_crosswise(), 1);
+	ck_assert_uint_eq(gws[0].status[0].failures[IKE_CAUSE_PFS_MISMATCH], 0);
+	assert_up();
+	ck_assert(
+	        logged(&gws[0], "CREATE_CHILD_SA: the peer wants PFS group2 (INVALID_KE_PAYLOAD)"));
+	teardown_pair();
+}
+END_TEST
+
 /* Runs IKE_SA_INIT only; A's IKE_AUTH request is lost. Returns B's half-open SA. */
 static struct ikev2_sa *init_only(void)
 {
@@ -2130,6 +2298,10 @@ static Suite *ikev2_suite(void)
 	tcase_add_test(tc, requests_before_ike_auth_are_dropped);
 	tcase_add_test(tc, response_of_another_exchange_is_dropped);
 	tcase_add_test(tc, forged_init_does_not_fail_an_up_tunnel);
+	tcase_add_test(tc, ike_rekey_follows_invalid_ke_payload);
+	tcase_add_test(tc, ike_rekey_invalid_ke_not_allowed_is_dh_group_mismatch);
+	tcase_add_test(tc, child_rekey_invalid_ke_not_allowed_is_pfs_mismatch);
+	tcase_add_test(tc, child_rekey_follows_invalid_ke_payload_for_the_configured_group);
 	suite_add_tcase(s, tc);
 	return s;
 }
