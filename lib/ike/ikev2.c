@@ -20,6 +20,7 @@ enum {
 	DEFAULT_KEEPALIVE_MS = 20000,
 	DEFAULT_HALF_OPEN_COOKIE = 32,
 	DEFAULT_HALF_OPEN_MAX = 1024,
+	DEFAULT_COOKIE_ROTATE_MS = 60000,
 	DEFAULT_RESTART_MS = 5000,
 };
 
@@ -453,6 +454,7 @@ void ikev2_tick(struct ikev2 *e, uint64_t now_ms)
 	struct ikev2_sa *sa, *next;
 
 	e->now_ms = now_ms;
+	ikev2_cookie_secret_age(e);
 	for (sa = e->all; sa; sa = next) {
 		next = sa->all_next;
 		if (sa->state == IKEV2_SA_REKEY_CHILD)
@@ -513,7 +515,8 @@ struct ikev2 *ikev2_new(const struct config *cfg, const struct ike_ops *ops,
 	e->ops = *ops;
 	e->status = status;
 	e->now_ms = now_ms;
-	crypto_random(e->cookie_secret, sizeof(e->cookie_secret));
+	crypto_random(e->cookie_secret[0], sizeof(e->cookie_secret[0]));
+	e->cookie_born_ms = now_ms;
 	ikev2_tune(e, &(struct ikev2_tunables){ 0 });
 	for (uint32_t c = 0; c < cfg->n_connections; c++)
 		if (cfg->connections[c].ike.version == CONFIG_IKEV2)
@@ -532,6 +535,8 @@ void ikev2_tune(struct ikev2 *e, const struct ikev2_tunables *t)
 		e->t.half_open_cookie = DEFAULT_HALF_OPEN_COOKIE;
 	if (!e->t.half_open_max)
 		e->t.half_open_max = DEFAULT_HALF_OPEN_MAX;
+	if (!e->t.cookie_rotate_ms)
+		e->t.cookie_rotate_ms = DEFAULT_COOKIE_ROTATE_MS;
 	if (!e->t.retransmit_tries)
 		e->t.retransmit_tries = IKE_RETRANSMIT_TRIES;
 	if (!e->t.retransmit_base_ms)

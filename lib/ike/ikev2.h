@@ -93,6 +93,7 @@ struct ikev2_tunables {
 	uint32_t keepalive_ms;       /* default 20000: NAT keepalive interval behind a NAT */
 	uint32_t half_open_cookie;   /* default 32: cookies once this many half-open SAs */
 	uint32_t half_open_max;      /* default 1024: refuse more */
+	uint32_t cookie_rotate_ms;   /* default 60000: a new cookie secret this often */
 	uint32_t retransmit_tries;   /* default IKE_RETRANSMIT_TRIES */
 	uint32_t retransmit_base_ms; /* default IKE_RETRANSMIT_BASE_MS */
 	uint32_t restart_delay_ms;   /* default 5000: effect_immediately restart after a failure */

@@ -13,7 +13,11 @@
 #include "cursor.h"
 #include "ikev2_int.h"
 
-enum { NATD_LEN = 20 };
+enum {
+	NATD_LEN = 20,
+	COOKIE_LEN = 1 + 32, /* secret version, HMAC-SHA256 */
+	COOKIE_TRIES = 3,    /* COOKIEs an initiator takes for one IKE_SA_INIT */
+};
 
 static uint8_t *dup_bytes(const uint8_t *p, size_t n)
 {
@@ -136,12 +140,21 @@ void ikev2_init_response(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev
 	int glen;
 
 	if ((n = ikev2_msg_notify(m, IKEV2_N_COOKIE)) != NULL) {
-		if (n->data_len < 1 || n->data_len > IKEV2_COOKIE_MAX || sa->cookie_len) {
+		/*
+		 * A new cookie replaces the one we sent (the responder changed its
+		 * secret meanwhile, 2.6); the same one again, or too many, is a
+		 * responder we do not follow round in circles.
+		 */
+		if (n->data_len < 1 || n->data_len > IKEV2_COOKIE_MAX ||
+		    sa->cookie_tries >= COOKIE_TRIES ||
+		    (sa->cookie_len == n->data_len &&
+		     memcmp(sa->cookie, n->data, n->data_len) == 0)) {
 			e->st.malformed++;
 			return;
 		}
 		memcpy(sa->cookie, n->data, n->data_len);
 		sa->cookie_len = n->data_len;
+		sa->cookie_tries++;
 		ikev2_init_send(e, sa);
 		return;
 	}
@@ -246,15 +259,49 @@ out:
 
 /* ---- responder: IKE_SA_INIT ---- */
 
-static void cookie_make(const struct ikev2 *e, const struct ikev2_msg *m,
-                        const struct ike_endpoint *remote, uint8_t out[32])
+void ikev2_cookie_secret_age(struct ikev2 *e)
+{
+	uint64_t age = e->now_ms - e->cookie_born_ms;
+
+	if (age < e->t.cookie_rotate_ms)
+		return;
+	/* The current one becomes the previous, unless it is past that age too. */
+	e->cookie_prev_ok = age < 2 * (uint64_t)e->t.cookie_rotate_ms;
+	e->cookie_ver++;
+	crypto_random(e->cookie_secret[e->cookie_ver & 1], sizeof(e->cookie_secret[0]));
+	e->cookie_born_ms = e->now_ms;
+}
+
+/* Cookie = <version of the secret> | HMAC-SHA256(secret, Ni | IPi | SPIi) (2.6). */
+static void cookie_make(const struct ikev2 *e, uint8_t ver, const struct ikev2_msg *m,
+                        const struct ike_endpoint *remote, uint8_t out[COOKIE_LEN])
 {
 	struct crypto_iov iov[3] = { { m->nonce.p, m->nonce.len },
 		                     { remote->addr, remote->family == 4 ? 4u : 16u },
 		                     { m->spi_i, 8 } };
 
-	crypto_prf_v(CRYPTO_PRF_HMAC_SHA256, e->cookie_secret, sizeof(e->cookie_secret), iov, 3,
-	             out);
+	out[0] = ver;
+	crypto_prf_v(CRYPTO_PRF_HMAC_SHA256, e->cookie_secret[ver & 1], sizeof(e->cookie_secret[0]),
+	             iov, 3, out + 1);
+}
+
+/* The COOKIE of m was made by us under the current or the previous secret, for this initiator. */
+static bool cookie_ok(const struct ikev2 *e, const struct ikev2_msg *m,
+                      const struct ike_endpoint *remote)
+{
+	const struct ikev2_notify *n = ikev2_msg_notify(m, IKEV2_N_COOKIE);
+	uint8_t ck[COOKIE_LEN];
+	bool ok;
+
+	if (n == NULL || n->data_len != COOKIE_LEN)
+		return false;
+	if (n->data[0] != e->cookie_ver &&
+	    !(e->cookie_prev_ok && n->data[0] == (uint8_t)(e->cookie_ver - 1)))
+		return false;
+	cookie_make(e, n->data[0], m, remote, ck);
+	ok = crypto_ct_equal(n->data, ck, sizeof(ck));
+	crypto_wipe(ck, sizeof(ck));
+	return ok;
 }
 
 static void send_init_notify(struct ikev2 *e, const struct ike_endpoint *local,
@@ -357,12 +404,11 @@ void ikev2_init_request(struct ikev2 *e, const struct ike_endpoint *local,
 	}
 	if (e->st.half_open >= e->t.half_open_cookie) {
 		/* Under load: only initiators that prove their address get state (2.6). */
-		const struct ikev2_notify *n = ikev2_msg_notify(m, IKEV2_N_COOKIE);
-		uint8_t ck[32];
+		ikev2_cookie_secret_age(e);
+		if (!cookie_ok(e, m, remote)) {
+			uint8_t ck[COOKIE_LEN];
 
-		cookie_make(e, m, remote, ck);
-		if (n == NULL || n->data_len != sizeof(ck) ||
-		    !crypto_ct_equal(n->data, ck, sizeof(ck))) {
+			cookie_make(e, e->cookie_ver, m, remote, ck);
 			e->st.cookies_sent++;
 			send_init_notify(e, local, remote, m, IKEV2_N_COOKIE, ck, sizeof(ck));
 			return;

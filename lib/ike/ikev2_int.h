@@ -144,6 +144,7 @@ struct ikev2_sa {
 	size_t msg_i_len, msg_r_len;
 	uint8_t cookie[IKEV2_COOKIE_MAX];
 	size_t cookie_len;
+	unsigned cookie_tries; /* COOKIEs taken: a responder that keeps sending new ones is left */
 	enum crypto_alg_id dh_want; /* INVALID_KE_PAYLOAD: retry with this */
 	uint32_t ke_tried;          /* IKE_SA_INIT: groups sent (bit per ike.dh entry) */
 	uint32_t rekey_ke_tried;    /* the same for the IKE rekey that is under way */
@@ -191,7 +192,15 @@ struct ikev2 {
 	struct ikev2_sa *all;
 	struct ikev2_tab by_spi;      /* our SPI -> SA */
 	struct ikev2_tab by_peer_spi; /* responder half-open: the initiator's SPI -> SA */
-	uint8_t cookie_secret[32];
+	/*
+	 * Cookie secrets (2.6): [cookie_ver & 1] is the current one, the other
+	 * the previous one, still accepted while cookie_prev_ok. Changed every
+	 * tunables.cookie_rotate_ms (ikev2_cookie_secret_age).
+	 */
+	uint8_t cookie_secret[2][32];
+	uint8_t cookie_ver;
+	bool cookie_prev_ok;
+	uint64_t cookie_born_ms;
 	uint64_t now_ms;
 };
 
@@ -266,6 +275,8 @@ int ikev2_sk_unprotect(const struct ikev2_keys *k, const struct ikev2_msg *m, ui
                        size_t cap);
 
 /* ---- ikev2_init.c: IKE_SA_INIT ---- */
+/* A new cookie secret once the current one is cookie_rotate_ms old (the previous still valid). */
+void ikev2_cookie_secret_age(struct ikev2 *e);
 void ikev2_init_send(struct ikev2 *e, struct ikev2_sa *sa);
 void ikev2_init_request(struct ikev2 *e, const struct ike_endpoint *local,
                         const struct ike_endpoint *remote, const struct ikev2_msg *m);

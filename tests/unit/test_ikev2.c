@@ -1228,6 +1228,115 @@ START_TEST(cookies_under_init_flood)
 }
 END_TEST
 
+/* Counts B's SAs (every state). */
+static unsigned sa_count(int g)
+{
+	unsigned n = 0;
+
+	for (const struct ikev2_sa *sa = gws[g].e->all; sa; sa = sa->all_next)
+		n++;
+	return n;
+}
+
+/*
+ * A flood of IKE_SA_INIT beyond half_open_max (cookies not asked for
+ * here): the rest is refused and counted, the table stays at the bound,
+ * and once the flood's SAs have timed out the real initiator gets through.
+ */
+START_TEST(half_open_bound_refuses_the_rest_of_a_flood)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct dgram first;
+
+	tun.half_open_cookie = 1000;
+	tun.half_open_max = 8;
+	setup_pair(&a, &b);
+	ikev2_start(gws[0].e, now);
+	first = *q_pop();
+	for (int i = 0; i < 40; i++) {
+		struct dgram d = first;
+
+		d.buf[0] = (uint8_t)(first.buf[0] ^ (i + 1));
+		d.buf[1] = (uint8_t)(first.buf[1] ^ (i >> 3));
+		deliver_one(&d);
+		ck_assert_uint_le(ikev2_stats(gws[1].e)->half_open, 8);
+		ck_assert_uint_le(sa_count(1), 8);
+	}
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->half_open, 8);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->half_open_refused, 32);
+	ck_assert_uint_eq(q_tail - q_head, 8); /* answered: only those given state */
+	ck_assert_uint_le(gws[1].e->by_peer_spi.live, 8);
+	drop_all();
+	/* The real initiator meanwhile: refused too, until the flood has aged out. */
+	deliver_one(&first);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->half_open_refused, 33);
+	ck_assert_uint_eq(q_tail - q_head, 0);
+	run_for(40000); /* half-open SAs go after 30 s; A's retransmit at 31 s gets in */
+	assert_up();
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->half_open, 0);
+	ck_assert_uint_eq(sa_count(1), 1);
+	ck_assert_uint_ge(ikev2_stats(gws[1].e)->half_open_refused, 34);
+	teardown_pair();
+}
+END_TEST
+
+/*
+ * The cookie secret changes every cookie_rotate_ms; a cookie made under
+ * the previous secret still works (_i 0), one made two secrets ago does
+ * not (_i 1): the initiator gets a new cookie, takes it, and gets through.
+ */
+START_TEST(cookie_secret_rotates_and_the_previous_one_is_accepted)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct dgram first, spoof, with_cookie;
+	struct ikev2_msg m;
+	uint8_t ver;
+
+	tun.half_open_cookie = 1;
+	tun.cookie_rotate_ms = 5000;
+	setup_pair(&a, &b);
+	ikev2_start(gws[0].e, now);
+	first = *q_pop();
+	/* One half-open SA already: cookies from now on. */
+	spoof = first;
+	spoof.buf[0] ^= 0x55;
+	deliver_one(&spoof);
+	drop_all();
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->half_open, 1);
+	deliver_one(&first);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->cookies_sent, 1);
+	deliver_one(q_pop()); /* the COOKIE to A, who sends IKE_SA_INIT again with it */
+	with_cookie = *q_pop();
+	ck_assert_int_eq(ikev2_msg_parse(&m, with_cookie.buf, with_cookie.len), IKEV2_PARSE_OK);
+	ck_assert_ptr_nonnull(ikev2_msg_notify(&m, IKEV2_N_COOKIE));
+	ver = gws[1].e->cookie_ver;
+	/* One new secret (_i 0), or two (_i 1); only B's clock runs. */
+	for (int k = 0; k <= _i; k++) {
+		now += 5100;
+		ikev2_tick(gws[1].e, now);
+	}
+	ck_assert_uint_eq(gws[1].e->cookie_ver, (uint8_t)(ver + 1 + _i));
+	deliver_one(&with_cookie);
+	if (_i == 0) {
+		ck_assert_uint_eq(ikev2_stats(gws[1].e)->cookies_sent, 1);
+		ck_assert_uint_eq(ikev2_stats(gws[1].e)->half_open, 2);
+	} else {
+		ck_assert_uint_eq(ikev2_stats(gws[1].e)->cookies_sent, 2);
+		ck_assert_uint_eq(ikev2_stats(gws[1].e)->half_open, 1);
+	}
+	pump();
+	assert_up();
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->cookies_sent, _i == 0 ? 1u : 2u);
+	teardown_pair();
+}
+END_TEST
+
 START_TEST(nat_detected_moves_to_4500_with_udp_encap)
 {
 	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
@@ -2280,6 +2389,8 @@ static Suite *ikev2_suite(void)
 	tcase_add_test(tc, child_left_rekeying_is_rekeyed_again);
 	tcase_add_test(tc, dead_peer_detected_and_restarted);
 	tcase_add_test(tc, cookies_under_init_flood);
+	tcase_add_test(tc, half_open_bound_refuses_the_rest_of_a_flood);
+	tcase_add_loop_test(tc, cookie_secret_rotates_and_the_previous_one_is_accepted, 0, 2);
 	tcase_add_test(tc, nat_detected_moves_to_4500_with_udp_encap);
 	tcase_add_loop_test(tc, faked_nat_gives_udp_encap, 0, 2);
 	tcase_add_test(tc, down_deletes_and_up_restores);
