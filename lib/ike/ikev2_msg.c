@@ -72,19 +72,54 @@ static int parse_delete(struct ikev2_msg *m, struct cursor *c)
 	}
 	if (spi_len != 4 || cursor_left(c) != (size_t)n * 4)
 		return -1;
-	if (m->n_delete >= 2)
-		return 0; /* more than we track: ignore */
-	struct ikev2_delete *d = &m->del[m->n_delete++];
+	/* Validated only: ikev2_delete_next reads the SPIs where they are. */
+	m->n_delete++;
+	m->n_delete_spis += n;
+	return 0;
+}
 
-	d->proto = proto;
-	d->n_spi = 0;
-	for (unsigned i = 0; i < n; i++) {
-		uint32_t spi = cursor_be32(c);
+void ikev2_delete_iter_init(const struct ikev2_msg *m, struct ikev2_delete_iter *it)
+{
+	it->chain = 0;
+	it->c = cursor_init(m->raw, m->raw_len);
+	cursor_skip(&it->c, IKEV2_HDR_LEN);
+	it->np = m->first_payload;
+}
 
-		if (d->n_spi < IKEV2_DELETE_SPIS_MAX)
-			d->spi[d->n_spi++] = spi;
+bool ikev2_delete_next(const struct ikev2_msg *m, struct ikev2_delete_iter *it,
+                       struct ikev2_delete *d)
+{
+	while (it->chain < 2) {
+		uint8_t type = it->np;
+		struct cursor body;
+		uint16_t plen;
+
+		if (type == IKEV2_PL_NONE || type == IKEV2_PL_SK || !cursor_ok(&it->c)) {
+			/* This chain is done: the inner one next, if there is one. */
+			it->chain++;
+			it->c = cursor_init(m->inner, m->inner ? m->inner_len : 0);
+			it->np = it->chain == 1 && m->inner ? m->sk_first : IKEV2_PL_NONE;
+			continue;
+		}
+		it->np = cursor_u8(&it->c);
+		cursor_skip(&it->c, 1);
+		plen = cursor_be16(&it->c);
+		if (!cursor_ok(&it->c) || plen < IKEV2_GEN_HDR_LEN)
+			break;
+		body = cursor_sub(&it->c, plen - IKEV2_GEN_HDR_LEN);
+		if (type != IKEV2_PL_DELETE)
+			continue;
+		d->proto = cursor_u8(&body);
+		cursor_skip(&body, 1);
+		d->n_spi = cursor_be16(&body);
+		d->spis = body.p;
+		/* The parser checked it; the IKE SA's own Delete has no SPIs. */
+		if (cursor_ok(&body) && d->proto != IKEV2_PROTO_IKE &&
+		    cursor_left(&body) == (size_t)d->n_spi * 4)
+			return true;
 	}
-	return cursor_ok(c) ? 0 : -1;
+	it->chain = 2;
+	return false;
 }
 
 /* One payload body of a known type into m. */
@@ -251,6 +286,10 @@ int ikev2_msg_parse_inner(struct ikev2_msg *m, uint8_t first, const uint8_t *buf
 	m->raw_len = len;
 	rc = parse_chain(m, first, &c, false, 0);
 	m->raw_len = saved;
+	if (rc == 0) {
+		m->inner = buf;
+		m->inner_len = len;
+	}
 	return rc;
 }
 

@@ -1948,6 +1948,52 @@ START_TEST(codec_round_trip_and_truncation)
 }
 END_TEST
 
+/* Every Delete payload and every SPI in it is read, however many the message holds. */
+START_TEST(codec_reads_every_delete_payload)
+{
+	static uint8_t buf[IKE_MSG_MAX];
+	static const uint8_t spi_i[8] = { 1 }, spi_r[8] = { 2 };
+	static const unsigned counts[] = { 1, 40, 2, 0, 300, 1 };
+	uint32_t spis[300], seen = 0, want = 0;
+	struct ikev2_delete_iter it;
+	struct ikev2_delete d;
+	struct ikev2_wr w;
+	struct ikev2_msg m;
+	unsigned payloads = 0;
+
+	ikev2_wr_init(&w, buf, sizeof(buf));
+	ikev2_wr_header(&w, spi_i, spi_r, IKEV2_EXCH_INFORMATIONAL, IKEV2_FLAG_INITIATOR, 3);
+	for (unsigned k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+		for (unsigned i = 0; i < counts[k]; i++) {
+			spis[i] = 0x10000000u * (k + 1) + i;
+			want += spis[i];
+		}
+		ikev2_wr_delete(&w, IKEV2_PROTO_ESP, spis, counts[k]);
+	}
+	ikev2_wr_notify(&w, 0, NULL, 0, IKEV2_N_COOKIE, (const uint8_t *)"x", 1);
+	ikev2_wr_finish(&w);
+	ck_assert(!w.failed);
+	ck_assert_int_eq(ikev2_msg_parse(&m, buf, w.len), IKEV2_PARSE_OK);
+	ck_assert_uint_eq(m.n_delete, 6);
+	ck_assert_uint_eq(m.n_delete_spis, 344);
+	ikev2_delete_iter_init(&m, &it);
+	while (ikev2_delete_next(&m, &it, &d)) {
+		ck_assert_uint_lt(payloads, 6);
+		ck_assert_uint_eq(d.proto, IKEV2_PROTO_ESP);
+		ck_assert_uint_eq(d.n_spi, counts[payloads]);
+		for (unsigned i = 0; i < d.n_spi; i++) {
+			ck_assert_uint_eq(get_be32(d.spis + 4 * i),
+			                  0x10000000u * (payloads + 1) + i);
+			seen += get_be32(d.spis + 4 * i);
+		}
+		payloads++;
+	}
+	ck_assert_uint_eq(payloads, 6);
+	ck_assert_uint_eq(seen, want);
+	ck_assert(!ikev2_delete_next(&m, &it, &d)); /* stays done */
+}
+END_TEST
+
 static void hex(const uint8_t *p, size_t n, char *out)
 {
 	for (size_t i = 0; i < n; i++)
@@ -2291,6 +2337,86 @@ START_TEST(response_of_another_exchange_is_dropped)
 }
 END_TEST
 
+static uint32_t del_spis[3][48];
+static unsigned del_n[3];
+
+static void wr_three_deletes(struct ikev2_wr *w)
+{
+	for (int k = 0; k < 3; k++)
+		ikev2_wr_delete(w, IKEV2_PROTO_ESP, del_spis[k], del_n[k]);
+}
+
+/*
+ * The peer deletes several children in one INFORMATIONAL request with
+ * three Delete payloads, one of them with more than 32 SPIs, ours far
+ * down the lists: every child named goes, and the answer names our half
+ * of each.
+ */
+START_TEST(every_delete_payload_and_spi_is_handled)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	static uint8_t plain[IKE_MSG_MAX];
+	struct ikev2_sa *sa, *sb;
+	struct ikev2_delete_iter it;
+	struct ikev2_delete d;
+	struct ikev2_msg m;
+	struct dgram *r;
+	unsigned answered = 0;
+	int n;
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	sa = gws[0].e->conns[0].sa;
+	sb = gws[1].e->conns[0].sa;
+	for (int k = 0; k < 3; k++) {
+		ikev2_child_rekey_start(gws[0].e, sa, NULL); /* more children, same selectors */
+		pump();
+	}
+	ck_assert_uint_eq(live_children(&gws[0], 0), 4);
+	ck_assert_uint_eq(check_crosswise(), 4);
+	/* Payload 0: one unknown SPI; 1: 40 SPIs, B's kids 1 and 2 at 35 and 39; 2: kid 3 last. */
+	del_n[0] = 1;
+	del_spis[0][0] = 0xdead0000u;
+	del_n[1] = 40;
+	for (unsigned i = 0; i < 40; i++)
+		del_spis[1][i] = 0xdead1000u + i;
+	del_spis[1][35] = gws[1].kids[1].c.spi_in;
+	del_spis[1][39] = gws[1].kids[2].c.spi_in;
+	del_n[2] = 2;
+	del_spis[2][0] = 0xdead2000u;
+	del_spis[2][1] = gws[1].kids[3].c.spi_in;
+	inject_from(1, sb, IKEV2_EXCH_INFORMATIONAL, false, sb->req_id, wr_three_deletes);
+	sb->req_id++;
+	for (unsigned k = 1; k <= 3; k++)
+		ck_assert(find_kid(&gws[0], gws[0].kids[k].c.spi_in)->deleted);
+	ck_assert_uint_eq(live_children(&gws[0], 0), 1);
+	ck_assert(!gws[0].kids[0].deleted);
+	/* A's answer lists A's inbound SPIs of those three pairs. */
+	r = q_pop();
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(ikev2_msg_parse(&m, r->buf, r->len), IKEV2_PARSE_OK);
+	n = ikev2_sk_unprotect(sb->k, &m, plain, sizeof(plain));
+	ck_assert_int_ge(n, 0);
+	ck_assert_int_eq(ikev2_msg_parse_inner(&m, m.sk_first, plain, (size_t)n), 0);
+	ikev2_delete_iter_init(&m, &it);
+	while (ikev2_delete_next(&m, &it, &d)) {
+		for (unsigned i = 0; i < d.n_spi; i++) {
+			uint32_t spi = get_be32(d.spis + 4 * i);
+
+			ck_assert(spi == gws[0].kids[1].c.spi_in ||
+			          spi == gws[0].kids[2].c.spi_in || spi == gws[0].kids[3].c.spi_in);
+			answered++;
+		}
+	}
+	ck_assert_uint_eq(answered, 3);
+	teardown_pair();
+}
+END_TEST
+
 /* Builds an IKE_SA_INIT request offering the IKE algorithms of yaml_ike. */
 static size_t forged_init(const char *yaml_ike, uint8_t *buf, size_t cap)
 {
@@ -2361,6 +2487,7 @@ static Suite *ikev2_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, key_derivation_known_answer);
 	tcase_add_test(tc, codec_round_trip_and_truncation);
+	tcase_add_test(tc, codec_reads_every_delete_payload);
 	tcase_add_loop_test(tc, establishes_with_algorithm_set, 0,
 	                    (int)(sizeof(algsets) / sizeof(algsets[0])));
 	tcase_add_test(tc, proposal_lists_pick_a_common_entry);
@@ -2409,6 +2536,7 @@ static Suite *ikev2_suite(void)
 	tcase_add_test(tc, requests_before_ike_auth_are_dropped);
 	tcase_add_test(tc, response_of_another_exchange_is_dropped);
 	tcase_add_test(tc, forged_init_does_not_fail_an_up_tunnel);
+	tcase_add_test(tc, every_delete_payload_and_spi_is_handled);
 	tcase_add_test(tc, ike_rekey_follows_invalid_ke_payload);
 	tcase_add_test(tc, ike_rekey_invalid_ke_not_allowed_is_dh_group_mismatch);
 	tcase_add_test(tc, child_rekey_invalid_ke_not_allowed_is_pfs_mismatch);
