@@ -33,6 +33,9 @@ struct ikev2_stats {
 	uint64_t ike_sas;           /* established IKE SAs (gauge) */
 	uint64_t child_sas;         /* installed children (gauge) */
 	uint64_t dead_peers;        /* peers declared dead by liveness checks */
+	uint64_t init_refused;      /* IKE_SA_INIT answered NO_PROPOSAL_CHOSEN */
+	uint64_t invalid_ke_sent;   /* IKE_SA_INIT answered INVALID_KE_PAYLOAD */
+	uint64_t logs_suppressed;   /* remote-triggered log lines held back (rate limit) */
 };
 
 /*

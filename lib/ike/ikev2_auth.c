@@ -319,7 +319,8 @@ void ikev2_auth_request(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *
 			ikev2_send_raw(e, &sa->local, &sa->remote, sa->natt, buf, len);
 		ike_status_fail(ikev2_status(e, conn), IKE_STATE_PHASE1_FAILED, cause, e->now_ms,
 		                NULL, "%s", ev);
-		ike_log(&e->ops, IKE_LOG_WARN, conn, "IKE_AUTH: %s", ev);
+		ikev2_log_limited(e, &e->conns[conn].rl[IKEV2_RL_AUTH_FAILED], IKE_LOG_WARN, conn,
+		                  "IKE_AUTH: %s", ev);
 		ikev2_sa_destroy(e, sa, false);
 		goto out;
 	}

@@ -388,10 +388,10 @@ void ikev2_init_request(struct ikev2 *e, const struct ike_endpoint *local,
 		return; /* its connection is down (vpnctl down): not answered */
 	if (c < 0) {
 		e->st.unknown_peer++;
-		ike_log(&e->ops, IKE_LOG_WARN, UINT32_MAX,
-		        "IKE_SA_INIT from %s: no IKEv2 customer gateway has this address "
-		        "(unknown_peer)",
-		        ike_endpoint_str(remote, a, sizeof(a)));
+		ikev2_log_limited(e, ikev2_rl_source(e, remote), IKE_LOG_WARN, UINT32_MAX,
+		                  "IKE_SA_INIT from %s: no IKEv2 customer gateway has this address "
+		                  "(unknown_peer)",
+		                  ike_endpoint_str(remote, a, sizeof(a)));
 		unknown = true;
 	}
 	if (!m->has_sa || !m->has_ke || !m->has_nonce) {
@@ -432,7 +432,10 @@ void ikev2_init_request(struct ikev2 *e, const struct ike_endpoint *local,
 		if (!ikev2_conn_up(e, (uint32_t)c))
 			ike_status_fail(ikev2_status(e, (uint32_t)c), IKE_STATE_PHASE1_FAILED,
 			                cause, e->now_ms, NULL, "%s", ev);
-		ike_log(&e->ops, IKE_LOG_WARN, (uint32_t)c, "IKE_SA_INIT: %s", ev);
+		e->st.init_refused++;
+		ikev2_log_limited(e, &e->conns[c].rl[IKEV2_RL_INIT_REFUSED], IKE_LOG_WARN,
+		                  (uint32_t)c, "IKE_SA_INIT from %s: %s",
+		                  ike_endpoint_str(remote, a, sizeof(a)), ev);
 		send_init_notify(e, local, remote, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		goto out;
 	}
@@ -440,7 +443,9 @@ void ikev2_init_request(struct ikev2 *e, const struct ike_endpoint *local,
 		uint8_t g[2];
 
 		put_be16(g, crypto_alg(ch.dh)->ikev2_id);
-		ike_log(&e->ops, IKE_LOG_INFO, (uint32_t)c,
+		e->st.invalid_ke_sent++;
+		ikev2_log_limited(
+		        e, &e->conns[c].rl[IKEV2_RL_INVALID_KE], IKE_LOG_INFO, (uint32_t)c,
 		        "IKE_SA_INIT with KE group %u: asking for %s (INVALID_KE_PAYLOAD)",
 		        m->ke_group, crypto_alg(ch.dh)->name);
 		send_init_notify(e, local, remote, m, IKEV2_N_INVALID_KE_PAYLOAD, g, 2);

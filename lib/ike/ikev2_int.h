@@ -21,6 +21,24 @@ enum {
 	IKEV2_TAB_MIN = 64,
 	IKEV2_KEY_MAX = 64, /* longest SK_* key (catalogue key_len / prf out_len) */
 	IKEV2_JITTER_PCT = 5,
+	/* Log lines a remote sender can cause: one per source or connection this often. */
+	IKEV2_LOG_INTERVAL_MS = 5000,
+	IKEV2_LOG_SOURCES = 64, /* buckets for sources with no connection (hashed address) */
+};
+
+/* One kind of log line, rate-limited (ikev2_log_limited). */
+struct ikev2_ratelimit {
+	uint64_t last_ms;
+	uint64_t suppressed; /* held back since the last line that went out */
+	bool used;
+};
+
+/* What a connection's remote-triggered lines are about. */
+enum ikev2_rl_kind {
+	IKEV2_RL_INIT_REFUSED, /* IKE_SA_INIT without an acceptable proposal */
+	IKEV2_RL_INVALID_KE,   /* IKE_SA_INIT with the wrong KE group */
+	IKEV2_RL_AUTH_FAILED,  /* IKE_AUTH that does not verify */
+	IKEV2_RL_KINDS,
 };
 
 /* The keys of one IKE SA: locked memory, wiped on free. */
@@ -168,6 +186,7 @@ struct ikev2_conn {
 	struct ikev2_sa *sas; /* every IKE SA of the connection (conn_next) */
 	uint64_t restart_at_ms;
 	uint64_t child_retry_at_ms; /* a new child refused with TEMPORARY_FAILURE: ask again */
+	struct ikev2_ratelimit rl[IKEV2_RL_KINDS];
 	bool restart;
 	bool admin_down;
 };
@@ -197,6 +216,7 @@ struct ikev2 {
 	 * the previous one, still accepted while cookie_prev_ok. Changed every
 	 * tunables.cookie_rotate_ms (ikev2_cookie_secret_age).
 	 */
+	struct ikev2_ratelimit rl_sources[IKEV2_LOG_SOURCES]; /* unknown_peer lines by address */
 	uint8_t cookie_secret[2][32];
 	uint8_t cookie_ver;
 	bool cookie_prev_ok;
@@ -242,6 +262,16 @@ void ikev2_conn_failed(struct ikev2 *e, uint32_t conn, bool restart);
 struct ike_status *ikev2_status(struct ikev2 *e, uint32_t conn);
 const struct config_connection *ikev2_cc(const struct ikev2 *e, uint32_t conn);
 uint64_t ikev2_jitter_ms(const struct ikev2 *e, uint64_t lifetime_s);
+/*
+ * A log line a remote sender can cause, so a flood of them cannot flood
+ * the log: it goes out unless rl let one out in the last
+ * IKEV2_LOG_INTERVAL_MS (then it is counted, in stats.logs_suppressed and
+ * rl), and the next one that goes out says how many were held back.
+ */
+void ikev2_log_limited(struct ikev2 *e, struct ikev2_ratelimit *rl, enum ike_log_level level,
+                       uint32_t conn, const char *fmt, ...) VPNGW_PRINTF(5, 6);
+/* The limiter for lines about a source address that has no connection. */
+struct ikev2_ratelimit *ikev2_rl_source(struct ikev2 *e, const struct ike_endpoint *remote);
 
 /* Starts an encrypted message on sa: header + SK payload header; inner payloads follow. */
 struct ikev2_sk_wr {

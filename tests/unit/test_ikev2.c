@@ -2479,6 +2479,80 @@ START_TEST(forged_init_does_not_fail_an_up_tunnel)
 }
 END_TEST
 
+static unsigned count_logged(const struct gw *g, const char *needle)
+{
+	unsigned from = g->n_logs > LOG_MAX ? g->n_logs - LOG_MAX : 0, n = 0;
+
+	for (unsigned i = from; i < g->n_logs; i++)
+		n += strstr(g->logs[i % LOG_MAX], needle) != NULL;
+	return n;
+}
+
+/* Sends B n forged IKE_SA_INIT requests (fresh SPIs) from address from. */
+static void flood_b(const char *yaml_ike, const uint8_t from[4], unsigned n)
+{
+	struct ike_endpoint src = { .family = 4, .port = 500 }, dst = { .family = 4, .port = 500 };
+	static uint8_t buf[1024];
+	size_t len = forged_init(yaml_ike, buf, sizeof(buf));
+
+	memcpy(src.addr, from, 4);
+	memcpy(dst.addr, (uint8_t[]){ 198, 51, 100, 7 }, 4);
+	for (unsigned i = 0; i < n; i++) {
+		put_be32(buf + 4, i + 1); /* another initiator SPI each time */
+		ikev2_input(gws[1].e, &dst, &src, buf, len, now);
+	}
+	drop_all();
+}
+
+/*
+ * What an outsider can make us log (an unknown address, a proposal we
+ * refuse, the wrong KE group) comes out once per source or connection
+ * every few seconds, the next line saying how many were held back; the
+ * counters still count every message.
+ */
+START_TEST(remote_triggered_warnings_are_rate_limited)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group2",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	static const uint8_t stranger[4] = { 203, 0, 113, 77 };
+	static const char *bad = "encryption: 3des, integrity: md5, dh_group: group2";
+	static const char *wrong_ke =
+	        "encryption: aes, integrity: sha256, dh_group: [group14, group2]";
+	const struct ikev2_stats *st;
+
+	setup_pair(&a, &b);
+	st = ikev2_stats(gws[1].e);
+	flood_b(bad, stranger, 500);
+	flood_b(bad, a_addr, 500);
+	flood_b(wrong_ke, a_addr, 500);
+	ck_assert_uint_eq(st->unknown_peer, 500);
+	ck_assert_uint_eq(st->init_refused, 500);
+	ck_assert_uint_eq(st->invalid_ke_sent, 500);
+	ck_assert_uint_eq(gws[1].status[0].failures[IKE_CAUSE_PROPOSAL_MISMATCH], 500);
+	ck_assert_uint_eq(st->logs_suppressed, 3 * 499);
+	ck_assert_uint_eq(count_logged(&gws[1], "no IKEv2 customer gateway"), 1);
+	ck_assert_uint_eq(count_logged(&gws[1], "no acceptable encryption"), 1);
+	ck_assert_uint_eq(count_logged(&gws[1], "(INVALID_KE_PAYLOAD)"), 1);
+	ck_assert_uint_le(gws[1].n_logs, 3);
+	/* A few seconds on, the next of each goes out with the count of the rest. */
+	now += 6000;
+	flood_b(bad, stranger, 1);
+	flood_b(bad, a_addr, 1);
+	flood_b(wrong_ke, a_addr, 1);
+	ck_assert_uint_eq(count_logged(&gws[1], "no IKEv2 customer gateway"), 2);
+	ck_assert_uint_eq(count_logged(&gws[1], "and 499 more like it in the last 6 s"), 3);
+	ck_assert_uint_eq(st->unknown_peer, 501);
+	ck_assert_uint_eq(st->init_refused, 501);
+	ck_assert_uint_eq(st->invalid_ke_sent, 501);
+	/* Another source is another bucket: its first line is not held back. */
+	flood_b(bad, (uint8_t[]){ 192, 0, 2, 200 }, 1);
+	ck_assert_uint_eq(count_logged(&gws[1], "from 192.0.2.200:500: no IKEv2"), 1);
+	teardown_pair();
+}
+END_TEST
+
 static Suite *ikev2_suite(void)
 {
 	Suite *s = suite_create("ikev2");
@@ -2537,6 +2611,7 @@ static Suite *ikev2_suite(void)
 	tcase_add_test(tc, response_of_another_exchange_is_dropped);
 	tcase_add_test(tc, forged_init_does_not_fail_an_up_tunnel);
 	tcase_add_test(tc, every_delete_payload_and_spi_is_handled);
+	tcase_add_test(tc, remote_triggered_warnings_are_rate_limited);
 	tcase_add_test(tc, ike_rekey_follows_invalid_ke_payload);
 	tcase_add_test(tc, ike_rekey_invalid_ke_not_allowed_is_dh_group_mismatch);
 	tcase_add_test(tc, child_rekey_invalid_ke_not_allowed_is_pfs_mismatch);
