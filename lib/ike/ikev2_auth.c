@@ -430,8 +430,8 @@ int ikev2_child_from_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2
 			snprintf(ev, sizeof(ev),
 			         "the peer answered NO_PROPOSAL_CHOSEN for the CHILD_SA; we offer "
 			         "encryption %s, integrity %s, pfs %s",
-			         ike_algs_str(&cc->ipsec.encryption, e1, sizeof(e1)),
-			         ike_algs_str(&cc->ipsec.integrity, e2, sizeof(e2)),
+			         ikev2_algs_str(&cc->ipsec.encryption, e1, sizeof(e1)),
+			         ikev2_algs_str(&cc->ipsec.integrity, e2, sizeof(e2)),
 			         cc->ipsec.pfs ? crypto_alg(cc->ipsec.pfs_group)->name
 			                       : "disabled");
 		} else if (n->type == IKEV2_N_INVALID_KE_PAYLOAD) {

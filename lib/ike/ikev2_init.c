@@ -180,14 +180,16 @@ void ikev2_init_response(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev
 	}
 	if ((n = ikev2_msg_error(m)) != NULL) {
 		if (n->type == IKEV2_N_NO_PROPOSAL_CHOSEN) {
-			char e1[64], e2[64], e3[64];
+			char e1[64], e2[64], e3[64], e4[64];
 
+			/* Integrity "none" with AEAD ciphers only: they need none. */
 			snprintf(ev, sizeof(ev),
 			         "the peer answered IKE_SA_INIT with NO_PROPOSAL_CHOSEN; we offer "
-			         "encryption %s, integrity %s, dh %s",
-			         ike_algs_str(&cc->ike.encryption, e1, sizeof(e1)),
-			         ike_algs_str(&cc->ike.prf, e2, sizeof(e2)),
-			         ike_algs_str(&cc->ike.dh, e3, sizeof(e3)));
+			         "encryption %s, integrity %s, prf %s, dh %s",
+			         ikev2_algs_str(&cc->ike.encryption, e1, sizeof(e1)),
+			         ikev2_algs_str(&cc->ike.integrity, e2, sizeof(e2)),
+			         ikev2_algs_str(&cc->ike.prf, e3, sizeof(e3)),
+			         ikev2_algs_str(&cc->ike.dh, e4, sizeof(e4)));
 			cause = IKE_CAUSE_PROPOSAL_MISMATCH;
 		} else if (n->type == IKEV2_N_INVALID_MAJOR_VERSION) {
 			snprintf(ev, sizeof(ev), "the peer answered INVALID_MAJOR_VERSION");

@@ -687,6 +687,49 @@ START_TEST(proposal_mismatch_names_the_transform)
 }
 END_TEST
 
+/*
+ * The initiator's NO_PROPOSAL_CHOSEN evidence names what it offered, each
+ * list under its own name: encryption, integrity (none with AEAD only),
+ * PRF, DH; and for the CHILD_SA encryption, integrity, PFS.
+ */
+START_TEST(initiator_no_proposal_evidence_names_each_list)
+{
+	static const struct {
+		const char *a_ike, *a_ipsec, *b_ike, *b_ipsec, *evidence;
+		enum ike_state state;
+	} c[] = {
+		{ "encryption: [aes, aes256], integrity: [sha256, sha1], dh_group: [group14, "
+		  "group2]",
+		  "encryption: aes-gcm-128, pfs: disabled",
+		  "encryption: aes-gcm-128, integrity: sha256, dh_group: group14",
+		  "encryption: aes-gcm-128, pfs: disabled",
+		  "the peer answered IKE_SA_INIT with NO_PROPOSAL_CHOSEN; we offer encryption "
+		  "aes/aes256, integrity sha256/sha1, prf sha256/sha1, dh group14/group2",
+		  IKE_STATE_PHASE1_FAILED },
+		{ "encryption: aes-gcm-128, integrity: sha384, dh_group: group19",
+		  "encryption: aes-gcm-128, pfs: disabled",
+		  "encryption: aes, integrity: sha384, dh_group: group19",
+		  "encryption: aes-gcm-128, pfs: disabled",
+		  "we offer encryption aes-gcm-128, integrity none, prf sha384, dh group19",
+		  IKE_STATE_PHASE1_FAILED },
+		{ "encryption: aes, integrity: sha256, dh_group: group14",
+		  "encryption: [aes256, aes], integrity: sha1, pfs: disabled",
+		  "encryption: aes, integrity: sha256, dh_group: group14",
+		  "encryption: aes, integrity: sha256, pfs: disabled",
+		  "the peer answered NO_PROPOSAL_CHOSEN for the CHILD_SA; we offer encryption "
+		  "aes256/aes, integrity sha1, pfs disabled",
+		  IKE_STATE_PHASE2_FAILED },
+	};
+	struct side a = A_SIDE(c[_i].a_ike, c[_i].a_ipsec);
+	struct side b = B_SIDE(c[_i].b_ike, c[_i].b_ipsec);
+
+	setup_pair(&a, &b);
+	establish();
+	expect_fail(0, c[_i].state, IKE_CAUSE_PROPOSAL_MISMATCH, c[_i].evidence);
+	teardown_pair();
+}
+END_TEST
+
 START_TEST(esp_proposal_mismatch)
 {
 	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
@@ -2573,6 +2616,7 @@ static Suite *ikev2_suite(void)
 	tcase_add_test(tc, psk_mismatch);
 	tcase_add_test(tc, proposal_mismatch_names_the_transform);
 	tcase_add_test(tc, esp_proposal_mismatch);
+	tcase_add_loop_test(tc, initiator_no_proposal_evidence_names_each_list, 0, 3);
 	tcase_add_test(tc, dh_group_mismatch);
 	tcase_add_test(tc, invalid_ke_payload_followed);
 	tcase_add_test(tc, ts_mismatch);
