@@ -76,25 +76,6 @@ void ikev2_sa_fail(struct ikev2 *e, struct ikev2_sa *sa, enum ike_state st, enum
 
 /* ---- input ---- */
 
-static void version_mismatch(struct ikev2 *e, const struct ike_endpoint *remote, unsigned ver)
-{
-	/* An IKEv1 (or other) answer to our IKE_SA_INIT: find our half-open initiator SA. */
-	for (int c = ike_conn_by_peer(e->cfg, remote, 0); c >= 0;
-	     c = ike_conn_by_peer(e->cfg, remote, (uint32_t)c + 1)) {
-		struct ikev2_sa *sa = e->conns[c].sa;
-
-		if (sa && sa->initiator && sa->state == IKEV2_SA_INIT_SENT) {
-			ike_status_fail(ikev2_status(e, (uint32_t)c), IKE_STATE_PHASE1_FAILED,
-			                IKE_CAUSE_IKE_VERSION_MISMATCH, e->now_ms, NULL,
-			                "the peer answered IKE_SA_INIT with IKE major version %u",
-			                ver);
-			ikev2_sa_destroy(e, sa, false);
-			ikev2_conn_failed(e, (uint32_t)c, true);
-			return;
-		}
-	}
-}
-
 /*
  * Ports and addresses of an authenticated message: the initiator floats
  * to 4500 after NAT detection, and a peer behind a NAT may move (a new
@@ -217,14 +198,11 @@ void ikev2_input(struct ikev2 *e, const struct ike_endpoint *local,
 		return; /* a NAT keepalive or ESP: not ours */
 	e->st.rx++;
 	pe = ikev2_msg_parse(&m, msg, mlen);
-	if (pe == IKEV2_PARSE_VERSION) {
-		unsigned v = ike_major_version(msg, mlen);
-
-		if (v != 0)
-			version_mismatch(e, remote, v);
-		e->st.malformed++;
-		return;
-	}
+	/*
+	 * Another major version is the host's to route: the glue hands each
+	 * datagram to the engine of its version and records a peer that
+	 * answers in the other one (ike_version_mismatch). Here it is junk.
+	 */
 	if (pe != IKEV2_PARSE_OK) {
 		e->st.malformed++;
 		return;

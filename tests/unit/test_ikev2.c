@@ -1888,6 +1888,32 @@ START_TEST(garbage_is_counted_not_crashed_on)
 }
 END_TEST
 
+/* An IKEv1 message given to the IKEv2 engine is counted and dropped; nothing else changes. */
+START_TEST(other_major_version_is_dropped)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct dgram d;
+
+	setup_pair(&a, &b);
+	ikev2_start(gws[0].e, now);
+	d = *q_pop();
+	d.buf[17] = 0x10; /* major version 1 */
+	d.from = 1;       /* as if B answered in IKEv1 */
+	d.src = d.dst;
+	d.dst = q[0].src;
+	deliver_one(&d);
+	ck_assert_uint_eq(ikev2_stats(gws[0].e)->malformed, 1);
+	ck_assert_int_eq(gws[0].status[0].state, IKE_STATE_PHASE1_NEGOTIATING);
+	ck_assert_ptr_nonnull(gws[0].e->conns[0].sa);
+	ck_assert_uint_eq(gws[0].status[0].failures[IKE_CAUSE_IKE_VERSION_MISMATCH], 0);
+	ck_assert_uint_eq(q_tail - q_head, 0);
+	teardown_pair();
+}
+END_TEST
+
 /*
  * Known answer for the key derivation: SKEYSEED and the SK_* keys for
  * fixed nonces, SPIs and g^ir, PRF HMAC-SHA256, AES-128-CBC + HMAC-SHA256-128.
@@ -2651,6 +2677,7 @@ static Suite *ikev2_suite(void)
 	tcase_add_test(tc, tshark_decrypts_our_exchange);
 	tcase_add_test(tc, peer_with_one_sa_per_subnet_pair);
 	tcase_add_test(tc, garbage_is_counted_not_crashed_on);
+	tcase_add_test(tc, other_major_version_is_dropped);
 	tcase_add_test(tc, requests_before_ike_auth_are_dropped);
 	tcase_add_test(tc, response_of_another_exchange_is_dropped);
 	tcase_add_test(tc, forged_init_does_not_fail_an_up_tunnel);
