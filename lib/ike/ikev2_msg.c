@@ -211,12 +211,14 @@ static int parse_payload(struct ikev2_msg *m, uint8_t type, struct cursor *c)
 	}
 }
 
-/* Walks a payload chain; stops after an SK payload when sk_ok (it must be last). */
-static int parse_chain(struct ikev2_msg *m, uint8_t np, struct cursor *c, bool sk_ok,
-                       size_t base_off)
+/*
+ * Walks a payload chain; stops after an SK payload when sk_ok (it must be
+ * last). sk_ok only for the outer chain, whose cursor runs over m->raw.
+ */
+static int parse_chain(struct ikev2_msg *m, uint8_t np, struct cursor *c, bool sk_ok)
 {
 	while (np != IKEV2_PL_NONE) {
-		size_t off = base_off + (m->raw_len - base_off) - cursor_left(c);
+		const uint8_t *at = c->p; /* this payload's generic header */
 		uint8_t type = np;
 		uint8_t crit;
 		uint16_t plen;
@@ -236,7 +238,7 @@ static int parse_chain(struct ikev2_msg *m, uint8_t np, struct cursor *c, bool s
 				return -1;
 			m->has_sk = true;
 			m->sk_first = np;
-			m->sk_off = off;
+			m->sk_off = (size_t)(at - m->raw);
 			m->sk_len = plen;
 			return 0;
 		}
@@ -271,7 +273,7 @@ enum ikev2_parse_err ikev2_msg_parse(struct ikev2_msg *m, const uint8_t *buf, si
 	if (total != len || total > IKE_MSG_MAX)
 		return IKEV2_PARSE_MALFORMED;
 	m->raw_len = len;
-	if (parse_chain(m, m->first_payload, &c, true, 0) != 0)
+	if (parse_chain(m, m->first_payload, &c, true) != 0)
 		return IKEV2_PARSE_MALFORMED;
 	return IKEV2_PARSE_OK;
 }
@@ -279,18 +281,12 @@ enum ikev2_parse_err ikev2_msg_parse(struct ikev2_msg *m, const uint8_t *buf, si
 int ikev2_msg_parse_inner(struct ikev2_msg *m, uint8_t first, const uint8_t *buf, size_t len)
 {
 	struct cursor c = cursor_init(buf, len);
-	/* base_off: offsets of inner payloads are not used; keep the arithmetic sane. */
-	size_t saved = m->raw_len;
-	int rc;
 
-	m->raw_len = len;
-	rc = parse_chain(m, first, &c, false, 0);
-	m->raw_len = saved;
-	if (rc == 0) {
-		m->inner = buf;
-		m->inner_len = len;
-	}
-	return rc;
+	if (parse_chain(m, first, &c, false) != 0)
+		return -1;
+	m->inner = buf;
+	m->inner_len = len;
+	return 0;
 }
 
 int ikev2_sa_parse(struct ikev2_sa_payload *sa, const uint8_t *body, size_t len)

@@ -2013,6 +2013,24 @@ START_TEST(codec_round_trip_and_truncation)
 	buf[IKEV2_HDR_LEN + 1] = 0x80;
 	ck_assert_int_eq(ikev2_msg_parse(&m, buf, full), IKEV2_PARSE_OK);
 	ck_assert_uint_eq(m.unsupported_critical, 99);
+	/* An SK payload after another one: its offset is where it starts. */
+	{
+		static const uint8_t body[24];
+		size_t sk_at;
+
+		ikev2_wr_init(&w, buf, sizeof(buf));
+		ikev2_wr_header(&w, spi_i, spi_r, IKEV2_EXCH_INFORMATIONAL, IKEV2_FLAG_INITIATOR,
+		                1);
+		ikev2_wr_notify(&w, 0, NULL, 0, IKEV2_N_COOKIE, (const uint8_t *)"abcde", 5);
+		sk_at = w.len;
+		ikev2_wr_simple(&w, IKEV2_PL_SK, body, sizeof(body));
+		ikev2_wr_finish(&w);
+		ck_assert_int_eq(ikev2_msg_parse(&m, buf, w.len), IKEV2_PARSE_OK);
+		ck_assert(m.has_sk);
+		ck_assert_uint_eq(m.sk_off, sk_at);
+		ck_assert_uint_eq(m.sk_len, 4 + sizeof(body));
+		ck_assert_uint_eq(m.sk_off + m.sk_len, m.raw_len);
+	}
 	free(sap);
 }
 END_TEST
