@@ -4,7 +4,10 @@
  * connection whose ike.version is ikev2. Initiator and responder;
  * IKE_SA_INIT, IKE_AUTH, CREATE_CHILD_SA (new child, child rekey, IKE
  * rekey), INFORMATIONAL (delete, liveness, notifies); NAT detection and
- * UDP 4500; cookies; retransmission; lifetimes with jitter.
+ * UDP 4500; cookies; retransmission; lifetimes with jitter: an IKE SA
+ * or child is rekeyed at a random point between 85% and 90% of its
+ * lifetime (tunnels set up together do not all rekey together), and one
+ * whose rekey never made it ends at 100%.
  *
  * The engine owns its IKE SAs and children; it talks to the world only
  * through struct ike_ops (ike.h) and writes each connection's status into
@@ -100,7 +103,7 @@ struct ikev2_tunables {
 	uint32_t retransmit_tries;   /* default IKE_RETRANSMIT_TRIES */
 	uint32_t retransmit_base_ms; /* default IKE_RETRANSMIT_BASE_MS */
 	uint32_t restart_delay_ms;   /* default 5000: effect_immediately restart after a failure */
-	bool no_jitter;              /* rekey exactly at the soft lifetime */
+	bool no_jitter;              /* rekey exactly at 90% of the lifetime */
 	/*
 	 * Pretend to be behind a NAT (a NAT_DETECTION_SOURCE_IP that matches
 	 * nothing, as strongSwan does with encap=yes or kernel-libipsec):

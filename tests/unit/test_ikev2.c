@@ -923,6 +923,63 @@ START_TEST(ike_rekey_keeps_children)
 }
 END_TEST
 
+/* Checks one rekey time: within 85..90% of the lifetime; tracks the spread. */
+static void jitter_sample(uint64_t after_ms, uint64_t life_s, uint64_t *lo, uint64_t *hi)
+{
+	ck_assert_uint_ge(after_ms, life_s * 850);
+	ck_assert_uint_le(after_ms, life_s * 900);
+	if (after_ms < *lo)
+		*lo = after_ms;
+	if (after_ms > *hi)
+		*hi = after_ms;
+}
+
+/*
+ * Rekey times carry jitter: every child and IKE SA is due between 85% and
+ * 90% of its lifetime, and over many the times spread over that range
+ * (48 and 16 draws: all in one quarter of it would happen about once in
+ * 10^27 and 10^8 runs).
+ */
+START_TEST(rekey_times_spread_within_the_jitter_range)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14, "
+	                       "lifetime: 7200",
+	                       "encryption: aes-gcm-128, pfs: disabled, lifetime: 3600");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14, "
+	                       "lifetime: 7200",
+	                       "encryption: aes-gcm-128, pfs: disabled, lifetime: 3600");
+	uint64_t lo = UINT64_MAX, hi = 0, ike_lo = UINT64_MAX, ike_hi = 0;
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	for (int k = 0; k < 24; k++) {
+		for (int g = 0; g < 2; g++) {
+			struct ike_child_info info;
+
+			ck_assert_uint_eq(ikev2_children(gws[g].e, 0, &info, 1), 1);
+			jitter_sample(info.rekey_at_ms - info.installed_ms, 3600, &lo, &hi);
+		}
+		ikev2_child_expired(gws[k & 1].e, 0,
+		                    gws[k & 1].kids[gws[k & 1].n_kids - 1].c.spi_in, false, now);
+		run_for(300);
+		ck_assert_uint_eq(live_children(&gws[0], 0), 1);
+	}
+	for (int k = 0; k < 8; k++) {
+		for (int g = 0; g < 2; g++) {
+			const struct ikev2_sa *sa = gws[g].e->conns[0].sa;
+
+			jitter_sample(sa->rekey_at_ms - sa->established_ms, 7200, &ike_lo, &ike_hi);
+		}
+		gws[k & 1].e->conns[0].sa->rekey_at_ms = now;
+		run_for(500);
+	}
+	ck_assert_uint_gt(hi - lo, 3600 * 50 / 4);
+	ck_assert_uint_gt(ike_hi - ike_lo, 7200 * 50 / 4);
+	teardown_pair();
+}
+END_TEST
+
 START_TEST(ike_sa_ends_at_its_hard_lifetime_without_rekey)
 {
 	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
@@ -2671,6 +2728,7 @@ static Suite *ikev2_suite(void)
 	tcase_add_test(tc, child_rekey_make_before_break);
 	tcase_add_test(tc, ike_rekey_keeps_children);
 	tcase_add_test(tc, ike_sa_ends_at_its_hard_lifetime_without_rekey);
+	tcase_add_test(tc, rekey_times_spread_within_the_jitter_range);
 	tcase_add_test(tc, simultaneous_child_rekey);
 	tcase_add_test(tc, simultaneous_ike_rekey);
 	tcase_add_loop_test(tc, child_rekey_overlapping_peer_ike_rekey, 0, 4);
