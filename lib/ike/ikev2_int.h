@@ -21,6 +21,14 @@ enum {
 	IKEV2_TAB_MIN = 64,
 	IKEV2_KEY_MAX = 64, /* longest SK_* key (catalogue key_len / prf out_len) */
 	IKEV2_JITTER_PCT = 5,
+	IKEV2_REKEY_RETRY_MS = 10000, /* a rekey that failed is tried again after this */
+	/*
+	 * After TEMPORARY_FAILURE (2.25) we must wait before trying again. A
+	 * child exchange and an IKE rekey that crossed fail on both sides; their
+	 * retries are this far apart so they cannot cross again in lockstep.
+	 */
+	IKEV2_CHILD_TEMP_RETRY_MS = IKEV2_REKEY_RETRY_MS,
+	IKEV2_IKE_TEMP_RETRY_MS = 2 * IKEV2_REKEY_RETRY_MS,
 	/* Log lines a remote sender can cause: one per source or connection this often. */
 	IKEV2_LOG_INTERVAL_MS = 5000,
 	IKEV2_LOG_SOURCES = 64, /* buckets for sources with no connection (hashed address) */
@@ -380,9 +388,27 @@ void ikev2_child_remove(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_child
 void ikev2_child_reinstall_all(struct ikev2 *e, struct ikev2_sa *sa);
 void ikev2_create_child_request(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m);
 void ikev2_create_child_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m);
+/* base, plus up to a fifth more at random (unless jitter is off): peers drift apart. */
+uint64_t ikev2_retry_delay(const struct ikev2 *e, uint32_t base);
+/* Our outstanding request creates, rekeys or deletes a child of sa. */
+bool ikev2_child_exchange_out(const struct ikev2_sa *sa);
+/* Nonces compared as octet strings (2.8.1); the lower of two into dst. */
+int ikev2_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
+void ikev2_min_nonce(uint8_t *dst, size_t *dl, const uint8_t *a, size_t al, const uint8_t *b,
+                     size_t bl);
+/* Answers the peer's request m with one error notify. */
+void ikev2_respond_error(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_msg *m,
+                         uint16_t type, const uint8_t *data, size_t len);
+
+/* ---- ikev2_rekey.c: IKE SA rekey ---- */
+void ikev2_ike_rekey_start(struct ikev2 *e, struct ikev2_sa *sa);
+/* The answer to our IKE SA rekey (sa->pend.new_sa). */
+void ikev2_ike_rekey_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m);
+/* The peer's CREATE_CHILD_SA whose SA payload proposes IKE (sap parsed). */
+void ikev2_peer_ike_rekey(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m,
+                          struct ikev2_sa_payload *sap);
 /* Starts our CREATE_CHILD_SA: rekey of child old (or NULL: a new child of conn). */
 void ikev2_child_rekey_start(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_child *old);
-void ikev2_ike_rekey_start(struct ikev2 *e, struct ikev2_sa *sa);
 
 /* ---- ikev2_info.c: INFORMATIONAL ---- */
 void ikev2_info_request(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m);
