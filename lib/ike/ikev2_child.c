@@ -348,11 +348,116 @@ static bool child_invalid_ke(struct ikev2 *e, struct ikev2_sa *sa, const struct 
 	return false;
 }
 
+/* A child whose rekey did not happen: INSTALLED again, rekeyed again at at_ms. */
+static void rekey_again_at(struct ikev2_child *old, uint64_t at_ms)
+{
+	if (old) {
+		old->state = IKEV2_CHILD_INSTALLED;
+		old->rekey_at_ms = at_ms;
+	}
+}
+
+enum child_err_outcome {
+	CHILD_ERR_OTHER,   /* for ikev2_child_from_response to record */
+	CHILD_ERR_SETTLED, /* handled here */
+	CHILD_ERR_RESENT,  /* the request went again (a new one is out) */
+};
+
+/* The error notifies to our CREATE_CHILD_SA that say when or how to try again. */
+static enum child_err_outcome child_response_error(struct ikev2 *e, struct ikev2_sa *sa,
+                                                   const struct ikev2_notify *err,
+                                                   struct ikev2_child *old)
+{
+	struct ikev2_pending *p = &sa->pend;
+	struct ike_status *st = ikev2_status(e, p->conn);
+
+	if (err->type == IKEV2_N_TEMPORARY_FAILURE) {
+		/* The peer is busy (rekeying the IKE SA, 2.25.2): wait, then again. */
+		uint64_t delay = ikev2_retry_delay(e, IKEV2_CHILD_TEMP_RETRY_MS);
+
+		ike_log(&e->ops, IKE_LOG_INFO, p->conn,
+		        "CREATE_CHILD_SA: the peer answered TEMPORARY_FAILURE, retrying in %llu ms",
+		        (unsigned long long)delay);
+		if (old)
+			rekey_again_at(old, e->now_ms + delay);
+		else
+			e->conns[p->conn].child_retry_at_ms = e->now_ms + delay;
+		return CHILD_ERR_SETTLED;
+	}
+	if (p->dh && err->type == IKEV2_N_INVALID_KE_PAYLOAD)
+		return child_invalid_ke(e, sa, err, old) ? CHILD_ERR_RESENT : CHILD_ERR_SETTLED;
+	if (p->dh && err->type == IKEV2_N_NO_PROPOSAL_CHOSEN) {
+		/* The first child worked with these algorithms: the KE is what differs. */
+		ike_status_fail(
+		        st, old ? st->state : IKE_STATE_PHASE2_FAILED, IKE_CAUSE_PFS_MISMATCH,
+		        e->now_ms, NULL, "the peer answered %s to our CREATE_CHILD_SA with PFS %s",
+		        ikev2_notify_name(err->type), crypto_alg(crypto_dh_group(p->dh))->name);
+		/* Tried again now and then, in case the peer is fixed. */
+		rekey_again_at(old, e->now_ms + 6 * IKEV2_REKEY_RETRY_MS);
+		return CHILD_ERR_SETTLED;
+	}
+	return CHILD_ERR_OTHER;
+}
+
+/* A successful answer has the nonce, and with PFS a KE of our group: g^ir into gir. */
+static int child_response_ke(struct ikev2_sa *sa, const struct ikev2_msg *m, uint8_t *gir,
+                             size_t cap, int *glen)
+{
+	struct ikev2_pending *p = &sa->pend;
+
+	if (!m->has_nonce || (p->dh && !m->has_ke))
+		return -1;
+	if (p->dh == NULL)
+		return 0;
+	if (m->ke_group != crypto_alg(crypto_dh_group(p->dh))->ikev2_id)
+		return -1;
+	*glen = crypto_dh_shared(p->dh, m->ke.p, m->ke.len, gir, cap);
+	return *glen < 0 ? -1 : 0;
+}
+
+/* Our rekey of old crossed the peer's (2.8.1): ours lost if its exchange's lowest nonce is lower.
+ */
+static bool child_collision_lost(struct ikev2_sa *sa, const struct ikev2_child *old,
+                                 const struct ikev2_msg *m)
+{
+	struct ikev2_pending *p = &sa->pend;
+	struct ikev2_child *pc = ikev2_child_find(sa, old->peer_new_spi);
+	uint8_t mn[IKEV2_NONCE_MAX];
+	size_t mnl;
+
+	ikev2_min_nonce(mn, &mnl, p->nonce, sizeof(p->nonce), m->nonce.p, m->nonce.len);
+	return pc && ikev2_nonce_cmp(mn, mnl, pc->n_min, pc->n_min_len) < 0;
+}
+
+/* Ours is redundant: never installed; a record of it names it in the Delete we send. */
+static void child_drop_lost(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_child *old)
+{
+	struct ikev2_pending *p = &sa->pend;
+	struct ikev2_child *nc;
+
+	ike_log(&e->ops, IKE_LOG_INFO, p->conn,
+	        "CHILD_SA rekey collision lost: dropping ours (0x%08x)", p->spi_in);
+	old->state = IKEV2_CHILD_REKEYED;
+	nc = calloc(1, sizeof(*nc));
+	if (nc) {
+		/* Not in the data plane: only the delete exchange names it. */
+		nc->conn = p->conn;
+		nc->spi_in = p->spi_in;
+		nc->state = IKEV2_CHILD_REKEYED;
+		nc->encr = CRYPTO_ENCR_NULL;
+		nc->integ = CRYPTO_INTEG_NONE;
+		nc->next = sa->children;
+		sa->children = nc;
+	}
+}
+
 void ikev2_create_child_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m)
 {
 	struct ikev2_pending *p = &sa->pend;
 	uint8_t kind = sa->req_kind;
 	uint8_t gir[CRYPTO_DH_MAX_SECRET];
+	const struct ikev2_notify *err;
+	struct ikev2_child *old, *nc = NULL;
 	int glen = 0;
 
 	ikev2_request_done(sa);
@@ -364,115 +469,31 @@ void ikev2_create_child_response(struct ikev2 *e, struct ikev2_sa *sa, struct ik
 		e->st.malformed++;
 		return;
 	}
-	{
-		struct ikev2_child *old =
-		        p->old_spi_in ? ikev2_child_find(sa, p->old_spi_in) : NULL;
-		const struct ikev2_notify *err = ikev2_msg_error(m);
-		struct ikev2_child *nc;
-		const uint8_t *gp = NULL;
-		bool lost = false;
+	old = p->old_spi_in ? ikev2_child_find(sa, p->old_spi_in) : NULL;
+	err = ikev2_msg_error(m);
+	if (err) {
+		enum child_err_outcome o = child_response_error(e, sa, err, old);
 
-		if (err && err->type == IKEV2_N_TEMPORARY_FAILURE) {
-			/* The peer is busy (rekeying the IKE SA, 2.25.2): wait, then again. */
-			uint64_t delay = ikev2_retry_delay(e, IKEV2_CHILD_TEMP_RETRY_MS);
-
-			ike_log(&e->ops, IKE_LOG_INFO, p->conn,
-			        "CREATE_CHILD_SA: the peer answered TEMPORARY_FAILURE, retrying in "
-			        "%llu ms",
-			        (unsigned long long)delay);
-			if (old) {
-				old->state = IKEV2_CHILD_INSTALLED;
-				old->rekey_at_ms = e->now_ms + delay;
-			} else {
-				e->conns[p->conn].child_retry_at_ms = e->now_ms + delay;
-			}
+		if (o == CHILD_ERR_RESENT)
+			return; /* its DH is the new request's */
+		if (o == CHILD_ERR_SETTLED)
 			goto done;
-		}
-		if (err == NULL && (!m->has_nonce || (p->dh && !m->has_ke))) {
-			e->st.malformed++;
-			if (old) {
-				old->state = IKEV2_CHILD_INSTALLED;
-				old->rekey_at_ms = e->now_ms + IKEV2_REKEY_RETRY_MS;
-			}
-			goto done;
-		}
-		if (err == NULL && p->dh) {
-			if (m->ke_group != crypto_alg(crypto_dh_group(p->dh))->ikev2_id ||
-			    (glen = crypto_dh_shared(p->dh, m->ke.p, m->ke.len, gir, sizeof(gir))) <
-			            0) {
-				e->st.malformed++;
-				if (old) {
-					old->state = IKEV2_CHILD_INSTALLED;
-					old->rekey_at_ms = e->now_ms + IKEV2_REKEY_RETRY_MS;
-				}
-				goto done;
-			}
-			gp = gir;
-		}
-		if (err && p->dh && err->type == IKEV2_N_INVALID_KE_PAYLOAD) {
-			if (child_invalid_ke(e, sa, err, old))
-				return; /* sent again with the group the peer wants */
-			goto done;
-		}
-		if (err && p->dh && err->type == IKEV2_N_NO_PROPOSAL_CHOSEN) {
-			/* The first child worked with these algorithms: the KE is what differs. */
-			ike_status_fail(ikev2_status(e, p->conn),
-			                old ? ikev2_status(e, p->conn)->state
-			                    : IKE_STATE_PHASE2_FAILED,
-			                IKE_CAUSE_PFS_MISMATCH, e->now_ms, NULL,
-			                "the peer answered %s to our CREATE_CHILD_SA with PFS %s",
-			                ikev2_notify_name(err->type),
-			                crypto_alg(crypto_dh_group(p->dh))->name);
-			if (old) {
-				old->state = IKEV2_CHILD_INSTALLED;
-				/* Tried again now and then, in case the peer is fixed. */
-				old->rekey_at_ms = e->now_ms + 6 * IKEV2_REKEY_RETRY_MS;
-			}
-			goto done;
-		}
-		if (old && old->peer_rekeyed && err == NULL) {
-			/* Collision: compare our exchange's lowest nonce with the peer's. */
-			struct ikev2_child *pc = ikev2_child_find(sa, old->peer_new_spi);
-			uint8_t mn[IKEV2_NONCE_MAX];
-			size_t mnl;
-
-			ikev2_min_nonce(mn, &mnl, p->nonce, sizeof(p->nonce), m->nonce.p,
-			                m->nonce.len);
-			if (pc && ikev2_nonce_cmp(mn, mnl, pc->n_min, pc->n_min_len) < 0)
-				lost = true;
-		}
-		if (lost) {
-			/* Ours is redundant: never install it; ask the peer to delete its half. */
-			uint32_t spi = p->spi_in;
-
-			ike_log(&e->ops, IKE_LOG_INFO, p->conn,
-			        "CHILD_SA rekey collision lost: dropping ours (0x%08x)", spi);
-			old->state = IKEV2_CHILD_REKEYED;
-			nc = calloc(1, sizeof(*nc));
-			if (nc) {
-				/* Not in the data plane: only the delete exchange names it. */
-				nc->conn = p->conn;
-				nc->spi_in = spi;
-				nc->state = IKEV2_CHILD_REKEYED;
-				nc->encr = CRYPTO_ENCR_NULL;
-				nc->integ = CRYPTO_INTEG_NONE;
-				nc->next = sa->children;
-				sa->children = nc;
-			}
-			goto done;
-		}
-		nc = NULL;
-		if (ikev2_child_from_response(e, sa, m, gp, (size_t)glen, p->nonce,
-		                              sizeof(p->nonce), m->nonce.p, m->nonce.len) == 0)
-			nc = sa->children;
-		if (old) {
-			if (nc || (old->peer_rekeyed && err == NULL)) {
-				old->state = IKEV2_CHILD_REKEYED; /* deleted at the next tick */
-			} else {
-				old->state = IKEV2_CHILD_INSTALLED;
-				old->rekey_at_ms = e->now_ms + IKEV2_REKEY_RETRY_MS;
-			}
-		}
+	} else if (child_response_ke(sa, m, gir, sizeof(gir), &glen) != 0) {
+		e->st.malformed++;
+		rekey_again_at(old, e->now_ms + IKEV2_REKEY_RETRY_MS);
+		goto done;
+	} else if (old && old->peer_rekeyed && child_collision_lost(sa, old, m)) {
+		child_drop_lost(e, sa, old);
+		goto done;
+	}
+	if (ikev2_child_from_response(e, sa, m, err == NULL && p->dh ? gir : NULL, (size_t)glen,
+	                              p->nonce, sizeof(p->nonce), m->nonce.p, m->nonce.len) == 0)
+		nc = sa->children;
+	if (old) {
+		if (nc || (old->peer_rekeyed && err == NULL))
+			old->state = IKEV2_CHILD_REKEYED; /* deleted at the next tick */
+		else
+			rekey_again_at(old, e->now_ms + IKEV2_REKEY_RETRY_MS);
 	}
 done:
 	crypto_wipe(gir, sizeof(gir));
@@ -499,29 +520,158 @@ void ikev2_respond_error(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev
 		ikev2_send_response(e, sa, buf, n);
 }
 
-void ikev2_create_child_request(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m)
+/*
+ * Whether a peer's CREATE_CHILD_SA for a child can go on now: not on an SA
+ * that is going (or being rekeyed by us, 2.25.2), and a REKEY_SA must name
+ * a child of ours. *old: the child it rekeys. False: answered already.
+ */
+static bool child_request_admit(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_msg *m,
+                                struct ikev2_child **old)
 {
 	const struct ikev2_notify *rk = ikev2_msg_notify(m, IKEV2_N_REKEY_SA);
-	struct ikev2_sa_payload *sap = malloc(sizeof(*sap));
-	const struct config_connection *cc;
-	struct ikev2_child *old = NULL, *nc;
-	struct ikev2_sk_wr *s = NULL;
-	uint8_t buf[IKE_MSG_MAX], pub[CRYPTO_DH_MAX_PUBLIC], gir[CRYPTO_DH_MAX_SECRET];
-	uint8_t nr[IKEV2_NONCE_LEN];
-	char ev[IKE_EVIDENCE_MAX];
-	enum ike_cause cause;
+
+	*old = NULL;
+	if (sa->state != IKEV2_SA_ESTABLISHED || sa->down_queued) {
+		ikev2_respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
+		return false;
+	}
+	if (sa->req_pending && sa->req_kind == IKEV2_REQ_IKE_REKEY) {
+		/* 2.25.2: no new or rekeyed child while we rekey the IKE SA it would live on. */
+		ike_log(&e->ops, IKE_LOG_INFO, sa->conn,
+		        "CREATE_CHILD_SA by the peer while our IKE_SA rekey is out: "
+		        "TEMPORARY_FAILURE");
+		ikev2_respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
+		return false;
+	}
+	if (rk == NULL)
+		return true;
+	if (rk->proto != IKEV2_PROTO_ESP || rk->spi_len != 4) {
+		ikev2_respond_error(e, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
+		return false;
+	}
+	*old = ikev2_child_find_out(sa, get_be32(rk->spi));
+	if (*old == NULL) {
+		ikev2_respond_error(e, sa, m, IKEV2_N_CHILD_SA_NOT_FOUND, NULL, 0);
+		return false;
+	}
+	if ((*old)->state == IKEV2_CHILD_REKEYED) {
+		ikev2_respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
+		return false;
+	}
+	return true;
+}
+
+/* What we settle, as responder, for the peer's new child. */
+struct child_answer {
 	struct ike_choice ch;
-	struct ts l[IKE_TS_MAX], r[IKE_TS_MAX];
-	unsigned nl, nrr, pi;
 	bool esn;
 	uint32_t peer_spi, spi_in;
-	struct crypto_dh *dh = NULL;
-	int plen = 0, glen = 0;
-	size_t len;
-	uint32_t conn = sa->conn;
+	unsigned pi; /* the chosen proposal */
+	struct ts l[IKE_TS_MAX], r[IKE_TS_MAX];
+	unsigned nl, nr;
+	uint8_t nonce[IKEV2_NONCE_LEN];
+	uint8_t pub[CRYPTO_DH_MAX_PUBLIC], gir[CRYPTO_DH_MAX_SECRET]; /* with PFS */
+	int plen, glen;
+};
 
-	if (sap == NULL)
-		return;
+/*
+ * Proposal, PFS KE, selectors and our SPI for the peer's child of conn;
+ * false with the refusal answered (NO_PROPOSAL_CHOSEN, INVALID_KE_PAYLOAD,
+ * TS_UNACCEPTABLE, NO_ADDITIONAL_SAS).
+ */
+static bool child_request_choose(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_msg *m,
+                                 const struct ikev2_sa_payload *sap, uint32_t conn,
+                                 struct child_answer *a)
+{
+	const struct config_connection *cc = ikev2_cc(e, conn);
+	struct ike_status *st = ikev2_status(e, conn);
+	char ev[IKE_EVIDENCE_MAX];
+	enum ike_cause cause;
+	struct crypto_dh *dh;
+
+	if (ikev2_esp_select(cc, sap, true, &a->ch, &a->esn, &a->peer_spi, &a->pi, &cause, ev,
+	                     sizeof(ev)) != 0) {
+		ike_status_fail(st, st->state, cause, e->now_ms, NULL, "%s", ev);
+		ike_log(&e->ops, IKE_LOG_WARN, conn, "CREATE_CHILD_SA: %s", ev);
+		ikev2_respond_error(e, sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		return false;
+	}
+	if (a->ch.has_dh) {
+		if (!m->has_ke || m->ke_group != crypto_alg(a->ch.dh)->ikev2_id) {
+			uint8_t g[2];
+
+			put_be16(g, crypto_alg(a->ch.dh)->ikev2_id);
+			ikev2_respond_error(e, sa, m, IKEV2_N_INVALID_KE_PAYLOAD, g, 2);
+			return false;
+		}
+		dh = crypto_dh_new(a->ch.dh);
+		if (dh == NULL || (a->plen = crypto_dh_public(dh, a->pub, sizeof(a->pub))) < 0 ||
+		    (a->glen = crypto_dh_shared(dh, m->ke.p, m->ke.len, a->gir, sizeof(a->gir))) <
+		            0) {
+			crypto_dh_free(dh);
+			ikev2_respond_error(e, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
+			return false;
+		}
+		crypto_dh_free(dh);
+	}
+	if (!ikev2_ts_narrow(cc, m, a->l, &a->nl, a->r, &a->nr)) {
+		ike_status_fail(st, st->state, IKE_CAUSE_TS_MISMATCH, e->now_ms, NULL,
+		                "traffic selectors of the peer's CREATE_CHILD_SA are unacceptable");
+		ikev2_respond_error(e, sa, m, IKEV2_N_TS_UNACCEPTABLE, NULL, 0);
+		return false;
+	}
+	a->spi_in = e->ops.spi_alloc(e->ops.ctx, conn);
+	if (a->spi_in == 0) {
+		ikev2_respond_error(e, sa, m, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0);
+		return false;
+	}
+	crypto_random(a->nonce, sizeof(a->nonce));
+	return true;
+}
+
+/* Our CREATE_CHILD_SA answer: SA (the proposal we chose), nonce, KE, TSi, TSr. */
+static size_t write_child_response(struct ikev2_sa *sa, const struct ikev2_msg *m,
+                                   const struct ikev2_sa_payload *sap, const struct child_answer *a,
+                                   uint8_t *buf, size_t cap)
+{
+	struct ikev2_prop_out chosen = { .proto = IKEV2_PROTO_ESP,
+		                         .spi_len = 4,
+		                         .num = sap->p[a->pi].num };
+	struct ikev2_sk_wr *s = malloc(sizeof(*s));
+	size_t len;
+
+	if (s == NULL)
+		return 0;
+	put_be32(chosen.spi, a->spi_in);
+	chosen.encr[chosen.n_encr++] = a->ch.encr;
+	if (a->ch.has_integ)
+		chosen.integ[chosen.n_integ++] = a->ch.integ;
+	if (a->ch.has_dh)
+		chosen.dh[chosen.n_dh++] = a->ch.dh;
+	chosen.esn[chosen.n_esn++] = a->esn;
+	ikev2_sk_begin(sa, s, buf, cap, IKEV2_EXCH_CREATE_CHILD_SA, true, m->msg_id);
+	ikev2_wr_sa(&s->in, &chosen, 1);
+	ikev2_wr_simple(&s->in, IKEV2_PL_NONCE, a->nonce, sizeof(a->nonce));
+	if (a->ch.has_dh)
+		ikev2_wr_ke(&s->in, crypto_alg(a->ch.dh)->ikev2_id, a->pub, (size_t)a->plen);
+	ikev2_wr_ts(&s->in, IKEV2_PL_TSI, a->r, a->nr);
+	ikev2_wr_ts(&s->in, IKEV2_PL_TSR, a->l, a->nl);
+	len = ikev2_sk_end(sa, s);
+	free(s);
+	return len;
+}
+
+void ikev2_create_child_request(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m)
+{
+	struct ikev2_sa_payload *sap = malloc(sizeof(*sap));
+	struct child_answer *a = calloc(1, sizeof(*a));
+	struct ikev2_child *old = NULL, *nc;
+	uint8_t buf[IKE_MSG_MAX];
+	uint32_t conn;
+	size_t len;
+
+	if (sap == NULL || a == NULL)
+		goto out;
 	if (!m->has_sa || !m->has_nonce || ikev2_sa_parse(sap, m->sa.p, m->sa.len) != 0 ||
 	    sap->n == 0) {
 		ikev2_respond_error(e, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
@@ -531,102 +681,19 @@ void ikev2_create_child_request(struct ikev2 *e, struct ikev2_sa *sa, struct ike
 		ikev2_peer_ike_rekey(e, sa, m, sap);
 		goto out;
 	}
-	if (sa->state != IKEV2_SA_ESTABLISHED || sa->down_queued) {
-		ikev2_respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
+	if (!child_request_admit(e, sa, m, &old))
 		goto out;
-	}
-	if (sa->req_pending && sa->req_kind == IKEV2_REQ_IKE_REKEY) {
-		/* 2.25.2: no new or rekeyed child while we rekey the IKE SA it would live on. */
-		ike_log(&e->ops, IKE_LOG_INFO, sa->conn,
-		        "CREATE_CHILD_SA by the peer while our IKE_SA rekey is out: "
-		        "TEMPORARY_FAILURE");
-		ikev2_respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
+	conn = old ? old->conn : sa->conn;
+	if (!child_request_choose(e, sa, m, sap, conn, a))
 		goto out;
-	}
-	if (rk) {
-		if (rk->proto != IKEV2_PROTO_ESP || rk->spi_len != 4) {
-			ikev2_respond_error(e, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
-			goto out;
-		}
-		old = ikev2_child_find_out(sa, get_be32(rk->spi));
-		if (old == NULL) {
-			ikev2_respond_error(e, sa, m, IKEV2_N_CHILD_SA_NOT_FOUND, NULL, 0);
-			goto out;
-		}
-		if (old->state == IKEV2_CHILD_REKEYED) {
-			ikev2_respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
-			goto out;
-		}
-		conn = old->conn;
-	}
-	cc = ikev2_cc(e, conn);
-	if (ikev2_esp_select(cc, sap, true, &ch, &esn, &peer_spi, &pi, &cause, ev, sizeof(ev)) !=
-	    0) {
-		ike_status_fail(ikev2_status(e, conn), ikev2_status(e, conn)->state, cause,
-		                e->now_ms, NULL, "%s", ev);
-		ike_log(&e->ops, IKE_LOG_WARN, conn, "CREATE_CHILD_SA: %s", ev);
-		ikev2_respond_error(e, sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
-		goto out;
-	}
-	if (ch.has_dh) {
-		if (!m->has_ke || m->ke_group != crypto_alg(ch.dh)->ikev2_id) {
-			uint8_t g[2];
-
-			put_be16(g, crypto_alg(ch.dh)->ikev2_id);
-			ikev2_respond_error(e, sa, m, IKEV2_N_INVALID_KE_PAYLOAD, g, 2);
-			goto out;
-		}
-		dh = crypto_dh_new(ch.dh);
-		if (dh == NULL || (plen = crypto_dh_public(dh, pub, sizeof(pub))) < 0 ||
-		    (glen = crypto_dh_shared(dh, m->ke.p, m->ke.len, gir, sizeof(gir))) < 0) {
-			ikev2_respond_error(e, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
-			goto out;
-		}
-	}
-	if (!ikev2_ts_narrow(cc, m, l, &nl, r, &nrr)) {
-		ike_status_fail(ikev2_status(e, conn), ikev2_status(e, conn)->state,
-		                IKE_CAUSE_TS_MISMATCH, e->now_ms, NULL,
-		                "traffic selectors of the peer's CREATE_CHILD_SA are unacceptable");
-		ikev2_respond_error(e, sa, m, IKEV2_N_TS_UNACCEPTABLE, NULL, 0);
-		goto out;
-	}
-	spi_in = e->ops.spi_alloc(e->ops.ctx, conn);
-	if (spi_in == 0) {
-		ikev2_respond_error(e, sa, m, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0);
-		goto out;
-	}
-	crypto_random(nr, sizeof(nr));
-	s = malloc(sizeof(*s));
-	if (s == NULL)
-		goto out;
-	{
-		struct ikev2_prop_out chosen = { .proto = IKEV2_PROTO_ESP,
-			                         .spi_len = 4,
-			                         .num = sap->p[pi].num };
-
-		put_be32(chosen.spi, spi_in);
-		chosen.encr[chosen.n_encr++] = ch.encr;
-		if (ch.has_integ)
-			chosen.integ[chosen.n_integ++] = ch.integ;
-		if (ch.has_dh)
-			chosen.dh[chosen.n_dh++] = ch.dh;
-		chosen.esn[chosen.n_esn++] = esn;
-		ikev2_sk_begin(sa, s, buf, sizeof(buf), IKEV2_EXCH_CREATE_CHILD_SA, true,
-		               m->msg_id);
-		ikev2_wr_sa(&s->in, &chosen, 1);
-		ikev2_wr_simple(&s->in, IKEV2_PL_NONCE, nr, sizeof(nr));
-		if (ch.has_dh)
-			ikev2_wr_ke(&s->in, crypto_alg(ch.dh)->ikev2_id, pub, (size_t)plen);
-		ikev2_wr_ts(&s->in, IKEV2_PL_TSI, r, nrr);
-		ikev2_wr_ts(&s->in, IKEV2_PL_TSR, l, nl);
-	}
-	len = ikev2_sk_end(sa, s);
+	len = write_child_response(sa, m, sap, a, buf, sizeof(buf));
 	if (len == 0)
 		goto out;
 	ikev2_send_response(e, sa, buf, len);
-	nc = ikev2_child_install(e, sa, conn, &ch, esn, spi_in, peer_spi, ch.has_dh ? gir : NULL,
-	                         ch.has_dh ? (size_t)glen : 0, m->nonce.p, m->nonce.len, nr,
-	                         sizeof(nr), false, l, nl, r, nrr);
+	nc = ikev2_child_install(e, sa, conn, &a->ch, a->esn, a->spi_in, a->peer_spi,
+	                         a->ch.has_dh ? a->gir : NULL, a->ch.has_dh ? (size_t)a->glen : 0,
+	                         m->nonce.p, m->nonce.len, a->nonce, sizeof(a->nonce), false, a->l,
+	                         a->nl, a->r, a->nr);
 	if (nc && old == NULL)
 		ikev2_child_note_partial(e, nc);
 	if (nc && old && old->state == IKEV2_CHILD_REKEYING) {
@@ -636,8 +703,8 @@ void ikev2_create_child_request(struct ikev2 *e, struct ikev2_sa *sa, struct ike
 	}
 	/* Otherwise the peer deletes the old child (it started the rekey). */
 out:
-	crypto_wipe(gir, sizeof(gir));
-	crypto_dh_free(dh);
-	free(s);
+	if (a)
+		crypto_wipe(a, sizeof(*a));
+	free(a);
 	free(sap);
 }
