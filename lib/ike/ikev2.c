@@ -179,6 +179,97 @@ static void dispatch(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m)
 	}
 }
 
+/* IKE_SA_INIT: a request for the responder, or the answer to our initiator SA. */
+static void input_sa_init(struct ikev2 *e, const struct ike_endpoint *local,
+                          const struct ike_endpoint *remote, const struct ikev2_msg *m)
+{
+	struct ikev2_sa *sa;
+
+	if (!(m->flags & IKEV2_FLAG_RESPONSE)) {
+		if (m->msg_id != 0 || !(m->flags & IKEV2_FLAG_INITIATOR) ||
+		    ikev2_spi_key(m->spi_r) != 0 || ikev2_spi_key(m->spi_i) == 0) {
+			e->st.malformed++;
+			return;
+		}
+		if (m->unsupported_critical) {
+			unsupported_critical(e, NULL, local, remote, m);
+			return;
+		}
+		ikev2_init_request(e, local, remote, m);
+		return;
+	}
+	sa = ikev2_sa_by_spi(e, m->spi_i);
+	if (sa == NULL || !sa->initiator || sa->state != IKEV2_SA_INIT_SENT ||
+	    m->msg_id != sa->req_id || !sa->req_pending) {
+		e->st.unknown_spi++;
+		return;
+	}
+	ikev2_init_response(e, sa, m);
+}
+
+/*
+ * The IKE SA an encrypted message is for, if its SPIs, direction, message
+ * ID and exchange fit what that SA expects; NULL (counted) otherwise.
+ */
+static struct ikev2_sa *input_sa(struct ikev2 *e, const struct ikev2_msg *m)
+{
+	bool resp = m->flags & IKEV2_FLAG_RESPONSE;
+	bool from_initiator = m->flags & IKEV2_FLAG_INITIATOR;
+	struct ikev2_sa *sa = ikev2_sa_by_spi(e, from_initiator ? m->spi_r : m->spi_i);
+
+	if (sa == NULL ||
+	    memcmp(from_initiator ? m->spi_i : m->spi_r, from_initiator ? sa->spi_i : sa->spi_r,
+	           8) != 0 ||
+	    sa->initiator == from_initiator) {
+		e->st.unknown_spi++;
+		return NULL;
+	}
+	/* A response answers our one outstanding request, in its exchange type. */
+	if (resp && (!sa->req_pending || m->msg_id != sa->req_id ||
+	             m->exchange != sa->req_buf[IKEV2_HDR_EXCHANGE_OFF])) {
+		e->st.malformed++;
+		return NULL;
+	}
+	/* Before IKE_AUTH completes, IKE_AUTH is the only exchange there is (1.2). */
+	if (!ikev2_sa_authenticated(sa) && m->exchange != IKEV2_EXCH_IKE_AUTH) {
+		e->st.malformed++;
+		return NULL;
+	}
+	if (!resp && m->msg_id != sa->resp_id && !(sa->have_resp && m->msg_id + 1 == sa->resp_id)) {
+		e->st.malformed++;
+		return NULL;
+	}
+	if (!m->has_sk || sa->k == NULL) {
+		e->st.malformed++;
+		return NULL;
+	}
+	return sa;
+}
+
+/* A verified, decrypted message for sa (its inner payloads parsed into m). */
+static void input_protected(struct ikev2 *e, struct ikev2_sa *sa, const struct ike_endpoint *local,
+                            const struct ike_endpoint *remote, struct ikev2_msg *m)
+{
+	if ((m->flags & IKEV2_FLAG_RESPONSE) && sa->down_queued &&
+	    sa->req_kind != IKEV2_REQ_IKE_REKEY) {
+		/*
+		 * vpnctl down came while this was out: what it answers is moot (the
+		 * IKE SA goes, its children at the peer with it). An IKE rekey's
+		 * answer is taken, so that the new SA is deleted too.
+		 */
+		ikev2_request_done(sa);
+		sa->down_queued = false;
+		ikev2_delete_ike_start(e, sa);
+		return;
+	}
+	if (m->unsupported_critical) {
+		unsupported_critical(e, sa, local, remote, m);
+		return;
+	}
+	follow_peer(e, sa, local, remote);
+	dispatch(e, sa, m);
+}
+
 void ikev2_input(struct ikev2 *e, const struct ike_endpoint *local,
                  const struct ike_endpoint *remote, const uint8_t *buf, size_t len, uint64_t now_ms)
 {
@@ -187,9 +278,6 @@ void ikev2_input(struct ikev2 *e, const struct ike_endpoint *local,
 	const uint8_t *msg;
 	size_t mlen = 0;
 	struct ikev2_sa *sa;
-	bool resp, from_initiator;
-	const uint8_t *ours;
-	enum ikev2_parse_err pe;
 	int n;
 
 	e->now_ms = now_ms;
@@ -197,107 +285,38 @@ void ikev2_input(struct ikev2 *e, const struct ike_endpoint *local,
 	if (msg == NULL)
 		return; /* a NAT keepalive or ESP: not ours */
 	e->st.rx++;
-	pe = ikev2_msg_parse(&m, msg, mlen);
 	/*
 	 * Another major version is the host's to route: the glue hands each
 	 * datagram to the engine of its version and records a peer that
 	 * answers in the other one (ike_version_mismatch). Here it is junk.
 	 */
-	if (pe != IKEV2_PARSE_OK) {
+	if (ikev2_msg_parse(&m, msg, mlen) != IKEV2_PARSE_OK) {
 		e->st.malformed++;
 		return;
 	}
-	resp = m.flags & IKEV2_FLAG_RESPONSE;
-	from_initiator = m.flags & IKEV2_FLAG_INITIATOR;
 	if (m.exchange == IKEV2_EXCH_IKE_SA_INIT) {
-		if (!resp) {
-			if (m.msg_id != 0 || !from_initiator || ikev2_spi_key(m.spi_r) != 0 ||
-			    ikev2_spi_key(m.spi_i) == 0) {
-				e->st.malformed++;
-				return;
-			}
-			if (m.unsupported_critical) {
-				unsupported_critical(e, NULL, local, remote, &m);
-				return;
-			}
-			ikev2_init_request(e, local, remote, &m);
-			return;
-		}
-		sa = ikev2_sa_by_spi(e, m.spi_i);
-		if (sa == NULL || !sa->initiator || sa->state != IKEV2_SA_INIT_SENT ||
-		    m.msg_id != sa->req_id || !sa->req_pending) {
-			e->st.unknown_spi++;
-			return;
-		}
-		ikev2_init_response(e, sa, &m);
+		input_sa_init(e, local, remote, &m);
 		return;
 	}
-	ours = from_initiator ? m.spi_r : m.spi_i;
-	sa = ikev2_sa_by_spi(e, ours);
-	if (sa == NULL ||
-	    memcmp(from_initiator ? m.spi_i : m.spi_r, from_initiator ? sa->spi_i : sa->spi_r, 8) !=
-	            0 ||
-	    sa->initiator == from_initiator) {
-		e->st.unknown_spi++;
+	sa = input_sa(e, &m);
+	if (sa == NULL)
 		return;
-	}
-	/* A response answers our one outstanding request, in its exchange type. */
-	if (resp && (!sa->req_pending || m.msg_id != sa->req_id ||
-	             m.exchange != sa->req_buf[IKEV2_HDR_EXCHANGE_OFF])) {
-		e->st.malformed++;
-		return;
-	}
-	/* Before IKE_AUTH completes, IKE_AUTH is the only exchange there is (1.2). */
-	if (!ikev2_sa_authenticated(sa) && m.exchange != IKEV2_EXCH_IKE_AUTH) {
-		e->st.malformed++;
-		return;
-	}
-	if (!resp && m.msg_id != sa->resp_id && !(sa->have_resp && m.msg_id + 1 == sa->resp_id)) {
-		e->st.malformed++;
-		return;
-	}
-	if (!m.has_sk || sa->k == NULL) {
-		e->st.malformed++;
-		return;
-	}
 	/* Verified before anything else, a resent answer included: no spoofed resends. */
 	n = ikev2_sk_unprotect(sa->k, &m, plain, sizeof(plain));
 	if (n < 0) {
 		e->st.auth_failed++;
 		return;
 	}
-	if (!resp && m.msg_id + 1 == sa->resp_id && sa->have_resp) {
+	if (!(m.flags & IKEV2_FLAG_RESPONSE) && m.msg_id + 1 == sa->resp_id && sa->have_resp) {
 		/* A repeated request: the cached response, nothing else (2.1). */
 		e->st.resp_resent++;
-		crypto_wipe(plain, (size_t)n);
 		ikev2_send_raw(e, &sa->local, &sa->remote, sa->natt, sa->resp_buf, sa->resp_len);
-		return;
-	}
-	if (ikev2_msg_parse_inner(&m, m.sk_first, plain, (size_t)n) != 0) {
+	} else if (ikev2_msg_parse_inner(&m, m.sk_first, plain, (size_t)n) != 0) {
 		e->st.malformed++;
-		crypto_wipe(plain, (size_t)n);
-		return;
+	} else {
+		sa->last_rx_ms = now_ms;
+		input_protected(e, sa, local, remote, &m);
 	}
-	sa->last_rx_ms = now_ms;
-	if (resp && sa->down_queued && sa->req_kind != IKEV2_REQ_IKE_REKEY) {
-		/*
-		 * vpnctl down came while this was out: what it answers is moot (the
-		 * IKE SA goes, its children at the peer with it). An IKE rekey's
-		 * answer is taken, so that the new SA is deleted too.
-		 */
-		ikev2_request_done(sa);
-		crypto_wipe(plain, (size_t)n);
-		sa->down_queued = false;
-		ikev2_delete_ike_start(e, sa);
-		return;
-	}
-	if (m.unsupported_critical) {
-		unsupported_critical(e, sa, local, remote, &m);
-		crypto_wipe(plain, (size_t)n);
-		return;
-	}
-	follow_peer(e, sa, local, remote);
-	dispatch(e, sa, &m);
 	crypto_wipe(plain, (size_t)n);
 }
 
