@@ -152,114 +152,138 @@ static void ike_rekeyed(struct ikev2 *e, struct ikev2_sa *old, struct ikev2_sa *
 }
 
 /* The answer to our IKE SA rekey (2.18), with the collision rule of 2.8.1. */
-void ikev2_ike_rekey_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m)
+/*
+ * The error notify answering our IKE rekey (n, the new SA we offered, is
+ * gone after it): INVALID_KE_PAYLOAD and TEMPORARY_FAILURE say how to try
+ * again, anything else means again after a while.
+ */
+static void ike_rekey_refused(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_sa *n,
+                              const struct ikev2_notify *err)
 {
-	struct ikev2_pending *p = &sa->pend;
-	uint8_t gir[CRYPTO_DH_MAX_SECRET];
-	int glen = 0;
-	struct ikev2_sa *n = p->new_sa;
-	const struct config_connection *cc = ikev2_cc(e, sa->conn);
-	struct ikev2_sa_payload *sap = malloc(sizeof(*sap));
-	const struct ikev2_notify *err = ikev2_msg_error(m);
-	char ev[IKE_EVIDENCE_MAX];
-	enum ike_cause cause;
-	struct ike_choice ch;
+	enum crypto_alg_id sent = crypto_dh_group(n->dh);
+	uint64_t delay;
 
-	p->new_sa = NULL;
-	if (n != NULL && err != NULL && err->type == IKEV2_N_INVALID_KE_PAYLOAD) {
-		enum crypto_alg_id sent = crypto_dh_group(n->dh);
-
-		ikev2_sa_destroy(e, n, false);
-		free(sap);
+	ikev2_sa_destroy(e, n, false);
+	switch (err->type) {
+	case IKEV2_N_INVALID_KE_PAYLOAD:
 		ike_rekey_invalid_ke(e, sa, err, sent);
 		return;
-	}
-	if (n != NULL && err != NULL && err->type == IKEV2_N_TEMPORARY_FAILURE) {
+	case IKEV2_N_TEMPORARY_FAILURE:
 		/* The peer has a child exchange of its own out (2.25.2): later. */
-		uint64_t delay = ikev2_retry_delay(e, IKEV2_IKE_TEMP_RETRY_MS);
-
+		delay = ikev2_retry_delay(e, IKEV2_IKE_TEMP_RETRY_MS);
 		ike_log(&e->ops, IKE_LOG_INFO, sa->conn,
 		        "IKE_SA rekey: the peer answered TEMPORARY_FAILURE, retrying in %llu ms",
 		        (unsigned long long)delay);
-		ikev2_sa_destroy(e, n, false);
 		sa->rekey_at_ms = e->now_ms + delay;
-		free(sap);
 		return;
-	}
-	if (n == NULL || sap == NULL || err != NULL || !m->has_sa || !m->has_nonce || !m->has_ke ||
-	    ikev2_sa_parse(sap, m->sa.p, m->sa.len) != 0 || sap->n != 1 || sap->p[0].spi_len != 8 ||
-	    ikev2_ike_select(cc, sap, m->ke_group, &ch, NULL, &cause, ev, sizeof(ev)) != 0 ||
-	    !ch.has_dh || ch.dh != crypto_dh_group(n->dh) ||
-	    (glen = crypto_dh_shared(n->dh, m->ke.p, m->ke.len, gir, sizeof(gir))) < 0) {
-		ike_log(&e->ops, IKE_LOG_WARN, sa->conn, "IKE_SA rekey failed%s%s", err ? ": " : "",
-		        err ? ikev2_notify_name(err->type) : "");
-		if (n)
-			ikev2_sa_destroy(e, n, false);
-		sa->rekey_at_ms = e->now_ms + IKEV2_REKEY_RETRY_MS;
-		free(sap);
-		return;
-	}
-	n->ch = ch;
-	memcpy(n->spi_r, sap->p[0].spi, 8);
-	memcpy(n->nr, m->nonce.p, m->nonce.len);
-	n->nr_len = m->nonce.len;
-	free(sap);
-	if (ikev2_keys_derive(n, gir, (size_t)glen, sa) != 0) {
-		crypto_wipe(gir, sizeof(gir));
-		ikev2_sa_destroy(e, n, false);
+	default:
+		ike_log(&e->ops, IKE_LOG_WARN, sa->conn, "IKE_SA rekey failed: %s",
+		        ikev2_notify_name(err->type));
 		sa->rekey_at_ms = e->now_ms + IKEV2_REKEY_RETRY_MS;
 		return;
 	}
-	crypto_wipe(gir, sizeof(gir));
-	crypto_dh_free(n->dh);
-	n->dh = NULL;
-	ikev2_min_nonce(n->n_min, &n->n_min_len, n->ni, n->ni_len, n->nr, n->nr_len);
-	if (sa->peer_rekeyed_ike && sa->peer_new_sa) {
-		/* Collision (2.8.1): the SA with the lowest nonce goes, by its maker. */
-		struct ikev2_sa *pn = sa->peer_new_sa;
-
-		struct ikev2_conn *ic = &e->conns[sa->conn];
-		bool current = ic->sa == pn || ic->sa == n; /* not after vpnctl down */
-
-		ike_rekeyed(e, sa, n);
-		if (ikev2_nonce_cmp(n->n_min, n->n_min_len, pn->n_min, pn->n_min_len) < 0) {
-			move_children(e, n, pn);
-			if (current)
-				ic->sa = pn;
-			n->state = IKEV2_SA_REKEYED; /* ours lost: we delete it */
-		} else {
-			/* Ours won: the peer deletes its new SA. */
-			move_children(e, pn, n);
-			if (current)
-				ic->sa = n;
-		}
-		sa->peer_new_sa = NULL;
-		pn->rekey_parent = NULL;
-	} else {
-		ike_rekeyed(e, sa, n);
-	}
-	sa->state = IKEV2_SA_REKEYED;
-	return;
 }
 
-void ikev2_peer_ike_rekey(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m,
-                          struct ikev2_sa_payload *sap)
+/* The peer's answer keys n: its choice (ours), SPI, nonce, KE; 0, or -1. */
+static int ike_rekey_keys(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_sa *n,
+                          const struct ikev2_msg *m)
 {
 	const struct config_connection *cc = ikev2_cc(e, sa->conn);
-	struct ikev2_sk_wr *s;
-	struct ikev2_prop_out chosen = { .proto = IKEV2_PROTO_IKE, .spi_len = 8 };
-	uint8_t buf[IKE_MSG_MAX], pub[CRYPTO_DH_MAX_PUBLIC], gir[CRYPTO_DH_MAX_SECRET];
+	struct ikev2_sa_payload *sap = malloc(sizeof(*sap));
+	uint8_t gir[CRYPTO_DH_MAX_SECRET];
 	char ev[IKE_EVIDENCE_MAX];
 	enum ike_cause cause;
 	struct ike_choice ch;
-	struct ikev2_sa *n;
-	size_t len;
-	int plen, glen;
-	unsigned idx;
+	int glen = -1, rc = -1;
+
+	if (sap != NULL && m->has_sa && m->has_nonce && m->has_ke &&
+	    ikev2_sa_parse(sap, m->sa.p, m->sa.len) == 0 && sap->n == 1 && sap->p[0].spi_len == 8 &&
+	    ikev2_ike_select(cc, sap, m->ke_group, &ch, NULL, &cause, ev, sizeof(ev)) == 0 &&
+	    ch.has_dh && ch.dh == crypto_dh_group(n->dh) &&
+	    (glen = crypto_dh_shared(n->dh, m->ke.p, m->ke.len, gir, sizeof(gir))) >= 0) {
+		n->ch = ch;
+		memcpy(n->spi_r, sap->p[0].spi, 8);
+		memcpy(n->nr, m->nonce.p, m->nonce.len);
+		n->nr_len = m->nonce.len;
+		rc = ikev2_keys_derive(n, gir, (size_t)glen, sa) == 0 ? 0 : -1;
+	} else {
+		ike_log(&e->ops, IKE_LOG_WARN, sa->conn, "IKE_SA rekey failed");
+	}
+	crypto_wipe(gir, sizeof(gir));
+	free(sap);
+	return rc;
+}
+
+/* Both sides rekeyed the IKE SA at once (2.8.1): the SA of the lowest nonce goes, by its maker. */
+static void ike_rekey_collision(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_sa *n)
+{
+	struct ikev2_sa *pn = sa->peer_new_sa;
+	struct ikev2_conn *ic = &e->conns[sa->conn];
+	bool current = ic->sa == pn || ic->sa == n; /* not after vpnctl down */
+
+	ike_rekeyed(e, sa, n);
+	if (ikev2_nonce_cmp(n->n_min, n->n_min_len, pn->n_min, pn->n_min_len) < 0) {
+		move_children(e, n, pn);
+		if (current)
+			ic->sa = pn;
+		n->state = IKEV2_SA_REKEYED; /* ours lost: we delete it */
+	} else {
+		/* Ours won: the peer deletes its new SA. */
+		move_children(e, pn, n);
+		if (current)
+			ic->sa = n;
+	}
+	sa->peer_new_sa = NULL;
+	pn->rekey_parent = NULL;
+}
+
+void ikev2_ike_rekey_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m)
+{
+	struct ikev2_pending *p = &sa->pend;
+	struct ikev2_sa *n = p->new_sa;
+	const struct ikev2_notify *err = ikev2_msg_error(m);
+
+	p->new_sa = NULL;
+	if (n == NULL) {
+		ike_log(&e->ops, IKE_LOG_WARN, sa->conn, "IKE_SA rekey failed");
+		sa->rekey_at_ms = e->now_ms + IKEV2_REKEY_RETRY_MS;
+		return;
+	}
+	if (err != NULL) {
+		ike_rekey_refused(e, sa, n, err);
+		return;
+	}
+	if (ike_rekey_keys(e, sa, n, m) != 0) {
+		ikev2_sa_destroy(e, n, false);
+		sa->rekey_at_ms = e->now_ms + IKEV2_REKEY_RETRY_MS;
+		return;
+	}
+	crypto_dh_free(n->dh);
+	n->dh = NULL;
+	ikev2_min_nonce(n->n_min, &n->n_min_len, n->ni, n->ni_len, n->nr, n->nr_len);
+	if (sa->peer_rekeyed_ike && sa->peer_new_sa)
+		ike_rekey_collision(e, sa, n);
+	else
+		ike_rekeyed(e, sa, n);
+	sa->state = IKEV2_SA_REKEYED;
+}
+
+/*
+ * Whether the peer's IKE rekey can be answered now, and with what: the
+ * proposal (*ch, *idx), or false with the refusal sent (TEMPORARY_FAILURE,
+ * NO_PROPOSAL_CHOSEN, INVALID_KE_PAYLOAD, INVALID_SYNTAX).
+ */
+static bool peer_rekey_choose(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_msg *m,
+                              const struct ikev2_sa_payload *sap, struct ike_choice *ch,
+                              unsigned *idx)
+{
+	const struct config_connection *cc = ikev2_cc(e, sa->conn);
+	char ev[IKE_EVIDENCE_MAX];
+	enum ike_cause cause;
 
 	if (sa->state != IKEV2_SA_ESTABLISHED || sa->down_queued || !m->has_ke) {
 		ikev2_respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
-		return;
+		return false;
 	}
 	if (ikev2_child_exchange_out(sa)) {
 		/*
@@ -272,62 +296,106 @@ void ikev2_peer_ike_rekey(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg
 		        "IKE_SA rekey by the peer while our CREATE_CHILD_SA/delete is out: "
 		        "TEMPORARY_FAILURE");
 		ikev2_respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
-		return;
+		return false;
 	}
-	if (ikev2_ike_select(cc, sap, m->ke_group, &ch, &idx, &cause, ev, sizeof(ev)) != 0) {
+	if (ikev2_ike_select(cc, sap, m->ke_group, ch, idx, &cause, ev, sizeof(ev)) != 0) {
 		ike_log(&e->ops, IKE_LOG_WARN, sa->conn, "IKE_SA rekey: %s", ev);
 		ikev2_respond_error(e, sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
-		return;
+		return false;
 	}
-	if (m->ke_group != crypto_alg(ch.dh)->ikev2_id) {
+	if (m->ke_group != crypto_alg(ch->dh)->ikev2_id) {
 		uint8_t g[2];
 
-		put_be16(g, crypto_alg(ch.dh)->ikev2_id);
+		put_be16(g, crypto_alg(ch->dh)->ikev2_id);
 		ikev2_respond_error(e, sa, m, IKEV2_N_INVALID_KE_PAYLOAD, g, 2);
-		return;
+		return false;
 	}
-	if (sap->p[idx].spi_len != 8) {
+	if (sap->p[*idx].spi_len != 8) {
 		ikev2_respond_error(e, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
-		return;
+		return false;
 	}
-	n = ikev2_sa_new(e, sa->conn, false, e->now_ms);
+	return true;
+}
+
+/* The new SA of the peer's rekey, keyed from the old SA's SK_d; NULL on failure. */
+static struct ikev2_sa *peer_rekey_new_sa(struct ikev2 *e, struct ikev2_sa *sa,
+                                          const struct ikev2_msg *m, const uint8_t spi_i[8],
+                                          const struct ike_choice *ch, uint8_t *pub, size_t pub_cap,
+                                          int *plen)
+{
+	struct ikev2_sa *n = ikev2_sa_new(e, sa->conn, false, e->now_ms);
+	uint8_t gir[CRYPTO_DH_MAX_SECRET];
+	int glen;
+
 	if (n == NULL)
-		return;
+		return NULL;
 	n->state = IKEV2_SA_REKEY_CHILD;
-	n->ch = ch;
-	memcpy(n->spi_i, sap->p[idx].spi, 8);
+	n->ch = *ch;
+	memcpy(n->spi_i, spi_i, 8);
 	memcpy(n->ni, m->nonce.p, m->nonce.len);
 	n->ni_len = m->nonce.len;
 	n->nr_len = IKEV2_NONCE_LEN;
 	crypto_random(n->nr, n->nr_len);
-	n->dh = crypto_dh_new(ch.dh);
-	s = malloc(sizeof(*s));
-	if (s == NULL || n->dh == NULL || (plen = crypto_dh_public(n->dh, pub, sizeof(pub))) < 0 ||
+	n->dh = crypto_dh_new(ch->dh);
+	if (n->dh == NULL || (*plen = crypto_dh_public(n->dh, pub, pub_cap)) < 0 ||
 	    (glen = crypto_dh_shared(n->dh, m->ke.p, m->ke.len, gir, sizeof(gir))) < 0 ||
 	    ikev2_keys_derive(n, gir, (size_t)glen, sa) != 0) {
-		free(s);
 		crypto_wipe(gir, sizeof(gir));
 		ikev2_sa_destroy(e, n, false);
-		ikev2_respond_error(e, sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
-		return;
+		return NULL;
 	}
 	crypto_wipe(gir, sizeof(gir));
 	crypto_dh_free(n->dh);
 	n->dh = NULL;
 	ikev2_min_nonce(n->n_min, &n->n_min_len, n->ni, n->ni_len, n->nr, n->nr_len);
-	chosen.num = sap->p[idx].num;
+	return n;
+}
+
+/* Our answer to the peer's IKE rekey: the proposal chosen (number num) with n's SPI, nonce, KE. */
+static size_t write_peer_rekey_response(struct ikev2_sa *sa, const struct ikev2_msg *m,
+                                        const struct ikev2_sa *n, uint8_t num, const uint8_t *pub,
+                                        size_t plen, uint8_t *buf, size_t cap)
+{
+	struct ikev2_prop_out chosen = { .proto = IKEV2_PROTO_IKE, .spi_len = 8, .num = num };
+	struct ikev2_sk_wr *s = malloc(sizeof(*s));
+	size_t len;
+
+	if (s == NULL)
+		return 0;
 	memcpy(chosen.spi, n->spi_r, 8);
-	chosen.encr[chosen.n_encr++] = ch.encr;
-	chosen.prf[chosen.n_prf++] = ch.prf;
-	if (ch.has_integ)
-		chosen.integ[chosen.n_integ++] = ch.integ;
-	chosen.dh[chosen.n_dh++] = ch.dh;
-	ikev2_sk_begin(sa, s, buf, sizeof(buf), IKEV2_EXCH_CREATE_CHILD_SA, true, m->msg_id);
+	chosen.encr[chosen.n_encr++] = n->ch.encr;
+	chosen.prf[chosen.n_prf++] = n->ch.prf;
+	if (n->ch.has_integ)
+		chosen.integ[chosen.n_integ++] = n->ch.integ;
+	chosen.dh[chosen.n_dh++] = n->ch.dh;
+	ikev2_sk_begin(sa, s, buf, cap, IKEV2_EXCH_CREATE_CHILD_SA, true, m->msg_id);
 	ikev2_wr_sa(&s->in, &chosen, 1);
 	ikev2_wr_simple(&s->in, IKEV2_PL_NONCE, n->nr, n->nr_len);
-	ikev2_wr_ke(&s->in, crypto_alg(ch.dh)->ikev2_id, pub, (size_t)plen);
+	ikev2_wr_ke(&s->in, crypto_alg(n->ch.dh)->ikev2_id, pub, plen);
 	len = ikev2_sk_end(sa, s);
 	free(s);
+	return len;
+}
+
+void ikev2_peer_ike_rekey(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m,
+                          struct ikev2_sa_payload *sap)
+{
+	uint8_t buf[IKE_MSG_MAX], pub[CRYPTO_DH_MAX_PUBLIC];
+	struct ike_choice ch;
+	struct ikev2_sa *n;
+	unsigned idx;
+	size_t len;
+	int plen = 0;
+
+	if (!peer_rekey_choose(e, sa, m, sap, &ch, &idx))
+		return;
+	n = peer_rekey_new_sa(e, sa, m, sap->p[idx].spi, &ch, pub, sizeof(pub), &plen);
+	if (n == NULL) {
+		ikev2_respond_error(e, sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		return;
+	}
+	len = write_peer_rekey_response(sa, m, n, sap->p[idx].num, pub, (size_t)plen, buf,
+	                                sizeof(buf));
 	if (len == 0) {
 		ikev2_sa_destroy(e, n, false);
 		return;
