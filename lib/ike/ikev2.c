@@ -20,6 +20,7 @@ enum {
 	DEFAULT_KEEPALIVE_MS = 20000,
 	DEFAULT_HALF_OPEN_COOKIE = 32,
 	DEFAULT_HALF_OPEN_MAX = 1024,
+	DEFAULT_COOKIE_ROTATE_MS = 60000,
 	DEFAULT_RESTART_MS = 5000,
 };
 
@@ -74,25 +75,6 @@ void ikev2_sa_fail(struct ikev2 *e, struct ikev2_sa *sa, enum ike_state st, enum
 }
 
 /* ---- input ---- */
-
-static void version_mismatch(struct ikev2 *e, const struct ike_endpoint *remote, unsigned ver)
-{
-	/* An IKEv1 (or other) answer to our IKE_SA_INIT: find our half-open initiator SA. */
-	for (int c = ike_conn_by_peer(e->cfg, remote, 0); c >= 0;
-	     c = ike_conn_by_peer(e->cfg, remote, (uint32_t)c + 1)) {
-		struct ikev2_sa *sa = e->conns[c].sa;
-
-		if (sa && sa->initiator && sa->state == IKEV2_SA_INIT_SENT) {
-			ike_status_fail(ikev2_status(e, (uint32_t)c), IKE_STATE_PHASE1_FAILED,
-			                IKE_CAUSE_IKE_VERSION_MISMATCH, e->now_ms, NULL,
-			                "the peer answered IKE_SA_INIT with IKE major version %u",
-			                ver);
-			ikev2_sa_destroy(e, sa, false);
-			ikev2_conn_failed(e, (uint32_t)c, true);
-			return;
-		}
-	}
-}
 
 /*
  * Ports and addresses of an authenticated message: the initiator floats
@@ -197,6 +179,97 @@ static void dispatch(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m)
 	}
 }
 
+/* IKE_SA_INIT: a request for the responder, or the answer to our initiator SA. */
+static void input_sa_init(struct ikev2 *e, const struct ike_endpoint *local,
+                          const struct ike_endpoint *remote, const struct ikev2_msg *m)
+{
+	struct ikev2_sa *sa;
+
+	if (!(m->flags & IKEV2_FLAG_RESPONSE)) {
+		if (m->msg_id != 0 || !(m->flags & IKEV2_FLAG_INITIATOR) ||
+		    ikev2_spi_key(m->spi_r) != 0 || ikev2_spi_key(m->spi_i) == 0) {
+			e->st.malformed++;
+			return;
+		}
+		if (m->unsupported_critical) {
+			unsupported_critical(e, NULL, local, remote, m);
+			return;
+		}
+		ikev2_init_request(e, local, remote, m);
+		return;
+	}
+	sa = ikev2_sa_by_spi(e, m->spi_i);
+	if (sa == NULL || !sa->initiator || sa->state != IKEV2_SA_INIT_SENT ||
+	    m->msg_id != sa->req_id || !sa->req_pending) {
+		e->st.unknown_spi++;
+		return;
+	}
+	ikev2_init_response(e, sa, m);
+}
+
+/*
+ * The IKE SA an encrypted message is for, if its SPIs, direction, message
+ * ID and exchange fit what that SA expects; NULL (counted) otherwise.
+ */
+static struct ikev2_sa *input_sa(struct ikev2 *e, const struct ikev2_msg *m)
+{
+	bool resp = m->flags & IKEV2_FLAG_RESPONSE;
+	bool from_initiator = m->flags & IKEV2_FLAG_INITIATOR;
+	struct ikev2_sa *sa = ikev2_sa_by_spi(e, from_initiator ? m->spi_r : m->spi_i);
+
+	if (sa == NULL ||
+	    memcmp(from_initiator ? m->spi_i : m->spi_r, from_initiator ? sa->spi_i : sa->spi_r,
+	           8) != 0 ||
+	    sa->initiator == from_initiator) {
+		e->st.unknown_spi++;
+		return NULL;
+	}
+	/* A response answers our one outstanding request, in its exchange type. */
+	if (resp && (!sa->req_pending || m->msg_id != sa->req_id ||
+	             m->exchange != sa->req_buf[IKEV2_HDR_EXCHANGE_OFF])) {
+		e->st.malformed++;
+		return NULL;
+	}
+	/* Before IKE_AUTH completes, IKE_AUTH is the only exchange there is (1.2). */
+	if (!ikev2_sa_authenticated(sa) && m->exchange != IKEV2_EXCH_IKE_AUTH) {
+		e->st.malformed++;
+		return NULL;
+	}
+	if (!resp && m->msg_id != sa->resp_id && !(sa->have_resp && m->msg_id + 1 == sa->resp_id)) {
+		e->st.malformed++;
+		return NULL;
+	}
+	if (!m->has_sk || sa->k == NULL) {
+		e->st.malformed++;
+		return NULL;
+	}
+	return sa;
+}
+
+/* A verified, decrypted message for sa (its inner payloads parsed into m). */
+static void input_protected(struct ikev2 *e, struct ikev2_sa *sa, const struct ike_endpoint *local,
+                            const struct ike_endpoint *remote, struct ikev2_msg *m)
+{
+	if ((m->flags & IKEV2_FLAG_RESPONSE) && sa->down_queued &&
+	    sa->req_kind != IKEV2_REQ_IKE_REKEY) {
+		/*
+		 * vpnctl down came while this was out: what it answers is moot (the
+		 * IKE SA goes, its children at the peer with it). An IKE rekey's
+		 * answer is taken, so that the new SA is deleted too.
+		 */
+		ikev2_request_done(sa);
+		sa->down_queued = false;
+		ikev2_delete_ike_start(e, sa);
+		return;
+	}
+	if (m->unsupported_critical) {
+		unsupported_critical(e, sa, local, remote, m);
+		return;
+	}
+	follow_peer(e, sa, local, remote);
+	dispatch(e, sa, m);
+}
+
 void ikev2_input(struct ikev2 *e, const struct ike_endpoint *local,
                  const struct ike_endpoint *remote, const uint8_t *buf, size_t len, uint64_t now_ms)
 {
@@ -205,9 +278,6 @@ void ikev2_input(struct ikev2 *e, const struct ike_endpoint *local,
 	const uint8_t *msg;
 	size_t mlen = 0;
 	struct ikev2_sa *sa;
-	bool resp, from_initiator;
-	const uint8_t *ours;
-	enum ikev2_parse_err pe;
 	int n;
 
 	e->now_ms = now_ms;
@@ -215,98 +285,38 @@ void ikev2_input(struct ikev2 *e, const struct ike_endpoint *local,
 	if (msg == NULL)
 		return; /* a NAT keepalive or ESP: not ours */
 	e->st.rx++;
-	pe = ikev2_msg_parse(&m, msg, mlen);
-	if (pe == IKEV2_PARSE_VERSION) {
-		unsigned v = ike_major_version(msg, mlen);
-
-		if (v != 0)
-			version_mismatch(e, remote, v);
+	/*
+	 * Another major version is the host's to route: the glue hands each
+	 * datagram to the engine of its version and records a peer that
+	 * answers in the other one (ike_version_mismatch). Here it is junk.
+	 */
+	if (ikev2_msg_parse(&m, msg, mlen) != IKEV2_PARSE_OK) {
 		e->st.malformed++;
 		return;
 	}
-	if (pe != IKEV2_PARSE_OK) {
-		e->st.malformed++;
-		return;
-	}
-	resp = m.flags & IKEV2_FLAG_RESPONSE;
-	from_initiator = m.flags & IKEV2_FLAG_INITIATOR;
 	if (m.exchange == IKEV2_EXCH_IKE_SA_INIT) {
-		if (!resp) {
-			if (m.msg_id != 0 || !from_initiator || ikev2_spi_key(m.spi_r) != 0 ||
-			    ikev2_spi_key(m.spi_i) == 0) {
-				e->st.malformed++;
-				return;
-			}
-			if (m.unsupported_critical) {
-				unsupported_critical(e, NULL, local, remote, &m);
-				return;
-			}
-			ikev2_init_request(e, local, remote, &m);
-			return;
-		}
-		sa = ikev2_sa_by_spi(e, m.spi_i);
-		if (sa == NULL || !sa->initiator || sa->state != IKEV2_SA_INIT_SENT ||
-		    m.msg_id != sa->req_id || !sa->req_pending) {
-			e->st.unknown_spi++;
-			return;
-		}
-		ikev2_init_response(e, sa, &m);
+		input_sa_init(e, local, remote, &m);
 		return;
 	}
-	ours = from_initiator ? m.spi_r : m.spi_i;
-	sa = ikev2_sa_by_spi(e, ours);
-	if (sa == NULL ||
-	    memcmp(from_initiator ? m.spi_i : m.spi_r, from_initiator ? sa->spi_i : sa->spi_r, 8) !=
-	            0 ||
-	    sa->initiator == from_initiator) {
-		e->st.unknown_spi++;
+	sa = input_sa(e, &m);
+	if (sa == NULL)
 		return;
-	}
-	/* A response answers our one outstanding request, in its exchange type. */
-	if (resp && (!sa->req_pending || m.msg_id != sa->req_id ||
-	             m.exchange != sa->req_buf[IKEV2_HDR_EXCHANGE_OFF])) {
-		e->st.malformed++;
-		return;
-	}
-	/* Before IKE_AUTH completes, IKE_AUTH is the only exchange there is (1.2). */
-	if (!ikev2_sa_authenticated(sa) && m.exchange != IKEV2_EXCH_IKE_AUTH) {
-		e->st.malformed++;
-		return;
-	}
-	if (!resp && m.msg_id != sa->resp_id && !(sa->have_resp && m.msg_id + 1 == sa->resp_id)) {
-		e->st.malformed++;
-		return;
-	}
-	if (!m.has_sk || sa->k == NULL) {
-		e->st.malformed++;
-		return;
-	}
 	/* Verified before anything else, a resent answer included: no spoofed resends. */
 	n = ikev2_sk_unprotect(sa->k, &m, plain, sizeof(plain));
 	if (n < 0) {
 		e->st.auth_failed++;
 		return;
 	}
-	if (!resp && m.msg_id + 1 == sa->resp_id && sa->have_resp) {
+	if (!(m.flags & IKEV2_FLAG_RESPONSE) && m.msg_id + 1 == sa->resp_id && sa->have_resp) {
 		/* A repeated request: the cached response, nothing else (2.1). */
 		e->st.resp_resent++;
-		crypto_wipe(plain, (size_t)n);
 		ikev2_send_raw(e, &sa->local, &sa->remote, sa->natt, sa->resp_buf, sa->resp_len);
-		return;
-	}
-	if (ikev2_msg_parse_inner(&m, m.sk_first, plain, (size_t)n) != 0) {
+	} else if (ikev2_msg_parse_inner(&m, m.sk_first, plain, (size_t)n) != 0) {
 		e->st.malformed++;
-		crypto_wipe(plain, (size_t)n);
-		return;
+	} else {
+		sa->last_rx_ms = now_ms;
+		input_protected(e, sa, local, remote, &m);
 	}
-	sa->last_rx_ms = now_ms;
-	if (m.unsupported_critical) {
-		unsupported_critical(e, sa, local, remote, &m);
-		crypto_wipe(plain, (size_t)n);
-		return;
-	}
-	follow_peer(e, sa, local, remote);
-	dispatch(e, sa, &m);
 	crypto_wipe(plain, (size_t)n);
 }
 
@@ -356,6 +366,12 @@ static void tick_established(struct ikev2 *e, struct ikev2_sa *sa)
 	const struct config_connection *cc = ikev2_cc(e, sa->conn);
 	struct ikev2_child *c;
 
+	if (sa->down_queued) {
+		/* vpnctl down: the request that was out is done, the Delete goes now. */
+		sa->down_queued = false;
+		ikev2_delete_ike_start(e, sa);
+		return;
+	}
 	if (sa->state == IKEV2_SA_REKEYED) {
 		/* The rekey's initiator deletes the old SA (2.18); delete_at_ms backs it up. */
 		if (!sa->peer_deletes)
@@ -364,6 +380,22 @@ static void tick_established(struct ikev2 *e, struct ikev2_sa *sa)
 	}
 	if (sa->state != IKEV2_SA_ESTABLISHED)
 		return;
+	for (c = sa->children; c; c = c->next) {
+		if (c->state == IKEV2_CHILD_REKEYING) {
+			/*
+			 * A child is REKEYING only while its rekey request is out on
+			 * its SA, and none is out here: whatever left it so, it must not
+			 * stay so (it would never be rekeyed again).
+			 */
+			ike_log(&e->ops, IKE_LOG_WARN, c->conn,
+			        "CHILD_SA 0x%08x was left rekeying without a request: rekeyed "
+			        "again",
+			        c->spi_in);
+			c->state = IKEV2_CHILD_INSTALLED;
+			c->peer_rekeyed = false;
+			c->rekey_at_ms = e->now_ms;
+		}
+	}
 	for (c = sa->children; c; c = c->next) {
 		if (c->state == IKEV2_CHILD_REKEYED) {
 			ikev2_delete_child_start(e, sa, c);
@@ -419,6 +451,7 @@ void ikev2_tick(struct ikev2 *e, uint64_t now_ms)
 	struct ikev2_sa *sa, *next;
 
 	e->now_ms = now_ms;
+	ikev2_cookie_secret_age(e);
 	for (sa = e->all; sa; sa = next) {
 		next = sa->all_next;
 		if (sa->state == IKEV2_SA_REKEY_CHILD)
@@ -450,6 +483,14 @@ void ikev2_tick(struct ikev2 *e, uint64_t now_ms)
 
 		if (ic->restart && now_ms >= ic->restart_at_ms && ic->sa == NULL && !ic->admin_down)
 			ikev2_initiate(e, c, now_ms);
+		if (ic->child_retry_at_ms && now_ms >= ic->child_retry_at_ms) {
+			if (ic->sa && ic->sa->req_pending) {
+				ic->child_retry_at_ms = now_ms + 1000; /* after the exchange out */
+			} else {
+				ic->child_retry_at_ms = 0;
+				ikev2_acquire(e, c, now_ms);
+			}
+		}
 	}
 }
 
@@ -471,7 +512,8 @@ struct ikev2 *ikev2_new(const struct config *cfg, const struct ike_ops *ops,
 	e->ops = *ops;
 	e->status = status;
 	e->now_ms = now_ms;
-	crypto_random(e->cookie_secret, sizeof(e->cookie_secret));
+	crypto_random(e->cookie_secret[0], sizeof(e->cookie_secret[0]));
+	e->cookie_born_ms = now_ms;
 	ikev2_tune(e, &(struct ikev2_tunables){ 0 });
 	for (uint32_t c = 0; c < cfg->n_connections; c++)
 		if (cfg->connections[c].ike.version == CONFIG_IKEV2)
@@ -490,6 +532,8 @@ void ikev2_tune(struct ikev2 *e, const struct ikev2_tunables *t)
 		e->t.half_open_cookie = DEFAULT_HALF_OPEN_COOKIE;
 	if (!e->t.half_open_max)
 		e->t.half_open_max = DEFAULT_HALF_OPEN_MAX;
+	if (!e->t.cookie_rotate_ms)
+		e->t.cookie_rotate_ms = DEFAULT_COOKIE_ROTATE_MS;
 	if (!e->t.retransmit_tries)
 		e->t.retransmit_tries = IKE_RETRANSMIT_TRIES;
 	if (!e->t.retransmit_base_ms)
@@ -586,6 +630,25 @@ int ikev2_up(struct ikev2 *e, uint32_t conn, uint64_t now_ms)
 	return 0;
 }
 
+/*
+ * vpnctl down of an authenticated IKE SA: its children leave the data
+ * plane now; the IKE SA is deleted with an INFORMATIONAL request of its
+ * own. With window size 1 (2.3) that request must wait for one that is
+ * still out: the SA stays, marked, until that answer comes (or the peer is
+ * given up on), and the Delete follows it.
+ */
+static void sa_close(struct ikev2 *e, struct ikev2_sa *sa)
+{
+	while (sa->children)
+		ikev2_child_remove(e, sa, sa->children, true);
+	if (sa->state == IKEV2_SA_DELETING)
+		return; /* its Delete is out already */
+	if (sa->req_pending)
+		sa->down_queued = true;
+	else
+		ikev2_delete_ike_start(e, sa);
+}
+
 int ikev2_down(struct ikev2 *e, uint32_t conn, uint64_t now_ms)
 {
 	struct ikev2_sa *sa, *next;
@@ -595,24 +658,16 @@ int ikev2_down(struct ikev2 *e, uint32_t conn, uint64_t now_ms)
 		return -1;
 	e->conns[conn].admin_down = true;
 	e->conns[conn].restart = false;
+	e->conns[conn].child_retry_at_ms = 0;
+	e->conns[conn].sa = NULL; /* whatever closes below is no longer the tunnel */
 	for (sa = e->conns[conn].sas; sa; sa = next) {
 		next = sa->conn_next;
 		if (sa->state == IKEV2_SA_REKEY_CHILD)
-			continue;
-		if (sa->state == IKEV2_SA_ESTABLISHED || sa->state == IKEV2_SA_REKEYED) {
-			/* Tell the peer (best effort, not retransmitted), then remove. */
-			struct ikev2_sk_wr s;
-			uint8_t buf[256];
-			size_t n;
-
-			ikev2_sk_begin(sa, &s, buf, sizeof(buf), IKEV2_EXCH_INFORMATIONAL, false,
-			               sa->req_pending ? sa->req_id + 1 : sa->req_id);
-			ikev2_wr_delete(&s.in, IKEV2_PROTO_IKE, NULL, 0);
-			n = ikev2_sk_end(sa, &s);
-			if (n)
-				ikev2_send_raw(e, &sa->local, &sa->remote, sa->natt, buf, n);
-		}
-		ikev2_sa_destroy(e, sa, true);
+			continue; /* goes with the SA whose rekey made it */
+		if (ikev2_sa_authenticated(sa))
+			sa_close(e, sa);
+		else
+			ikev2_sa_destroy(e, sa, true); /* no peer to tell yet */
 	}
 	ike_status_set(ikev2_status(e, conn), IKE_STATE_DOWN, now_ms);
 	return 0;

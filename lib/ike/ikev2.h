@@ -4,7 +4,10 @@
  * connection whose ike.version is ikev2. Initiator and responder;
  * IKE_SA_INIT, IKE_AUTH, CREATE_CHILD_SA (new child, child rekey, IKE
  * rekey), INFORMATIONAL (delete, liveness, notifies); NAT detection and
- * UDP 4500; cookies; retransmission; lifetimes with jitter.
+ * UDP 4500; cookies; retransmission; lifetimes with jitter: an IKE SA
+ * or child is rekeyed at a random point between 85% and 90% of its
+ * lifetime (tunnels set up together do not all rekey together), and one
+ * whose rekey never made it ends at 100%.
  *
  * The engine owns its IKE SAs and children; it talks to the world only
  * through struct ike_ops (ike.h) and writes each connection's status into
@@ -33,6 +36,9 @@ struct ikev2_stats {
 	uint64_t ike_sas;           /* established IKE SAs (gauge) */
 	uint64_t child_sas;         /* installed children (gauge) */
 	uint64_t dead_peers;        /* peers declared dead by liveness checks */
+	uint64_t init_refused;      /* IKE_SA_INIT answered NO_PROPOSAL_CHOSEN */
+	uint64_t invalid_ke_sent;   /* IKE_SA_INIT answered INVALID_KE_PAYLOAD */
+	uint64_t logs_suppressed;   /* remote-triggered log lines held back (rate limit) */
 };
 
 /*
@@ -93,10 +99,11 @@ struct ikev2_tunables {
 	uint32_t keepalive_ms;       /* default 20000: NAT keepalive interval behind a NAT */
 	uint32_t half_open_cookie;   /* default 32: cookies once this many half-open SAs */
 	uint32_t half_open_max;      /* default 1024: refuse more */
+	uint32_t cookie_rotate_ms;   /* default 60000: a new cookie secret this often */
 	uint32_t retransmit_tries;   /* default IKE_RETRANSMIT_TRIES */
 	uint32_t retransmit_base_ms; /* default IKE_RETRANSMIT_BASE_MS */
 	uint32_t restart_delay_ms;   /* default 5000: effect_immediately restart after a failure */
-	bool no_jitter;              /* rekey exactly at the soft lifetime */
+	bool no_jitter;              /* rekey exactly at 90% of the lifetime */
 	/*
 	 * Pretend to be behind a NAT (a NAT_DETECTION_SOURCE_IP that matches
 	 * nothing, as strongSwan does with encap=yes or kernel-libipsec):

@@ -273,23 +273,95 @@ static void unknown_peer_auth(struct ikev2 *e, struct ikev2_sa *sa, const struct
 	ikev2_sa_destroy(e, sa, false);
 }
 
+/* The first CHILD_SA, as the responder settles it in IKE_AUTH. */
+struct auth_child {
+	struct ike_choice ch;
+	bool esn;
+	uint32_t peer_spi, spi_in;
+	unsigned pi; /* the chosen proposal */
+	struct ts l[IKE_TS_MAX], r[IKE_TS_MAX];
+	unsigned nl, nr;
+};
+
+/*
+ * The peer's first CHILD_SA of IKE_AUTH: into s the chosen proposal and
+ * selectors (0), or the error notify (its type), with the status set.
+ */
+static uint16_t auth_first_child(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_msg *m,
+                                 struct ikev2_sa_payload *sap, struct ikev2_sk_wr *s,
+                                 struct auth_child *k)
+{
+	const struct config_connection *cc = ikev2_cc(e, sa->conn);
+	struct ikev2_prop_out chosen = { .proto = IKEV2_PROTO_ESP, .spi_len = 4 };
+	char ev[IKE_EVIDENCE_MAX];
+	enum ike_cause cause;
+	uint16_t err = 0;
+
+	if (!m->has_sa || ikev2_sa_parse(sap, m->sa.p, m->sa.len) != 0) {
+		err = IKEV2_N_NO_PROPOSAL_CHOSEN;
+		cause = IKE_CAUSE_PROPOSAL_MISMATCH;
+		snprintf(ev, sizeof(ev), "IKE_AUTH without a usable SA payload");
+	} else if (ikev2_esp_select(cc, sap, false, &k->ch, &k->esn, &k->peer_spi, &k->pi, &cause,
+	                            ev, sizeof(ev)) != 0) {
+		err = IKEV2_N_NO_PROPOSAL_CHOSEN;
+	} else if (!ikev2_ts_narrow(cc, m, k->l, &k->nl, k->r, &k->nr)) {
+		err = IKEV2_N_TS_UNACCEPTABLE;
+		cause = IKE_CAUSE_TS_MISMATCH;
+		snprintf(ev, sizeof(ev), "traffic selectors of the peer are unacceptable");
+	} else if ((k->spi_in = e->ops.spi_alloc(e->ops.ctx, sa->conn)) == 0) {
+		err = IKEV2_N_NO_ADDITIONAL_SAS;
+		cause = IKE_CAUSE_INTERNAL;
+		snprintf(ev, sizeof(ev), "no inbound SPI left");
+	}
+	if (err) {
+		ikev2_wr_notify(&s->in, 0, NULL, 0, err, NULL, 0);
+		ike_status_fail(ikev2_status(e, sa->conn), IKE_STATE_PHASE2_FAILED, cause,
+		                e->now_ms, NULL, "%s", ev);
+		ike_log(&e->ops, IKE_LOG_WARN, sa->conn, "CHILD_SA in IKE_AUTH: %s", ev);
+		return err;
+	}
+	chosen.num = sap->p[k->pi].num;
+	put_be32(chosen.spi, k->spi_in);
+	chosen.encr[chosen.n_encr++] = k->ch.encr;
+	if (k->ch.has_integ)
+		chosen.integ[chosen.n_integ++] = k->ch.integ;
+	chosen.esn[chosen.n_esn++] = k->esn;
+	ikev2_wr_sa(&s->in, &chosen, 1);
+	ikev2_wr_ts(&s->in, IKEV2_PL_TSI, k->r, k->nr);
+	ikev2_wr_ts(&s->in, IKEV2_PL_TSR, k->l, k->nl);
+	return 0;
+}
+
+/* The peer's ID or AUTH did not verify: AUTHENTICATION_FAILED, and the SA goes. */
+static void auth_refuse(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_sk_wr *s, uint8_t *buf,
+                        enum ike_cause cause, const char *ev)
+{
+	uint32_t conn = sa->conn;
+	size_t len;
+
+	ikev2_wr_notify(&s->in, 0, NULL, 0, IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
+	len = ikev2_sk_end(sa, s);
+	if (len)
+		ikev2_send_raw(e, &sa->local, &sa->remote, sa->natt, buf, len);
+	ike_status_fail(ikev2_status(e, conn), IKE_STATE_PHASE1_FAILED, cause, e->now_ms, NULL,
+	                "%s", ev);
+	ikev2_log_limited(e, &e->conns[conn].rl[IKEV2_RL_AUTH_FAILED], IKE_LOG_WARN, conn,
+	                  "IKE_AUTH: %s", ev);
+	ikev2_sa_destroy(e, sa, false);
+}
+
 void ikev2_auth_request(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m)
 {
 	const struct config_connection *cc;
 	struct ikev2_sk_wr *s = NULL;
 	struct ikev2_sa_payload *sap = NULL;
+	struct auth_child *k = NULL;
 	uint8_t buf[IKE_MSG_MAX], body[4 + CONFIG_ID_MAX], auth[CRYPTO_PRF_MAX_OUT];
 	char ev[IKE_EVIDENCE_MAX];
 	enum ike_cause cause;
 	struct ike_id id;
 	size_t blen, alen, len;
-	uint16_t child_err = 0;
-	struct ts l[IKE_TS_MAX], r[IKE_TS_MAX];
-	unsigned nl = 0, nr = 0;
-	struct ike_choice ch;
-	bool esn = false;
-	uint32_t peer_spi = 0, spi_in = 0;
-	unsigned pi = 0;
+	uint16_t child_err;
 
 	if (sa->state != IKEV2_SA_HALF_OPEN || sa->initiator) {
 		e->st.malformed++;
@@ -301,7 +373,8 @@ void ikev2_auth_request(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *
 	}
 	s = malloc(sizeof(*s));
 	sap = malloc(sizeof(*sap));
-	if (s == NULL || sap == NULL)
+	k = calloc(1, sizeof(*k));
+	if (s == NULL || sap == NULL || k == NULL)
 		goto out;
 	ikev2_sk_begin(sa, s, buf, sizeof(buf), IKEV2_EXCH_IKE_AUTH, true, m->msg_id);
 	if (sa->unknown_peer) {
@@ -311,16 +384,7 @@ void ikev2_auth_request(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *
 	pick_conn_by_id(e, sa, m);
 	cc = ikev2_cc(e, sa->conn);
 	if (check_peer(e, sa, m, true, &cause, ev, sizeof(ev)) != 0) {
-		uint32_t conn = sa->conn;
-
-		ikev2_wr_notify(&s->in, 0, NULL, 0, IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
-		len = ikev2_sk_end(sa, s);
-		if (len)
-			ikev2_send_raw(e, &sa->local, &sa->remote, sa->natt, buf, len);
-		ike_status_fail(ikev2_status(e, conn), IKE_STATE_PHASE1_FAILED, cause, e->now_ms,
-		                NULL, "%s", ev);
-		ike_log(&e->ops, IKE_LOG_WARN, conn, "IKE_AUTH: %s", ev);
-		ikev2_sa_destroy(e, sa, false);
+		auth_refuse(e, sa, s, buf, cause, ev);
 		goto out;
 	}
 	/* Our AUTH needs message 2, so before established() frees it. */
@@ -334,43 +398,7 @@ void ikev2_auth_request(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *
 	adopt(e, sa);
 	ikev2_wr_id(&s->in, IKEV2_PL_IDR, &id);
 	ikev2_wr_auth(&s->in, auth, alen);
-
-	/* The first CHILD_SA. */
-	if (!m->has_sa || ikev2_sa_parse(sap, m->sa.p, m->sa.len) != 0) {
-		child_err = IKEV2_N_NO_PROPOSAL_CHOSEN;
-		cause = IKE_CAUSE_PROPOSAL_MISMATCH;
-		snprintf(ev, sizeof(ev), "IKE_AUTH without a usable SA payload");
-	} else if (ikev2_esp_select(cc, sap, false, &ch, &esn, &peer_spi, &pi, &cause, ev,
-	                            sizeof(ev)) != 0) {
-		child_err = IKEV2_N_NO_PROPOSAL_CHOSEN;
-	} else if (!ikev2_ts_narrow(cc, m, l, &nl, r, &nr)) {
-		child_err = IKEV2_N_TS_UNACCEPTABLE;
-		cause = IKE_CAUSE_TS_MISMATCH;
-		snprintf(ev, sizeof(ev), "traffic selectors of the peer are unacceptable");
-	} else if ((spi_in = e->ops.spi_alloc(e->ops.ctx, sa->conn)) == 0) {
-		child_err = IKEV2_N_NO_ADDITIONAL_SAS;
-		cause = IKE_CAUSE_INTERNAL;
-		snprintf(ev, sizeof(ev), "no inbound SPI left");
-	}
-	if (child_err) {
-		ikev2_wr_notify(&s->in, 0, NULL, 0, child_err, NULL, 0);
-		ike_status_fail(ikev2_status(e, sa->conn), IKE_STATE_PHASE2_FAILED, cause,
-		                e->now_ms, NULL, "%s", ev);
-		ike_log(&e->ops, IKE_LOG_WARN, sa->conn, "CHILD_SA in IKE_AUTH: %s", ev);
-	} else {
-		struct ikev2_prop_out chosen = { .proto = IKEV2_PROTO_ESP,
-			                         .spi_len = 4,
-			                         .num = sap->p[pi].num };
-
-		put_be32(chosen.spi, spi_in);
-		chosen.encr[chosen.n_encr++] = ch.encr;
-		if (ch.has_integ)
-			chosen.integ[chosen.n_integ++] = ch.integ;
-		chosen.esn[chosen.n_esn++] = esn;
-		ikev2_wr_sa(&s->in, &chosen, 1);
-		ikev2_wr_ts(&s->in, IKEV2_PL_TSI, r, nr);
-		ikev2_wr_ts(&s->in, IKEV2_PL_TSR, l, nl);
-	}
+	child_err = auth_first_child(e, sa, m, sap, s, k);
 	len = ikev2_sk_end(sa, s);
 	if (len == 0)
 		goto out;
@@ -378,10 +406,10 @@ void ikev2_auth_request(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *
 	if (!child_err) {
 		struct ikev2_child *nc;
 
-		ch.has_dh = false;
-		nc = ikev2_child_install(e, sa, sa->conn, &ch, esn, spi_in, peer_spi, NULL, 0,
-		                         sa->ni, sa->ni_len, sa->nr, sa->nr_len, false, l, nl, r,
-		                         nr);
+		k->ch.has_dh = false;
+		nc = ikev2_child_install(e, sa, sa->conn, &k->ch, k->esn, k->spi_in, k->peer_spi,
+		                         NULL, 0, sa->ni, sa->ni_len, sa->nr, sa->nr_len, false,
+		                         k->l, k->nl, k->r, k->nr);
 		if (nc)
 			ikev2_child_note_partial(e, nc);
 	}
@@ -389,6 +417,7 @@ out:
 	crypto_wipe(auth, sizeof(auth));
 	free(s);
 	free(sap);
+	free(k);
 }
 
 /* The initiator checks the responder's child: what it chose must be what we offered. */
@@ -429,14 +458,23 @@ int ikev2_child_from_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2
 			snprintf(ev, sizeof(ev),
 			         "the peer answered NO_PROPOSAL_CHOSEN for the CHILD_SA; we offer "
 			         "encryption %s, integrity %s, pfs %s",
-			         ike_algs_str(&cc->ipsec.encryption, e1, sizeof(e1)),
-			         ike_algs_str(&cc->ipsec.integrity, e2, sizeof(e2)),
+			         ikev2_algs_str(&cc->ipsec.encryption, e1, sizeof(e1)),
+			         ikev2_algs_str(&cc->ipsec.integrity, e2, sizeof(e2)),
 			         cc->ipsec.pfs ? crypto_alg(cc->ipsec.pfs_group)->name
 			                       : "disabled");
 		} else if (n->type == IKEV2_N_INVALID_KE_PAYLOAD) {
+			/* Only without PFS here (with it, create_child_response decides). */
+			const struct crypto_alg *g =
+			        n->data_len == 2
+			                ? crypto_alg_by_ikev2(CRYPTO_DH, get_be16(n->data), 0)
+			                : NULL;
+
 			cause = IKE_CAUSE_PFS_MISMATCH;
 			snprintf(ev, sizeof(ev),
-			         "the peer answered INVALID_KE_PAYLOAD (PFS group)");
+			         "the peer answered INVALID_KE_PAYLOAD: it wants PFS group %s, we "
+			         "allow "
+			         "none (pfs disabled)",
+			         g ? g->name : "unknown");
 		} else {
 			cause = IKE_CAUSE_PEER_REJECTED;
 			snprintf(ev, sizeof(ev), "the peer answered %s (%u) for the CHILD_SA",

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * CHILD_SAs and CREATE_CHILD_SA (RFC 7296 1.3, 2.8, 2.17, 2.18): keys and
+ * CHILD_SAs and CREATE_CHILD_SA (RFC 7296 1.3, 2.8, 2.17): keys and
  * install through ike_ops, new children, child rekey (make-before-break,
- * collisions per 2.8.1: the lowest nonce loses), PFS, and IKE SA rekey.
+ * collisions per 2.8.1: the lowest nonce loses), PFS, and the dispatch of
+ * CREATE_CHILD_SA to the IKE SA rekey (ikev2_rekey.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,22 @@
 #include "cursor.h"
 #include "ikev2_int.h"
 
-enum { REKEY_RETRY_MS = 10000 };
+uint64_t ikev2_retry_delay(const struct ikev2 *e, uint32_t base)
+{
+	uint32_t r;
+
+	if (e->t.no_jitter)
+		return base;
+	crypto_random(&r, sizeof(r));
+	return base + r % (base / 5);
+}
+
+bool ikev2_child_exchange_out(const struct ikev2_sa *sa)
+{
+	return sa->req_pending &&
+	       (sa->req_kind == IKEV2_REQ_CHILD_NEW || sa->req_kind == IKEV2_REQ_CHILD_REKEY ||
+	        sa->req_kind == IKEV2_REQ_DELETE_CHILD);
+}
 
 struct ikev2_child *ikev2_child_find(struct ikev2_sa *sa, uint32_t spi_in)
 {
@@ -31,8 +47,7 @@ struct ikev2_child *ikev2_child_find_out(struct ikev2_sa *sa, uint32_t spi_out)
 	return NULL;
 }
 
-/* The lower of two nonces (2.8.1 compares them as octet strings). */
-static int nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+int ikev2_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 {
 	int r = memcmp(a, b, al < bl ? al : bl);
 
@@ -41,10 +56,10 @@ static int nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 	return al < bl ? -1 : al > bl;
 }
 
-static void set_min_nonce(uint8_t *dst, size_t *dl, const uint8_t *a, size_t al, const uint8_t *b,
-                          size_t bl)
+void ikev2_min_nonce(uint8_t *dst, size_t *dl, const uint8_t *a, size_t al, const uint8_t *b,
+                     size_t bl)
 {
-	if (nonce_cmp(a, al, b, bl) <= 0) {
+	if (ikev2_nonce_cmp(a, al, b, bl) <= 0) {
 		memcpy(dst, a, al);
 		*dl = al;
 	} else {
@@ -109,7 +124,7 @@ struct ikev2_child *ikev2_child_install(struct ikev2 *e, struct ikev2_sa *sa, ui
 	memcpy(k->ts_r, r, k->n_ts_r * sizeof(*r));
 	k->installed_ms = e->now_ms;
 	k->rekey_at_ms = life ? e->now_ms + life * 900 - ikev2_jitter_ms(e, life) : 0;
-	set_min_nonce(k->n_min, &k->n_min_len, ni, ni_len, nr, nr_len);
+	ikev2_min_nonce(k->n_min, &k->n_min_len, ni, ni_len, nr, nr_len);
 	fill_child(e, sa, k, c);
 	rc = ikev2_child_keymat(sa, gir, gir_len, ni, ni_len, nr, nr_len, we_initiated, c);
 	if (rc == 0)
@@ -220,7 +235,7 @@ static size_t write_child_request(struct ikev2 *e, struct ikev2_sa *sa, uint8_t 
 	if (s == NULL)
 		return 0;
 	if (cc->ipsec.pfs) {
-		p->dh = crypto_dh_new(cc->ipsec.pfs_group);
+		p->dh = crypto_dh_new(p->pfs_group);
 		if (p->dh == NULL || (plen = crypto_dh_public(p->dh, pub, sizeof(pub))) < 0)
 			goto out;
 	}
@@ -233,10 +248,12 @@ static size_t write_child_request(struct ikev2 *e, struct ikev2_sa *sa, uint8_t 
 		ikev2_wr_notify(&s->in, IKEV2_PROTO_ESP, spi, 4, IKEV2_N_REKEY_SA, NULL, 0);
 	}
 	n = ikev2_esp_props(cc, p->spi_in, true, props);
+	for (unsigned i = 0; i < n && p->dh; i++)
+		props[i].dh[0] = p->pfs_group; /* the group of the KE we send */
 	ikev2_wr_sa(&s->in, props, n);
 	ikev2_wr_simple(&s->in, IKEV2_PL_NONCE, p->nonce, sizeof(p->nonce));
 	if (p->dh)
-		ikev2_wr_ke(&s->in, crypto_alg(cc->ipsec.pfs_group)->ikev2_id, pub, (size_t)plen);
+		ikev2_wr_ke(&s->in, crypto_alg(p->pfs_group)->ikev2_id, pub, (size_t)plen);
 	ikev2_wr_ts(&s->in, IKEV2_PL_TSI, p->ts_l, p->n_ts_l);
 	ikev2_wr_ts(&s->in, IKEV2_PL_TSR, p->ts_r, p->n_ts_r);
 	len = ikev2_sk_end(sa, s);
@@ -255,10 +272,12 @@ void ikev2_child_rekey_start(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_
 	p->dh = NULL;
 	p->conn = old ? old->conn : sa->conn;
 	p->old_spi_in = old ? old->spi_in : 0;
+	p->pfs_group = ikev2_cc(e, p->conn)->ipsec.pfs_group;
+	p->ke_tried = 0;
 	p->spi_in = e->ops.spi_alloc(e->ops.ctx, p->conn);
 	if (p->spi_in == 0) {
 		if (old)
-			old->rekey_at_ms = e->now_ms + REKEY_RETRY_MS;
+			old->rekey_at_ms = e->now_ms + IKEV2_REKEY_RETRY_MS;
 		return;
 	}
 	if (old) {
@@ -279,161 +298,157 @@ void ikev2_child_rekey_start(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_
 	ikev2_send_request(e, sa, old ? IKEV2_REQ_CHILD_REKEY : IKEV2_REQ_CHILD_NEW, buf, len);
 }
 
-void ikev2_ike_rekey_start(struct ikev2 *e, struct ikev2_sa *sa)
+/*
+ * INVALID_KE_PAYLOAD to our CREATE_CHILD_SA with PFS (1.3): sent again at
+ * once (true) with the group the peer wants if ipsec.pfs is that group and
+ * it was not the one sent (the config changed meanwhile); otherwise
+ * pfs_mismatch naming both groups, the old child carrying on.
+ */
+static bool child_invalid_ke(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_notify *err,
+                             struct ikev2_child *old)
 {
-	const struct config_connection *cc = ikev2_cc(e, sa->conn);
 	struct ikev2_pending *p = &sa->pend;
-	struct ikev2_sk_wr *s;
-	struct ikev2_prop_out props[2];
-	uint8_t buf[IKE_MSG_MAX], pub[CRYPTO_DH_MAX_PUBLIC];
-	struct ikev2_sa *n;
+	const struct config_connection *cc = ikev2_cc(e, p->conn);
+	struct ike_status *st = ikev2_status(e, p->conn);
+	struct config_algs allowed = { .n = cc->ipsec.pfs ? 1 : 0, .ids = { cc->ipsec.pfs_group } };
+	enum crypto_alg_id sent = crypto_dh_group(p->dh);
+	const struct crypto_alg *asked;
+	const struct crypto_alg *g = ikev2_ke_retry(&allowed, &p->ke_tried, sent, err, &asked);
+	uint8_t buf[IKE_MSG_MAX];
+	char ours[64];
 	size_t len;
-	unsigned np;
-	int plen;
 
-	n = ikev2_sa_new(e, sa->conn, true, e->now_ms);
-	if (n == NULL)
-		return;
-	n->state = IKEV2_SA_REKEY_CHILD;
-	n->ch = sa->ch;
-	n->dh = crypto_dh_new(sa->ch.dh);
-	s = malloc(sizeof(*s));
-	if (n->dh == NULL || s == NULL || (plen = crypto_dh_public(n->dh, pub, sizeof(pub))) < 0) {
-		free(s);
-		ikev2_sa_destroy(e, n, false);
-		sa->rekey_at_ms = e->now_ms + REKEY_RETRY_MS;
-		return;
-	}
-	n->ni_len = IKEV2_NONCE_LEN;
-	crypto_random(n->ni, n->ni_len);
-	if (p->new_sa)
-		ikev2_sa_destroy(e, p->new_sa, false);
-	p->new_sa = n;
-	n->rekey_parent = sa;
-	np = ikev2_ike_props(cc, props, n->spi_i, 8);
-	/* Offer the current DH group first: that is the KE we send. */
-	for (unsigned i = 0; i < np; i++) {
-		for (unsigned j = 1; j < props[i].n_dh; j++) {
-			if (props[i].dh[j] == sa->ch.dh) {
-				props[i].dh[j] = props[i].dh[0];
-				props[i].dh[0] = sa->ch.dh;
-			}
+	if (g) {
+		ike_log(&e->ops, IKE_LOG_INFO, p->conn,
+		        "CREATE_CHILD_SA: the peer wants PFS %s (INVALID_KE_PAYLOAD): retrying",
+		        g->name);
+		crypto_dh_free(p->dh);
+		p->dh = NULL;
+		p->pfs_group = g->id;
+		len = write_child_request(e, sa, buf, sizeof(buf), old);
+		if (len) {
+			ikev2_send_request(e, sa, old ? IKEV2_REQ_CHILD_REKEY : IKEV2_REQ_CHILD_NEW,
+			                   buf, len);
+			return true;
 		}
 	}
-	ikev2_sk_begin(sa, s, buf, sizeof(buf), IKEV2_EXCH_CREATE_CHILD_SA, false, sa->req_id);
-	ikev2_wr_sa(&s->in, props, np);
-	ikev2_wr_simple(&s->in, IKEV2_PL_NONCE, n->ni, n->ni_len);
-	ikev2_wr_ke(&s->in, crypto_alg(sa->ch.dh)->ikev2_id, pub, (size_t)plen);
-	len = ikev2_sk_end(sa, s);
-	free(s);
-	if (len == 0)
-		return;
-	sa->peer_rekeyed_ike = false;
-	ikev2_send_request(e, sa, IKEV2_REQ_IKE_REKEY, buf, len);
+	ike_status_fail(
+	        st, old ? st->state : IKE_STATE_PHASE2_FAILED, IKE_CAUSE_PFS_MISMATCH, e->now_ms,
+	        NULL,
+	        "INVALID_KE_PAYLOAD to our CREATE_CHILD_SA: the peer wants PFS group %s, we "
+	        "sent %s and allow %s",
+	        asked ? asked->name : "unknown", crypto_alg(sent)->name,
+	        ikev2_algs_str(&allowed, ours, sizeof(ours)));
+	ike_log(&e->ops, IKE_LOG_WARN, p->conn, "%s: %s", ike_cause_code(st->cause), st->evidence);
+	if (old) {
+		old->state = IKEV2_CHILD_INSTALLED;
+		/* Tried again now and then, in case the peer is fixed. */
+		old->rekey_at_ms = e->now_ms + 6 * IKEV2_REKEY_RETRY_MS;
+	}
+	return false;
 }
 
-/* Moves every child (and the connection) from old to n. */
-static void move_children(struct ikev2 *e, struct ikev2_sa *old, struct ikev2_sa *n)
+/* A child whose rekey did not happen: INSTALLED again, rekeyed again at at_ms. */
+static void rekey_again_at(struct ikev2_child *old, uint64_t at_ms)
 {
-	struct ikev2_child **pp = &n->children;
-
-	while (*pp)
-		pp = &(*pp)->next;
-	*pp = old->children;
-	old->children = NULL;
-	if (e->conns[old->conn].sa == old)
-		e->conns[old->conn].sa = n;
+	if (old) {
+		old->state = IKEV2_CHILD_INSTALLED;
+		old->rekey_at_ms = at_ms;
+	}
 }
 
-/* A new IKE SA made by a CREATE_CHILD_SA takes over (2.18). */
-static void ike_rekeyed(struct ikev2 *e, struct ikev2_sa *old, struct ikev2_sa *n)
-{
-	const struct config_connection *cc = ikev2_cc(e, old->conn);
-	uint64_t life = cc->ike.lifetime;
+enum child_err_outcome {
+	CHILD_ERR_OTHER,   /* for ikev2_child_from_response to record */
+	CHILD_ERR_SETTLED, /* handled here */
+	CHILD_ERR_RESENT,  /* the request went again (a new one is out) */
+};
 
-	n->local = old->local;
-	n->remote = old->remote;
-	n->natt = old->natt;
-	n->nat_us = old->nat_us;
-	n->nat_peer = old->nat_peer;
-	n->nat_fake = old->nat_fake;
-	n->keepalive_at_ms = old->keepalive_at_ms;
-	n->state = IKEV2_SA_ESTABLISHED;
-	n->established_ms = e->now_ms;
-	n->last_rx_ms = e->now_ms;
-	n->rekey_at_ms = life ? e->now_ms + life * 900 - ikev2_jitter_ms(e, life) : 0;
-	n->expire_at_ms = life ? e->now_ms + life * 1000 : 0;
-	e->st.ike_sas++;
-	ikev2_status(e, old->conn)->ike_sa_up++;
-	move_children(e, old, n);
-	n->rekey_parent = NULL;
-	ike_log(&e->ops, IKE_LOG_INFO, old->conn, "IKE_SA rekeyed");
-}
-
-/* The answer to our IKE SA rekey (2.18), with the collision rule of 2.8.1. */
-static void ike_rekey_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m)
+/* The error notifies to our CREATE_CHILD_SA that say when or how to try again. */
+static enum child_err_outcome child_response_error(struct ikev2 *e, struct ikev2_sa *sa,
+                                                   const struct ikev2_notify *err,
+                                                   struct ikev2_child *old)
 {
 	struct ikev2_pending *p = &sa->pend;
-	uint8_t gir[CRYPTO_DH_MAX_SECRET];
-	int glen = 0;
-	struct ikev2_sa *n = p->new_sa;
-	const struct config_connection *cc = ikev2_cc(e, sa->conn);
-	struct ikev2_sa_payload *sap = malloc(sizeof(*sap));
-	const struct ikev2_notify *err = ikev2_msg_error(m);
-	char ev[IKE_EVIDENCE_MAX];
-	enum ike_cause cause;
-	struct ike_choice ch;
+	struct ike_status *st = ikev2_status(e, p->conn);
 
-	p->new_sa = NULL;
-	if (n == NULL || sap == NULL || err != NULL || !m->has_sa || !m->has_nonce || !m->has_ke ||
-	    ikev2_sa_parse(sap, m->sa.p, m->sa.len) != 0 || sap->n != 1 || sap->p[0].spi_len != 8 ||
-	    ikev2_ike_select(cc, sap, m->ke_group, &ch, NULL, &cause, ev, sizeof(ev)) != 0 ||
-	    !ch.has_dh || ch.dh != crypto_dh_group(n->dh) ||
-	    (glen = crypto_dh_shared(n->dh, m->ke.p, m->ke.len, gir, sizeof(gir))) < 0) {
-		ike_log(&e->ops, IKE_LOG_WARN, sa->conn, "IKE_SA rekey failed%s%s", err ? ": " : "",
-		        err ? ikev2_notify_name(err->type) : "");
-		if (n)
-			ikev2_sa_destroy(e, n, false);
-		sa->rekey_at_ms = e->now_ms + REKEY_RETRY_MS;
-		free(sap);
-		return;
-	}
-	n->ch = ch;
-	memcpy(n->spi_r, sap->p[0].spi, 8);
-	memcpy(n->nr, m->nonce.p, m->nonce.len);
-	n->nr_len = m->nonce.len;
-	free(sap);
-	if (ikev2_keys_derive(n, gir, (size_t)glen, sa) != 0) {
-		crypto_wipe(gir, sizeof(gir));
-		ikev2_sa_destroy(e, n, false);
-		sa->rekey_at_ms = e->now_ms + REKEY_RETRY_MS;
-		return;
-	}
-	crypto_wipe(gir, sizeof(gir));
-	crypto_dh_free(n->dh);
-	n->dh = NULL;
-	set_min_nonce(n->n_min, &n->n_min_len, n->ni, n->ni_len, n->nr, n->nr_len);
-	if (sa->peer_rekeyed_ike && sa->peer_new_sa) {
-		/* Collision (2.8.1): the SA with the lowest nonce goes, by its maker. */
-		struct ikev2_sa *pn = sa->peer_new_sa;
+	if (err->type == IKEV2_N_TEMPORARY_FAILURE) {
+		/* The peer is busy (rekeying the IKE SA, 2.25.2): wait, then again. */
+		uint64_t delay = ikev2_retry_delay(e, IKEV2_CHILD_TEMP_RETRY_MS);
 
-		ike_rekeyed(e, sa, n);
-		if (nonce_cmp(n->n_min, n->n_min_len, pn->n_min, pn->n_min_len) < 0) {
-			move_children(e, n, pn);
-			e->conns[sa->conn].sa = pn;
-			n->state = IKEV2_SA_REKEYED; /* ours lost: we delete it */
-		} else {
-			/* Ours won: the peer deletes its new SA. */
-			move_children(e, pn, n);
-			e->conns[sa->conn].sa = n;
-		}
-		sa->peer_new_sa = NULL;
-		pn->rekey_parent = NULL;
-	} else {
-		ike_rekeyed(e, sa, n);
+		ike_log(&e->ops, IKE_LOG_INFO, p->conn,
+		        "CREATE_CHILD_SA: the peer answered TEMPORARY_FAILURE, retrying in %llu ms",
+		        (unsigned long long)delay);
+		if (old)
+			rekey_again_at(old, e->now_ms + delay);
+		else
+			e->conns[p->conn].child_retry_at_ms = e->now_ms + delay;
+		return CHILD_ERR_SETTLED;
 	}
-	sa->state = IKEV2_SA_REKEYED;
-	return;
+	if (p->dh && err->type == IKEV2_N_INVALID_KE_PAYLOAD)
+		return child_invalid_ke(e, sa, err, old) ? CHILD_ERR_RESENT : CHILD_ERR_SETTLED;
+	if (p->dh && err->type == IKEV2_N_NO_PROPOSAL_CHOSEN) {
+		/* The first child worked with these algorithms: the KE is what differs. */
+		ike_status_fail(
+		        st, old ? st->state : IKE_STATE_PHASE2_FAILED, IKE_CAUSE_PFS_MISMATCH,
+		        e->now_ms, NULL, "the peer answered %s to our CREATE_CHILD_SA with PFS %s",
+		        ikev2_notify_name(err->type), crypto_alg(crypto_dh_group(p->dh))->name);
+		/* Tried again now and then, in case the peer is fixed. */
+		rekey_again_at(old, e->now_ms + 6 * IKEV2_REKEY_RETRY_MS);
+		return CHILD_ERR_SETTLED;
+	}
+	return CHILD_ERR_OTHER;
+}
+
+/* A successful answer has the nonce, and with PFS a KE of our group: g^ir into gir. */
+static int child_response_ke(struct ikev2_sa *sa, const struct ikev2_msg *m, uint8_t *gir,
+                             size_t cap, int *glen)
+{
+	struct ikev2_pending *p = &sa->pend;
+
+	if (!m->has_nonce || (p->dh && !m->has_ke))
+		return -1;
+	if (p->dh == NULL)
+		return 0;
+	if (m->ke_group != crypto_alg(crypto_dh_group(p->dh))->ikev2_id)
+		return -1;
+	*glen = crypto_dh_shared(p->dh, m->ke.p, m->ke.len, gir, cap);
+	return *glen < 0 ? -1 : 0;
+}
+
+/* Our rekey of old crossed the peer's (2.8.1): ours lost if its exchange's lowest nonce is lower.
+ */
+static bool child_collision_lost(struct ikev2_sa *sa, const struct ikev2_child *old,
+                                 const struct ikev2_msg *m)
+{
+	struct ikev2_pending *p = &sa->pend;
+	struct ikev2_child *pc = ikev2_child_find(sa, old->peer_new_spi);
+	uint8_t mn[IKEV2_NONCE_MAX];
+	size_t mnl;
+
+	ikev2_min_nonce(mn, &mnl, p->nonce, sizeof(p->nonce), m->nonce.p, m->nonce.len);
+	return pc && ikev2_nonce_cmp(mn, mnl, pc->n_min, pc->n_min_len) < 0;
+}
+
+/* Ours is redundant: never installed; a record of it names it in the Delete we send. */
+static void child_drop_lost(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_child *old)
+{
+	struct ikev2_pending *p = &sa->pend;
+	struct ikev2_child *nc;
+
+	ike_log(&e->ops, IKE_LOG_INFO, p->conn,
+	        "CHILD_SA rekey collision lost: dropping ours (0x%08x)", p->spi_in);
+	old->state = IKEV2_CHILD_REKEYED;
+	nc = calloc(1, sizeof(*nc));
+	if (nc) {
+		/* Not in the data plane: only the delete exchange names it. */
+		nc->conn = p->conn;
+		nc->spi_in = p->spi_in;
+		nc->state = IKEV2_CHILD_REKEYED;
+		nc->encr = CRYPTO_ENCR_NULL;
+		nc->integ = CRYPTO_INTEG_NONE;
+		nc->next = sa->children;
+		sa->children = nc;
+	}
 }
 
 void ikev2_create_child_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m)
@@ -441,114 +456,44 @@ void ikev2_create_child_response(struct ikev2 *e, struct ikev2_sa *sa, struct ik
 	struct ikev2_pending *p = &sa->pend;
 	uint8_t kind = sa->req_kind;
 	uint8_t gir[CRYPTO_DH_MAX_SECRET];
+	const struct ikev2_notify *err;
+	struct ikev2_child *old, *nc = NULL;
 	int glen = 0;
 
 	ikev2_request_done(sa);
 	if (kind == IKEV2_REQ_IKE_REKEY) {
-		ike_rekey_response(e, sa, m);
+		ikev2_ike_rekey_response(e, sa, m);
 		return;
 	}
 	if (kind != IKEV2_REQ_CHILD_REKEY && kind != IKEV2_REQ_CHILD_NEW) {
 		e->st.malformed++;
 		return;
 	}
-	{
-		struct ikev2_child *old =
-		        p->old_spi_in ? ikev2_child_find(sa, p->old_spi_in) : NULL;
-		const struct ikev2_notify *err = ikev2_msg_error(m);
-		struct ikev2_child *nc;
-		const uint8_t *gp = NULL;
-		bool lost = false;
+	old = p->old_spi_in ? ikev2_child_find(sa, p->old_spi_in) : NULL;
+	err = ikev2_msg_error(m);
+	if (err) {
+		enum child_err_outcome o = child_response_error(e, sa, err, old);
 
-		if (err && err->type == IKEV2_N_TEMPORARY_FAILURE) {
-			if (old) {
-				old->state = IKEV2_CHILD_INSTALLED;
-				old->rekey_at_ms = e->now_ms + REKEY_RETRY_MS;
-			}
+		if (o == CHILD_ERR_RESENT)
+			return; /* its DH is the new request's */
+		if (o == CHILD_ERR_SETTLED)
 			goto done;
-		}
-		if (err == NULL && (!m->has_nonce || (p->dh && !m->has_ke))) {
-			e->st.malformed++;
-			if (old) {
-				old->state = IKEV2_CHILD_INSTALLED;
-				old->rekey_at_ms = e->now_ms + REKEY_RETRY_MS;
-			}
-			goto done;
-		}
-		if (err == NULL && p->dh) {
-			if (m->ke_group != crypto_alg(crypto_dh_group(p->dh))->ikev2_id ||
-			    (glen = crypto_dh_shared(p->dh, m->ke.p, m->ke.len, gir, sizeof(gir))) <
-			            0) {
-				e->st.malformed++;
-				if (old) {
-					old->state = IKEV2_CHILD_INSTALLED;
-					old->rekey_at_ms = e->now_ms + REKEY_RETRY_MS;
-				}
-				goto done;
-			}
-			gp = gir;
-		}
-		if (err && p->dh &&
-		    (err->type == IKEV2_N_NO_PROPOSAL_CHOSEN ||
-		     err->type == IKEV2_N_INVALID_KE_PAYLOAD)) {
-			/* The first child worked with these algorithms: the KE is what differs. */
-			ike_status_fail(ikev2_status(e, p->conn),
-			                old ? ikev2_status(e, p->conn)->state
-			                    : IKE_STATE_PHASE2_FAILED,
-			                IKE_CAUSE_PFS_MISMATCH, e->now_ms, NULL,
-			                "the peer answered %s to our CREATE_CHILD_SA with PFS %s",
-			                ikev2_notify_name(err->type),
-			                crypto_alg(crypto_dh_group(p->dh))->name);
-			if (old) {
-				old->state = IKEV2_CHILD_INSTALLED;
-				/* Tried again now and then, in case the peer is fixed. */
-				old->rekey_at_ms = e->now_ms + 6 * REKEY_RETRY_MS;
-			}
-			goto done;
-		}
-		if (old && old->peer_rekeyed && err == NULL) {
-			/* Collision: compare our exchange's lowest nonce with the peer's. */
-			struct ikev2_child *pc = ikev2_child_find(sa, old->peer_new_spi);
-			uint8_t mn[IKEV2_NONCE_MAX];
-			size_t mnl;
-
-			set_min_nonce(mn, &mnl, p->nonce, sizeof(p->nonce), m->nonce.p,
-			              m->nonce.len);
-			if (pc && nonce_cmp(mn, mnl, pc->n_min, pc->n_min_len) < 0)
-				lost = true;
-		}
-		if (lost) {
-			/* Ours is redundant: never install it; ask the peer to delete its half. */
-			uint32_t spi = p->spi_in;
-
-			ike_log(&e->ops, IKE_LOG_INFO, p->conn,
-			        "CHILD_SA rekey collision lost: dropping ours (0x%08x)", spi);
-			old->state = IKEV2_CHILD_REKEYED;
-			nc = calloc(1, sizeof(*nc));
-			if (nc) {
-				/* Not in the data plane: only the delete exchange names it. */
-				nc->conn = p->conn;
-				nc->spi_in = spi;
-				nc->state = IKEV2_CHILD_REKEYED;
-				nc->encr = CRYPTO_ENCR_NULL;
-				nc->integ = CRYPTO_INTEG_NONE;
-				nc->next = sa->children;
-				sa->children = nc;
-			}
-			goto done;
-		}
-		nc = NULL;
-		if (ikev2_child_from_response(e, sa, m, gp, (size_t)glen, p->nonce,
-		                              sizeof(p->nonce), m->nonce.p, m->nonce.len) == 0)
-			nc = sa->children;
-		if (old) {
-			if (nc || (old->peer_rekeyed && err == NULL)) {
-				old->state = IKEV2_CHILD_REKEYED; /* deleted at the next tick */
-			} else {
-				old->state = IKEV2_CHILD_INSTALLED;
-				old->rekey_at_ms = e->now_ms + REKEY_RETRY_MS;
-			}
-		}
+	} else if (child_response_ke(sa, m, gir, sizeof(gir), &glen) != 0) {
+		e->st.malformed++;
+		rekey_again_at(old, e->now_ms + IKEV2_REKEY_RETRY_MS);
+		goto done;
+	} else if (old && old->peer_rekeyed && child_collision_lost(sa, old, m)) {
+		child_drop_lost(e, sa, old);
+		goto done;
+	}
+	if (ikev2_child_from_response(e, sa, m, err == NULL && p->dh ? gir : NULL, (size_t)glen,
+	                              p->nonce, sizeof(p->nonce), m->nonce.p, m->nonce.len) == 0)
+		nc = sa->children;
+	if (old) {
+		if (nc || (old->peer_rekeyed && err == NULL))
+			old->state = IKEV2_CHILD_REKEYED; /* deleted at the next tick */
+		else
+			rekey_again_at(old, e->now_ms + IKEV2_REKEY_RETRY_MS);
 	}
 done:
 	crypto_wipe(gir, sizeof(gir));
@@ -558,8 +503,8 @@ done:
 
 /* ---- the peer's CREATE_CHILD_SA ---- */
 
-static void respond_error(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_msg *m,
-                          uint16_t type, const uint8_t *data, size_t len)
+void ikev2_respond_error(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_msg *m,
+                         uint16_t type, const uint8_t *data, size_t len)
 {
 	struct ikev2_sk_wr *s = malloc(sizeof(*s));
 	uint8_t buf[512];
@@ -575,219 +520,180 @@ static void respond_error(struct ikev2 *e, struct ikev2_sa *sa, const struct ike
 		ikev2_send_response(e, sa, buf, n);
 }
 
-static void peer_ike_rekey(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m,
-                           struct ikev2_sa_payload *sap)
+/*
+ * Whether a peer's CREATE_CHILD_SA for a child can go on now: not on an SA
+ * that is going (or being rekeyed by us, 2.25.2), and a REKEY_SA must name
+ * a child of ours. *old: the child it rekeys. False: answered already.
+ */
+static bool child_request_admit(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_msg *m,
+                                struct ikev2_child **old)
 {
-	const struct config_connection *cc = ikev2_cc(e, sa->conn);
-	struct ikev2_sk_wr *s;
-	struct ikev2_prop_out chosen = { .proto = IKEV2_PROTO_IKE, .spi_len = 8 };
-	uint8_t buf[IKE_MSG_MAX], pub[CRYPTO_DH_MAX_PUBLIC], gir[CRYPTO_DH_MAX_SECRET];
+	const struct ikev2_notify *rk = ikev2_msg_notify(m, IKEV2_N_REKEY_SA);
+
+	*old = NULL;
+	if (sa->state != IKEV2_SA_ESTABLISHED || sa->down_queued) {
+		ikev2_respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
+		return false;
+	}
+	if (sa->req_pending && sa->req_kind == IKEV2_REQ_IKE_REKEY) {
+		/* 2.25.2: no new or rekeyed child while we rekey the IKE SA it would live on. */
+		ike_log(&e->ops, IKE_LOG_INFO, sa->conn,
+		        "CREATE_CHILD_SA by the peer while our IKE_SA rekey is out: "
+		        "TEMPORARY_FAILURE");
+		ikev2_respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
+		return false;
+	}
+	if (rk == NULL)
+		return true;
+	if (rk->proto != IKEV2_PROTO_ESP || rk->spi_len != 4) {
+		ikev2_respond_error(e, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
+		return false;
+	}
+	*old = ikev2_child_find_out(sa, get_be32(rk->spi));
+	if (*old == NULL) {
+		ikev2_respond_error(e, sa, m, IKEV2_N_CHILD_SA_NOT_FOUND, NULL, 0);
+		return false;
+	}
+	if ((*old)->state == IKEV2_CHILD_REKEYED) {
+		ikev2_respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
+		return false;
+	}
+	return true;
+}
+
+/* What we settle, as responder, for the peer's new child. */
+struct child_answer {
+	struct ike_choice ch;
+	bool esn;
+	uint32_t peer_spi, spi_in;
+	unsigned pi; /* the chosen proposal */
+	struct ts l[IKE_TS_MAX], r[IKE_TS_MAX];
+	unsigned nl, nr;
+	uint8_t nonce[IKEV2_NONCE_LEN];
+	uint8_t pub[CRYPTO_DH_MAX_PUBLIC], gir[CRYPTO_DH_MAX_SECRET]; /* with PFS */
+	int plen, glen;
+};
+
+/*
+ * Proposal, PFS KE, selectors and our SPI for the peer's child of conn;
+ * false with the refusal answered (NO_PROPOSAL_CHOSEN, INVALID_KE_PAYLOAD,
+ * TS_UNACCEPTABLE, NO_ADDITIONAL_SAS).
+ */
+static bool child_request_choose(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_msg *m,
+                                 const struct ikev2_sa_payload *sap, uint32_t conn,
+                                 struct child_answer *a)
+{
+	const struct config_connection *cc = ikev2_cc(e, conn);
+	struct ike_status *st = ikev2_status(e, conn);
 	char ev[IKE_EVIDENCE_MAX];
 	enum ike_cause cause;
-	struct ike_choice ch;
-	struct ikev2_sa *n;
+	struct crypto_dh *dh;
+
+	if (ikev2_esp_select(cc, sap, true, &a->ch, &a->esn, &a->peer_spi, &a->pi, &cause, ev,
+	                     sizeof(ev)) != 0) {
+		ike_status_fail(st, st->state, cause, e->now_ms, NULL, "%s", ev);
+		ike_log(&e->ops, IKE_LOG_WARN, conn, "CREATE_CHILD_SA: %s", ev);
+		ikev2_respond_error(e, sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		return false;
+	}
+	if (a->ch.has_dh) {
+		if (!m->has_ke || m->ke_group != crypto_alg(a->ch.dh)->ikev2_id) {
+			uint8_t g[2];
+
+			put_be16(g, crypto_alg(a->ch.dh)->ikev2_id);
+			ikev2_respond_error(e, sa, m, IKEV2_N_INVALID_KE_PAYLOAD, g, 2);
+			return false;
+		}
+		dh = crypto_dh_new(a->ch.dh);
+		if (dh == NULL || (a->plen = crypto_dh_public(dh, a->pub, sizeof(a->pub))) < 0 ||
+		    (a->glen = crypto_dh_shared(dh, m->ke.p, m->ke.len, a->gir, sizeof(a->gir))) <
+		            0) {
+			crypto_dh_free(dh);
+			ikev2_respond_error(e, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
+			return false;
+		}
+		crypto_dh_free(dh);
+	}
+	if (!ikev2_ts_narrow(cc, m, a->l, &a->nl, a->r, &a->nr)) {
+		ike_status_fail(st, st->state, IKE_CAUSE_TS_MISMATCH, e->now_ms, NULL,
+		                "traffic selectors of the peer's CREATE_CHILD_SA are unacceptable");
+		ikev2_respond_error(e, sa, m, IKEV2_N_TS_UNACCEPTABLE, NULL, 0);
+		return false;
+	}
+	a->spi_in = e->ops.spi_alloc(e->ops.ctx, conn);
+	if (a->spi_in == 0) {
+		ikev2_respond_error(e, sa, m, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0);
+		return false;
+	}
+	crypto_random(a->nonce, sizeof(a->nonce));
+	return true;
+}
+
+/* Our CREATE_CHILD_SA answer: SA (the proposal we chose), nonce, KE, TSi, TSr. */
+static size_t write_child_response(struct ikev2_sa *sa, const struct ikev2_msg *m,
+                                   const struct ikev2_sa_payload *sap, const struct child_answer *a,
+                                   uint8_t *buf, size_t cap)
+{
+	struct ikev2_prop_out chosen = { .proto = IKEV2_PROTO_ESP,
+		                         .spi_len = 4,
+		                         .num = sap->p[a->pi].num };
+	struct ikev2_sk_wr *s = malloc(sizeof(*s));
 	size_t len;
-	int plen, glen;
-	unsigned idx;
 
-	if (sa->state != IKEV2_SA_ESTABLISHED || !m->has_ke) {
-		respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
-		return;
-	}
-	if (ikev2_ike_select(cc, sap, m->ke_group, &ch, &idx, &cause, ev, sizeof(ev)) != 0) {
-		ike_log(&e->ops, IKE_LOG_WARN, sa->conn, "IKE_SA rekey: %s", ev);
-		respond_error(e, sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
-		return;
-	}
-	if (m->ke_group != crypto_alg(ch.dh)->ikev2_id) {
-		uint8_t g[2];
-
-		put_be16(g, crypto_alg(ch.dh)->ikev2_id);
-		respond_error(e, sa, m, IKEV2_N_INVALID_KE_PAYLOAD, g, 2);
-		return;
-	}
-	if (sap->p[idx].spi_len != 8) {
-		respond_error(e, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
-		return;
-	}
-	n = ikev2_sa_new(e, sa->conn, false, e->now_ms);
-	if (n == NULL)
-		return;
-	n->state = IKEV2_SA_REKEY_CHILD;
-	n->ch = ch;
-	memcpy(n->spi_i, sap->p[idx].spi, 8);
-	memcpy(n->ni, m->nonce.p, m->nonce.len);
-	n->ni_len = m->nonce.len;
-	n->nr_len = IKEV2_NONCE_LEN;
-	crypto_random(n->nr, n->nr_len);
-	n->dh = crypto_dh_new(ch.dh);
-	s = malloc(sizeof(*s));
-	if (s == NULL || n->dh == NULL || (plen = crypto_dh_public(n->dh, pub, sizeof(pub))) < 0 ||
-	    (glen = crypto_dh_shared(n->dh, m->ke.p, m->ke.len, gir, sizeof(gir))) < 0 ||
-	    ikev2_keys_derive(n, gir, (size_t)glen, sa) != 0) {
-		free(s);
-		crypto_wipe(gir, sizeof(gir));
-		ikev2_sa_destroy(e, n, false);
-		respond_error(e, sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
-		return;
-	}
-	crypto_wipe(gir, sizeof(gir));
-	crypto_dh_free(n->dh);
-	n->dh = NULL;
-	set_min_nonce(n->n_min, &n->n_min_len, n->ni, n->ni_len, n->nr, n->nr_len);
-	chosen.num = sap->p[idx].num;
-	memcpy(chosen.spi, n->spi_r, 8);
-	chosen.encr[chosen.n_encr++] = ch.encr;
-	chosen.prf[chosen.n_prf++] = ch.prf;
-	if (ch.has_integ)
-		chosen.integ[chosen.n_integ++] = ch.integ;
-	chosen.dh[chosen.n_dh++] = ch.dh;
-	ikev2_sk_begin(sa, s, buf, sizeof(buf), IKEV2_EXCH_CREATE_CHILD_SA, true, m->msg_id);
+	if (s == NULL)
+		return 0;
+	put_be32(chosen.spi, a->spi_in);
+	chosen.encr[chosen.n_encr++] = a->ch.encr;
+	if (a->ch.has_integ)
+		chosen.integ[chosen.n_integ++] = a->ch.integ;
+	if (a->ch.has_dh)
+		chosen.dh[chosen.n_dh++] = a->ch.dh;
+	chosen.esn[chosen.n_esn++] = a->esn;
+	ikev2_sk_begin(sa, s, buf, cap, IKEV2_EXCH_CREATE_CHILD_SA, true, m->msg_id);
 	ikev2_wr_sa(&s->in, &chosen, 1);
-	ikev2_wr_simple(&s->in, IKEV2_PL_NONCE, n->nr, n->nr_len);
-	ikev2_wr_ke(&s->in, crypto_alg(ch.dh)->ikev2_id, pub, (size_t)plen);
+	ikev2_wr_simple(&s->in, IKEV2_PL_NONCE, a->nonce, sizeof(a->nonce));
+	if (a->ch.has_dh)
+		ikev2_wr_ke(&s->in, crypto_alg(a->ch.dh)->ikev2_id, a->pub, (size_t)a->plen);
+	ikev2_wr_ts(&s->in, IKEV2_PL_TSI, a->r, a->nr);
+	ikev2_wr_ts(&s->in, IKEV2_PL_TSR, a->l, a->nl);
 	len = ikev2_sk_end(sa, s);
 	free(s);
-	if (len == 0) {
-		ikev2_sa_destroy(e, n, false);
-		return;
-	}
-	ikev2_send_response(e, sa, buf, len);
-	if (sa->req_pending && sa->req_kind == IKEV2_REQ_IKE_REKEY) {
-		/* Collision: decided when our own response arrives. */
-		sa->peer_rekeyed_ike = true;
-		sa->peer_new_sa = n;
-		ike_rekeyed(e, sa, n);
-		n->rekey_parent = sa;
-		return;
-	}
-	ike_rekeyed(e, sa, n);
-	/* The peer deletes the old SA; if it does not, we do after a while. */
-	sa->state = IKEV2_SA_REKEYED;
-	sa->peer_deletes = true;
-	sa->delete_at_ms = e->now_ms + 60000;
+	return len;
 }
 
 void ikev2_create_child_request(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m)
 {
-	const struct ikev2_notify *rk = ikev2_msg_notify(m, IKEV2_N_REKEY_SA);
 	struct ikev2_sa_payload *sap = malloc(sizeof(*sap));
-	const struct config_connection *cc;
+	struct child_answer *a = calloc(1, sizeof(*a));
 	struct ikev2_child *old = NULL, *nc;
-	struct ikev2_sk_wr *s = NULL;
-	uint8_t buf[IKE_MSG_MAX], pub[CRYPTO_DH_MAX_PUBLIC], gir[CRYPTO_DH_MAX_SECRET];
-	uint8_t nr[IKEV2_NONCE_LEN];
-	char ev[IKE_EVIDENCE_MAX];
-	enum ike_cause cause;
-	struct ike_choice ch;
-	struct ts l[IKE_TS_MAX], r[IKE_TS_MAX];
-	unsigned nl, nrr, pi;
-	bool esn;
-	uint32_t peer_spi, spi_in;
-	struct crypto_dh *dh = NULL;
-	int plen = 0, glen = 0;
+	uint8_t buf[IKE_MSG_MAX];
+	uint32_t conn;
 	size_t len;
-	uint32_t conn = sa->conn;
 
-	if (sap == NULL)
-		return;
+	if (sap == NULL || a == NULL)
+		goto out;
 	if (!m->has_sa || !m->has_nonce || ikev2_sa_parse(sap, m->sa.p, m->sa.len) != 0 ||
 	    sap->n == 0) {
-		respond_error(e, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
+		ikev2_respond_error(e, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
 		goto out;
 	}
 	if (sap->p[0].proto == IKEV2_PROTO_IKE) {
-		peer_ike_rekey(e, sa, m, sap);
+		ikev2_peer_ike_rekey(e, sa, m, sap);
 		goto out;
 	}
-	if (sa->state != IKEV2_SA_ESTABLISHED) {
-		respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
+	if (!child_request_admit(e, sa, m, &old))
 		goto out;
-	}
-	if (rk) {
-		if (rk->proto != IKEV2_PROTO_ESP || rk->spi_len != 4) {
-			respond_error(e, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
-			goto out;
-		}
-		old = ikev2_child_find_out(sa, get_be32(rk->spi));
-		if (old == NULL) {
-			respond_error(e, sa, m, IKEV2_N_CHILD_SA_NOT_FOUND, NULL, 0);
-			goto out;
-		}
-		if (old->state == IKEV2_CHILD_REKEYED) {
-			respond_error(e, sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
-			goto out;
-		}
-		conn = old->conn;
-	}
-	cc = ikev2_cc(e, conn);
-	if (ikev2_esp_select(cc, sap, true, &ch, &esn, &peer_spi, &pi, &cause, ev, sizeof(ev)) !=
-	    0) {
-		ike_status_fail(ikev2_status(e, conn), ikev2_status(e, conn)->state, cause,
-		                e->now_ms, NULL, "%s", ev);
-		ike_log(&e->ops, IKE_LOG_WARN, conn, "CREATE_CHILD_SA: %s", ev);
-		respond_error(e, sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+	conn = old ? old->conn : sa->conn;
+	if (!child_request_choose(e, sa, m, sap, conn, a))
 		goto out;
-	}
-	if (ch.has_dh) {
-		if (!m->has_ke || m->ke_group != crypto_alg(ch.dh)->ikev2_id) {
-			uint8_t g[2];
-
-			put_be16(g, crypto_alg(ch.dh)->ikev2_id);
-			respond_error(e, sa, m, IKEV2_N_INVALID_KE_PAYLOAD, g, 2);
-			goto out;
-		}
-		dh = crypto_dh_new(ch.dh);
-		if (dh == NULL || (plen = crypto_dh_public(dh, pub, sizeof(pub))) < 0 ||
-		    (glen = crypto_dh_shared(dh, m->ke.p, m->ke.len, gir, sizeof(gir))) < 0) {
-			respond_error(e, sa, m, IKEV2_N_INVALID_SYNTAX, NULL, 0);
-			goto out;
-		}
-	}
-	if (!ikev2_ts_narrow(cc, m, l, &nl, r, &nrr)) {
-		ike_status_fail(ikev2_status(e, conn), ikev2_status(e, conn)->state,
-		                IKE_CAUSE_TS_MISMATCH, e->now_ms, NULL,
-		                "traffic selectors of the peer's CREATE_CHILD_SA are unacceptable");
-		respond_error(e, sa, m, IKEV2_N_TS_UNACCEPTABLE, NULL, 0);
-		goto out;
-	}
-	spi_in = e->ops.spi_alloc(e->ops.ctx, conn);
-	if (spi_in == 0) {
-		respond_error(e, sa, m, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0);
-		goto out;
-	}
-	crypto_random(nr, sizeof(nr));
-	s = malloc(sizeof(*s));
-	if (s == NULL)
-		goto out;
-	{
-		struct ikev2_prop_out chosen = { .proto = IKEV2_PROTO_ESP,
-			                         .spi_len = 4,
-			                         .num = sap->p[pi].num };
-
-		put_be32(chosen.spi, spi_in);
-		chosen.encr[chosen.n_encr++] = ch.encr;
-		if (ch.has_integ)
-			chosen.integ[chosen.n_integ++] = ch.integ;
-		if (ch.has_dh)
-			chosen.dh[chosen.n_dh++] = ch.dh;
-		chosen.esn[chosen.n_esn++] = esn;
-		ikev2_sk_begin(sa, s, buf, sizeof(buf), IKEV2_EXCH_CREATE_CHILD_SA, true,
-		               m->msg_id);
-		ikev2_wr_sa(&s->in, &chosen, 1);
-		ikev2_wr_simple(&s->in, IKEV2_PL_NONCE, nr, sizeof(nr));
-		if (ch.has_dh)
-			ikev2_wr_ke(&s->in, crypto_alg(ch.dh)->ikev2_id, pub, (size_t)plen);
-		ikev2_wr_ts(&s->in, IKEV2_PL_TSI, r, nrr);
-		ikev2_wr_ts(&s->in, IKEV2_PL_TSR, l, nl);
-	}
-	len = ikev2_sk_end(sa, s);
+	len = write_child_response(sa, m, sap, a, buf, sizeof(buf));
 	if (len == 0)
 		goto out;
 	ikev2_send_response(e, sa, buf, len);
-	nc = ikev2_child_install(e, sa, conn, &ch, esn, spi_in, peer_spi, ch.has_dh ? gir : NULL,
-	                         ch.has_dh ? (size_t)glen : 0, m->nonce.p, m->nonce.len, nr,
-	                         sizeof(nr), false, l, nl, r, nrr);
+	nc = ikev2_child_install(e, sa, conn, &a->ch, a->esn, a->spi_in, a->peer_spi,
+	                         a->ch.has_dh ? a->gir : NULL, a->ch.has_dh ? (size_t)a->glen : 0,
+	                         m->nonce.p, m->nonce.len, a->nonce, sizeof(a->nonce), false, a->l,
+	                         a->nl, a->r, a->nr);
 	if (nc && old == NULL)
 		ikev2_child_note_partial(e, nc);
 	if (nc && old && old->state == IKEV2_CHILD_REKEYING) {
@@ -797,8 +703,8 @@ void ikev2_create_child_request(struct ikev2 *e, struct ikev2_sa *sa, struct ike
 	}
 	/* Otherwise the peer deletes the old child (it started the rekey). */
 out:
-	crypto_wipe(gir, sizeof(gir));
-	crypto_dh_free(dh);
-	free(s);
+	if (a)
+		crypto_wipe(a, sizeof(*a));
+	free(a);
 	free(sap);
 }

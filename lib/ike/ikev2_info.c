@@ -26,12 +26,18 @@ void ikev2_info_request(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *
 {
 	struct ikev2_sk_wr *s = malloc(sizeof(*s));
 	uint8_t buf[IKE_MSG_MAX];
-	uint32_t gone[IKEV2_DELETE_SPIS_MAX * 2];
+	/* Ours of the pairs the peer deletes: at most as many as it listed. */
+	uint32_t *gone = m->n_delete_spis ? malloc(m->n_delete_spis * sizeof(*gone)) : NULL;
+	struct ikev2_delete_iter it;
+	struct ikev2_delete del;
 	unsigned n_gone = 0;
 	size_t len;
 
-	if (s == NULL)
-		return;
+	if (s == NULL || (m->n_delete_spis && gone == NULL)) {
+		free(s);
+		free(gone);
+		return; /* unanswered: the peer retransmits */
+	}
 	ikev2_sk_begin(sa, s, buf, sizeof(buf), IKEV2_EXCH_INFORMATIONAL, true, m->msg_id);
 	if (m->delete_ike) {
 		/* The whole IKE SA goes, its children with it (1.4.1): answer empty. */
@@ -48,13 +54,16 @@ void ikev2_info_request(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *
 			ikev2_conn_failed(e, conn, true);
 		}
 		free(s);
+		free(gone);
 		return;
 	}
-	for (unsigned d = 0; d < m->n_delete; d++) {
-		if (m->del[d].proto != IKEV2_PROTO_ESP)
+	ikev2_delete_iter_init(m, &it);
+	while (ikev2_delete_next(m, &it, &del)) {
+		if (del.proto != IKEV2_PROTO_ESP)
 			continue;
-		for (unsigned i = 0; i < m->del[d].n_spi; i++) {
-			struct ikev2_child *c = ikev2_child_find_out(sa, m->del[d].spi[i]);
+		for (unsigned i = 0; i < del.n_spi; i++) {
+			struct ikev2_child *c =
+			        ikev2_child_find_out(sa, get_be32(del.spis + 4 * i));
 			uint32_t conn, c_spi_out;
 
 			if (c == NULL)
@@ -84,6 +93,7 @@ void ikev2_info_request(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *
 	if (len)
 		ikev2_send_response(e, sa, buf, len);
 	free(s);
+	free(gone);
 }
 
 void ikev2_info_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m)

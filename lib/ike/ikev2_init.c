@@ -13,7 +13,11 @@
 #include "cursor.h"
 #include "ikev2_int.h"
 
-enum { NATD_LEN = 20 };
+enum {
+	NATD_LEN = 20,
+	COOKIE_LEN = 1 + 32, /* secret version, HMAC-SHA256 */
+	COOKIE_TRIES = 3,    /* COOKIEs an initiator takes for one IKE_SA_INIT */
+};
 
 static uint8_t *dup_bytes(const uint8_t *p, size_t n)
 {
@@ -124,66 +128,128 @@ void ikev2_init_send(struct ikev2 *e, struct ikev2_sa *sa)
 	ikev2_send_request(e, sa, IKEV2_REQ_INIT, buf, w.len);
 }
 
+/* A COOKIE answer: IKE_SA_INIT again with it. */
+static void init_take_cookie(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_notify *n)
+{
+	/*
+	 * A new cookie replaces the one we sent (the responder changed its
+	 * secret meanwhile, 2.6); the same one again, or too many, is a
+	 * responder we do not follow round in circles.
+	 */
+	if (n->data_len < 1 || n->data_len > IKEV2_COOKIE_MAX || sa->cookie_tries >= COOKIE_TRIES ||
+	    (sa->cookie_len == n->data_len && memcmp(sa->cookie, n->data, n->data_len) == 0)) {
+		e->st.malformed++;
+		return;
+	}
+	memcpy(sa->cookie, n->data, n->data_len);
+	sa->cookie_len = n->data_len;
+	sa->cookie_tries++;
+	ikev2_init_send(e, sa);
+}
+
+/* INVALID_KE_PAYLOAD: again with the group asked for, or dh_group_mismatch. */
+static void init_invalid_ke(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_notify *n)
+{
+	const struct config_connection *cc = ikev2_cc(e, sa->conn);
+	const struct crypto_alg *asked;
+	const struct crypto_alg *g =
+	        ikev2_ke_retry(&cc->ike.dh, &sa->ke_tried, crypto_dh_group(sa->dh), n, &asked);
+	char ev[IKE_EVIDENCE_MAX], tmp[128];
+
+	if (g) {
+		ike_log(&e->ops, IKE_LOG_INFO, sa->conn,
+		        "peer wants DH %s (INVALID_KE_PAYLOAD): retrying", g->name);
+		sa->dh_want = g->id;
+		ikev2_init_send(e, sa);
+		return;
+	}
+	snprintf(ev, sizeof(ev), "INVALID_KE_PAYLOAD: the peer wants DH group %s, we allow %s%s",
+	         asked ? asked->name : "unknown", ikev2_algs_str(&cc->ike.dh, tmp, sizeof(tmp)),
+	         asked && ike_algs_has(&cc->ike.dh, asked->id) ? " (already tried)" : "");
+	ikev2_sa_fail(e, sa, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_DH_GROUP_MISMATCH, ev);
+}
+
+/* Any other error notify ends the attempt, with the cause it points at. */
+static void init_refused(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_notify *n)
+{
+	const struct config_connection *cc = ikev2_cc(e, sa->conn);
+	char ev[IKE_EVIDENCE_MAX];
+	enum ike_cause cause;
+
+	if (n->type == IKEV2_N_NO_PROPOSAL_CHOSEN) {
+		char e1[64], e2[64], e3[64], e4[64];
+
+		/* Integrity "none" with AEAD ciphers only: they need none. */
+		snprintf(ev, sizeof(ev),
+		         "the peer answered IKE_SA_INIT with NO_PROPOSAL_CHOSEN; we offer "
+		         "encryption %s, integrity %s, prf %s, dh %s",
+		         ikev2_algs_str(&cc->ike.encryption, e1, sizeof(e1)),
+		         ikev2_algs_str(&cc->ike.integrity, e2, sizeof(e2)),
+		         ikev2_algs_str(&cc->ike.prf, e3, sizeof(e3)),
+		         ikev2_algs_str(&cc->ike.dh, e4, sizeof(e4)));
+		cause = IKE_CAUSE_PROPOSAL_MISMATCH;
+	} else if (n->type == IKEV2_N_INVALID_MAJOR_VERSION) {
+		snprintf(ev, sizeof(ev), "the peer answered INVALID_MAJOR_VERSION");
+		cause = IKE_CAUSE_IKE_VERSION_MISMATCH;
+	} else {
+		snprintf(ev, sizeof(ev), "the peer answered IKE_SA_INIT with %s (%u)",
+		         ikev2_notify_name(n->type), n->type);
+		cause = IKE_CAUSE_PEER_REJECTED;
+	}
+	ikev2_sa_fail(e, sa, IKE_STATE_PHASE1_FAILED, cause, ev);
+}
+
+/* The responder's choice, nonce and KE: the SK_* keys; 0, or -1 with sa failed. */
+static int init_keys(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_msg *m,
+                     const struct ikev2_sa_payload *sap)
+{
+	const struct config_connection *cc = ikev2_cc(e, sa->conn);
+	uint8_t gir[CRYPTO_DH_MAX_SECRET];
+	char ev[IKE_EVIDENCE_MAX];
+	enum ike_cause cause;
+	struct ike_choice ch;
+	int glen, rc = -1;
+
+	if (ikev2_ike_select(cc, sap, m->ke_group, &ch, NULL, &cause, ev, sizeof(ev)) != 0 ||
+	    !ch.has_dh || ch.dh != crypto_dh_group(sa->dh) ||
+	    m->ke_group != crypto_alg(ch.dh)->ikev2_id) {
+		ikev2_sa_fail(e, sa, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PROPOSAL_MISMATCH,
+		              "the peer chose an IKE proposal or KE we did not offer");
+		return -1;
+	}
+	sa->ch = ch;
+	memcpy(sa->spi_r, m->spi_r, 8);
+	memcpy(sa->nr, m->nonce.p, m->nonce.len);
+	sa->nr_len = m->nonce.len;
+	glen = crypto_dh_shared(sa->dh, m->ke.p, m->ke.len, gir, sizeof(gir));
+	if (glen < 0)
+		ikev2_sa_fail(e, sa, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PEER_REJECTED,
+		              "the peer's KE payload is not a valid public value");
+	else if (ikev2_keys_derive(sa, gir, (size_t)glen, NULL) != 0)
+		ikev2_sa_fail(e, sa, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_INTERNAL,
+		              "key derivation failed");
+	else
+		rc = 0;
+	crypto_wipe(gir, sizeof(gir));
+	return rc;
+}
+
 void ikev2_init_response(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_msg *m)
 {
 	const struct config_connection *cc = ikev2_cc(e, sa->conn);
 	const struct ikev2_notify *n;
-	struct ikev2_sa_payload *sap = NULL;
-	uint8_t gir[CRYPTO_DH_MAX_SECRET];
-	char ev[IKE_EVIDENCE_MAX], tmp[128];
-	enum ike_cause cause;
-	struct ike_choice ch;
-	int glen;
+	struct ikev2_sa_payload *sap;
 
 	if ((n = ikev2_msg_notify(m, IKEV2_N_COOKIE)) != NULL) {
-		if (n->data_len < 1 || n->data_len > IKEV2_COOKIE_MAX || sa->cookie_len) {
-			e->st.malformed++;
-			return;
-		}
-		memcpy(sa->cookie, n->data, n->data_len);
-		sa->cookie_len = n->data_len;
-		ikev2_init_send(e, sa);
+		init_take_cookie(e, sa, n);
 		return;
 	}
 	if ((n = ikev2_msg_notify(m, IKEV2_N_INVALID_KE_PAYLOAD)) != NULL) {
-		const struct crypto_alg *g = NULL;
-
-		if (n->data_len == 2)
-			g = crypto_alg_by_ikev2(CRYPTO_DH, get_be16(n->data), 0);
-		if (g && ike_algs_has(&cc->ike.dh, g->id) && g->id != crypto_dh_group(sa->dh) &&
-		    sa->dh_want == 0) {
-			ike_log(&e->ops, IKE_LOG_INFO, sa->conn,
-			        "peer wants DH %s (INVALID_KE_PAYLOAD): retrying", g->name);
-			sa->dh_want = g->id;
-			ikev2_init_send(e, sa);
-			return;
-		}
-		snprintf(ev, sizeof(ev),
-		         "INVALID_KE_PAYLOAD: the peer wants DH group %s, we allow %s",
-		         g ? g->name : "unknown", ike_algs_str(&cc->ike.dh, tmp, sizeof(tmp)));
-		ikev2_sa_fail(e, sa, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_DH_GROUP_MISMATCH, ev);
+		init_invalid_ke(e, sa, n);
 		return;
 	}
 	if ((n = ikev2_msg_error(m)) != NULL) {
-		if (n->type == IKEV2_N_NO_PROPOSAL_CHOSEN) {
-			char e1[64], e2[64], e3[64];
-
-			snprintf(ev, sizeof(ev),
-			         "the peer answered IKE_SA_INIT with NO_PROPOSAL_CHOSEN; we offer "
-			         "encryption %s, integrity %s, dh %s",
-			         ike_algs_str(&cc->ike.encryption, e1, sizeof(e1)),
-			         ike_algs_str(&cc->ike.prf, e2, sizeof(e2)),
-			         ike_algs_str(&cc->ike.dh, e3, sizeof(e3)));
-			cause = IKE_CAUSE_PROPOSAL_MISMATCH;
-		} else if (n->type == IKEV2_N_INVALID_MAJOR_VERSION) {
-			snprintf(ev, sizeof(ev), "the peer answered INVALID_MAJOR_VERSION");
-			cause = IKE_CAUSE_IKE_VERSION_MISMATCH;
-		} else {
-			snprintf(ev, sizeof(ev), "the peer answered IKE_SA_INIT with %s (%u)",
-			         ikev2_notify_name(n->type), n->type);
-			cause = IKE_CAUSE_PEER_REJECTED;
-		}
-		ikev2_sa_fail(e, sa, IKE_STATE_PHASE1_FAILED, cause, ev);
+		init_refused(e, sa, n);
 		return;
 	}
 	if (!m->has_sa || !m->has_ke || !m->has_nonce ||
@@ -196,32 +262,14 @@ void ikev2_init_response(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev
 		return;
 	if (ikev2_sa_parse(sap, m->sa.p, m->sa.len) != 0 || sap->n != 1) {
 		e->st.malformed++;
-		goto out;
+		free(sap);
+		return;
 	}
-	if (ikev2_ike_select(cc, sap, m->ke_group, &ch, NULL, &cause, ev, sizeof(ev)) != 0 ||
-	    !ch.has_dh || ch.dh != crypto_dh_group(sa->dh) ||
-	    m->ke_group != crypto_alg(ch.dh)->ikev2_id) {
-		ikev2_sa_fail(e, sa, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PROPOSAL_MISMATCH,
-		              "the peer chose an IKE proposal or KE we did not offer");
-		goto out;
+	if (init_keys(e, sa, m, sap) != 0) {
+		free(sap);
+		return; /* sa is gone */
 	}
-	sa->ch = ch;
-	memcpy(sa->spi_r, m->spi_r, 8);
-	memcpy(sa->nr, m->nonce.p, m->nonce.len);
-	sa->nr_len = m->nonce.len;
-	glen = crypto_dh_shared(sa->dh, m->ke.p, m->ke.len, gir, sizeof(gir));
-	if (glen < 0) {
-		ikev2_sa_fail(e, sa, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PEER_REJECTED,
-		              "the peer's KE payload is not a valid public value");
-		goto out;
-	}
-	if (ikev2_keys_derive(sa, gir, (size_t)glen, NULL) != 0) {
-		crypto_wipe(gir, sizeof(gir));
-		ikev2_sa_fail(e, sa, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_INTERNAL,
-		              "key derivation failed");
-		goto out;
-	}
-	crypto_wipe(gir, sizeof(gir));
+	free(sap);
 	crypto_dh_free(sa->dh);
 	sa->dh = NULL;
 	free(sa->msg_r);
@@ -239,21 +287,53 @@ void ikev2_init_response(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev
 	}
 	ikev2_request_done(sa);
 	ikev2_auth_send(e, sa);
-out:
-	free(sap);
 }
 
 /* ---- responder: IKE_SA_INIT ---- */
 
-static void cookie_make(const struct ikev2 *e, const struct ikev2_msg *m,
-                        const struct ike_endpoint *remote, uint8_t out[32])
+void ikev2_cookie_secret_age(struct ikev2 *e)
+{
+	uint64_t age = e->now_ms - e->cookie_born_ms;
+
+	if (age < e->t.cookie_rotate_ms)
+		return;
+	/* The current one becomes the previous, unless it is past that age too. */
+	e->cookie_prev_ok = age < 2 * (uint64_t)e->t.cookie_rotate_ms;
+	e->cookie_ver++;
+	crypto_random(e->cookie_secret[e->cookie_ver & 1], sizeof(e->cookie_secret[0]));
+	e->cookie_born_ms = e->now_ms;
+}
+
+/* Cookie = <version of the secret> | HMAC-SHA256(secret, Ni | IPi | SPIi) (2.6). */
+static void cookie_make(const struct ikev2 *e, uint8_t ver, const struct ikev2_msg *m,
+                        const struct ike_endpoint *remote, uint8_t out[COOKIE_LEN])
 {
 	struct crypto_iov iov[3] = { { m->nonce.p, m->nonce.len },
 		                     { remote->addr, remote->family == 4 ? 4u : 16u },
 		                     { m->spi_i, 8 } };
 
-	crypto_prf_v(CRYPTO_PRF_HMAC_SHA256, e->cookie_secret, sizeof(e->cookie_secret), iov, 3,
-	             out);
+	out[0] = ver;
+	crypto_prf_v(CRYPTO_PRF_HMAC_SHA256, e->cookie_secret[ver & 1], sizeof(e->cookie_secret[0]),
+	             iov, 3, out + 1);
+}
+
+/* The COOKIE of m was made by us under the current or the previous secret, for this initiator. */
+static bool cookie_ok(const struct ikev2 *e, const struct ikev2_msg *m,
+                      const struct ike_endpoint *remote)
+{
+	const struct ikev2_notify *n = ikev2_msg_notify(m, IKEV2_N_COOKIE);
+	uint8_t ck[COOKIE_LEN];
+	bool ok;
+
+	if (n == NULL || n->data_len != COOKIE_LEN)
+		return false;
+	if (n->data[0] != e->cookie_ver &&
+	    !(e->cookie_prev_ok && n->data[0] == (uint8_t)(e->cookie_ver - 1)))
+		return false;
+	cookie_make(e, n->data[0], m, remote, ck);
+	ok = crypto_ct_equal(n->data, ck, sizeof(ck));
+	crypto_wipe(ck, sizeof(ck));
+	return ok;
 }
 
 static void send_init_notify(struct ikev2 *e, const struct ike_endpoint *local,
@@ -309,21 +389,19 @@ static int conn_accepting(struct ikev2 *e, const struct ikev2_sa_payload *sap, u
 	return -1;
 }
 
-void ikev2_init_request(struct ikev2 *e, const struct ike_endpoint *local,
-                        const struct ike_endpoint *remote, const struct ikev2_msg *m)
+/*
+ * Whether an IKE_SA_INIT request gets any further: a retransmission is
+ * answered from the cache, a connection that is down stays silent, the
+ * half-open table has a bound, and under load only an initiator that
+ * returns our cookie gets state (2.6). Its connection (-1 for an unknown
+ * address, *unknown set), or -2: done with it.
+ */
+static int init_admit(struct ikev2 *e, const struct ike_endpoint *local,
+                      const struct ike_endpoint *remote, const struct ikev2_msg *m, bool *unknown)
 {
 	struct ikev2_sa *sa = ikev2_sa_by_peer(e, m->spi_i, remote);
-	const struct config_connection *cc;
-	struct ikev2_sa_payload *sap = NULL;
-	struct ikev2_prop_out chosen;
-	uint8_t buf[IKE_MSG_MAX], pub[CRYPTO_DH_MAX_PUBLIC], gir[CRYPTO_DH_MAX_SECRET];
-	char ev[IKE_EVIDENCE_MAX], a[64];
-	enum ike_cause cause;
-	struct ike_choice ch;
-	struct ikev2_wr w;
-	int c, plen, glen;
-	unsigned pi;
-	bool unknown = false;
+	char a[64];
+	int c;
 
 	if (sa != NULL) {
 		/* A retransmitted IKE_SA_INIT: the same answer (2.1). */
@@ -333,76 +411,96 @@ void ikev2_init_request(struct ikev2 *e, const struct ike_endpoint *local,
 			ikev2_send_raw(e, &sa->local, &sa->remote, sa->natt, sa->resp_buf,
 			               sa->resp_len);
 		}
-		return;
+		return -2;
 	}
 	c = conn_for_peer(e, remote);
 	if (c == -2)
-		return; /* its connection is down (vpnctl down): not answered */
-	if (c < 0) {
+		return -2; /* its connection is down (vpnctl down): not answered */
+	*unknown = c < 0;
+	if (*unknown) {
 		e->st.unknown_peer++;
-		ike_log(&e->ops, IKE_LOG_WARN, UINT32_MAX,
-		        "IKE_SA_INIT from %s: no IKEv2 customer gateway has this address "
-		        "(unknown_peer)",
-		        ike_endpoint_str(remote, a, sizeof(a)));
-		unknown = true;
+		ikev2_log_limited(e, ikev2_rl_source(e, remote), IKE_LOG_WARN, UINT32_MAX,
+		                  "IKE_SA_INIT from %s: no IKEv2 customer gateway has this address "
+		                  "(unknown_peer)",
+		                  ike_endpoint_str(remote, a, sizeof(a)));
 	}
 	if (!m->has_sa || !m->has_ke || !m->has_nonce) {
 		e->st.malformed++;
-		return;
+		return -2;
 	}
 	if (e->st.half_open >= e->t.half_open_max) {
 		e->st.half_open_refused++;
-		return;
+		return -2;
 	}
 	if (e->st.half_open >= e->t.half_open_cookie) {
 		/* Under load: only initiators that prove their address get state (2.6). */
-		const struct ikev2_notify *n = ikev2_msg_notify(m, IKEV2_N_COOKIE);
-		uint8_t ck[32];
+		ikev2_cookie_secret_age(e);
+		if (!cookie_ok(e, m, remote)) {
+			uint8_t ck[COOKIE_LEN];
 
-		cookie_make(e, m, remote, ck);
-		if (n == NULL || n->data_len != sizeof(ck) ||
-		    !crypto_ct_equal(n->data, ck, sizeof(ck))) {
+			cookie_make(e, e->cookie_ver, m, remote, ck);
 			e->st.cookies_sent++;
 			send_init_notify(e, local, remote, m, IKEV2_N_COOKIE, ck, sizeof(ck));
-			return;
+			return -2;
 		}
 	}
-	sap = malloc(sizeof(*sap));
-	if (sap == NULL)
-		return;
-	if (ikev2_sa_parse(sap, m->sa.p, m->sa.len) != 0) {
-		e->st.malformed++;
-		goto out;
-	}
-	if (unknown && (c = conn_accepting(e, sap, m->ke_group)) < 0)
-		goto out; /* no connection would talk to it: nothing to learn */
-	cc = ikev2_cc(e, (uint32_t)c);
-	if (ikev2_ike_select(cc, sap, m->ke_group, &ch, &pi, &cause, ev, sizeof(ev)) != 0) {
+	return c;
+}
+
+/*
+ * The proposal of connection c for the request, or false with it refused:
+ * NO_PROPOSAL_CHOSEN, or INVALID_KE_PAYLOAD naming the group we want.
+ */
+static bool init_choose(struct ikev2 *e, const struct ike_endpoint *local,
+                        const struct ike_endpoint *remote, const struct ikev2_msg *m,
+                        const struct ikev2_sa_payload *sap, uint32_t c, struct ike_choice *ch,
+                        unsigned *pi)
+{
+	const struct config_connection *cc = ikev2_cc(e, c);
+	char ev[IKE_EVIDENCE_MAX], a[64];
+	enum ike_cause cause;
+	uint8_t g[2];
+
+	if (ikev2_ike_select(cc, sap, m->ke_group, ch, pi, &cause, ev, sizeof(ev)) != 0) {
 		/*
 		 * Unauthenticated, and the source address is easily forged: it
 		 * must not turn a tunnel that is up into "phase1 failed".
 		 */
-		if (!ikev2_conn_up(e, (uint32_t)c))
-			ike_status_fail(ikev2_status(e, (uint32_t)c), IKE_STATE_PHASE1_FAILED,
-			                cause, e->now_ms, NULL, "%s", ev);
-		ike_log(&e->ops, IKE_LOG_WARN, (uint32_t)c, "IKE_SA_INIT: %s", ev);
+		if (!ikev2_conn_up(e, c))
+			ike_status_fail(ikev2_status(e, c), IKE_STATE_PHASE1_FAILED, cause,
+			                e->now_ms, NULL, "%s", ev);
+		e->st.init_refused++;
+		ikev2_log_limited(e, &e->conns[c].rl[IKEV2_RL_INIT_REFUSED], IKE_LOG_WARN, c,
+		                  "IKE_SA_INIT from %s: %s", ike_endpoint_str(remote, a, sizeof(a)),
+		                  ev);
 		send_init_notify(e, local, remote, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
-		goto out;
+		return false;
 	}
-	if (m->ke_group != crypto_alg(ch.dh)->ikev2_id) {
-		uint8_t g[2];
+	if (m->ke_group == crypto_alg(ch->dh)->ikev2_id)
+		return true;
+	put_be16(g, crypto_alg(ch->dh)->ikev2_id);
+	e->st.invalid_ke_sent++;
+	ikev2_log_limited(e, &e->conns[c].rl[IKEV2_RL_INVALID_KE], IKE_LOG_INFO, c,
+	                  "IKE_SA_INIT with KE group %u: asking for %s (INVALID_KE_PAYLOAD)",
+	                  m->ke_group, crypto_alg(ch->dh)->name);
+	send_init_notify(e, local, remote, m, IKEV2_N_INVALID_KE_PAYLOAD, g, 2);
+	return false;
+}
 
-		put_be16(g, crypto_alg(ch.dh)->ikev2_id);
-		ike_log(&e->ops, IKE_LOG_INFO, (uint32_t)c,
-		        "IKE_SA_INIT with KE group %u: asking for %s (INVALID_KE_PAYLOAD)",
-		        m->ke_group, crypto_alg(ch.dh)->name);
-		send_init_notify(e, local, remote, m, IKEV2_N_INVALID_KE_PAYLOAD, g, 2);
-		goto out;
-	}
-	sa = ikev2_sa_new(e, (uint32_t)c, false, e->now_ms);
+/* The responder's SA for the request: our nonce, DH, SK_* keys, NAT detection; NULL on failure. */
+static struct ikev2_sa *responder_sa(struct ikev2 *e, const struct ike_endpoint *local,
+                                     const struct ike_endpoint *remote, const struct ikev2_msg *m,
+                                     uint32_t c, const struct ike_choice *ch, uint8_t *pub,
+                                     size_t pub_cap, int *plen)
+{
+	const struct config_connection *cc = ikev2_cc(e, c);
+	struct ikev2_sa *sa = ikev2_sa_new(e, c, false, e->now_ms);
+	uint8_t gir[CRYPTO_DH_MAX_SECRET];
+	int glen;
+
 	if (sa == NULL)
-		goto out;
-	sa->ch = ch;
+		return NULL;
+	sa->ch = *ch;
 	sa->local = *local;
 	sa->remote = *remote;
 	sa->natt = local->port != IKE_PORT;
@@ -411,17 +509,17 @@ void ikev2_init_request(struct ikev2 *e, const struct ike_endpoint *local,
 	sa->ni_len = m->nonce.len;
 	sa->nr_len = IKEV2_NONCE_LEN;
 	crypto_random(sa->nr, sa->nr_len);
-	sa->dh = crypto_dh_new(ch.dh);
-	if (sa->dh == NULL || (plen = crypto_dh_public(sa->dh, pub, sizeof(pub))) < 0) {
+	sa->dh = crypto_dh_new(ch->dh);
+	if (sa->dh == NULL || (*plen = crypto_dh_public(sa->dh, pub, pub_cap)) < 0) {
 		ikev2_sa_destroy(e, sa, false);
-		goto out;
+		return NULL;
 	}
 	glen = crypto_dh_shared(sa->dh, m->ke.p, m->ke.len, gir, sizeof(gir));
 	if (glen < 0 || ikev2_keys_derive(sa, gir, (size_t)glen, NULL) != 0) {
 		crypto_wipe(gir, sizeof(gir));
 		e->st.malformed++;
 		ikev2_sa_destroy(e, sa, false);
-		goto out;
+		return NULL;
 	}
 	crypto_wipe(gir, sizeof(gir));
 	crypto_dh_free(sa->dh);
@@ -432,31 +530,77 @@ void ikev2_init_request(struct ikev2 *e, const struct ike_endpoint *local,
 		natd_check(sa, m, zero);
 		sa->nat_fake = e->t.fake_nat;
 	}
+	return sa;
+}
+
+/* Our IKE_SA_INIT response: the chosen proposal (number num), KE, nonce, NAT detection. */
+static size_t write_init_response(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_msg *m,
+                                  uint8_t num, const uint8_t *pub, size_t plen, uint8_t *buf,
+                                  size_t cap)
+{
+	const struct config_connection *cc = ikev2_cc(e, sa->conn);
+	const struct ike_choice *ch = &sa->ch;
+	struct ikev2_prop_out chosen;
+	struct ikev2_wr w;
+
 	memset(&chosen, 0, sizeof(chosen));
 	chosen.proto = IKEV2_PROTO_IKE;
-	chosen.num = sap->p[pi].num;
-	chosen.encr[chosen.n_encr++] = ch.encr;
-	chosen.prf[chosen.n_prf++] = ch.prf;
-	if (ch.has_integ)
-		chosen.integ[chosen.n_integ++] = ch.integ;
-	chosen.dh[chosen.n_dh++] = ch.dh;
-	ikev2_wr_init(&w, buf, sizeof(buf));
+	chosen.num = num;
+	chosen.encr[chosen.n_encr++] = ch->encr;
+	chosen.prf[chosen.n_prf++] = ch->prf;
+	if (ch->has_integ)
+		chosen.integ[chosen.n_integ++] = ch->integ;
+	chosen.dh[chosen.n_dh++] = ch->dh;
+	ikev2_wr_init(&w, buf, cap);
 	ikev2_wr_header(&w, sa->spi_i, sa->spi_r, IKEV2_EXCH_IKE_SA_INIT, IKEV2_FLAG_RESPONSE, 0);
 	ikev2_wr_sa(&w, &chosen, 1);
-	ikev2_wr_ke(&w, crypto_alg(ch.dh)->ikev2_id, pub, (size_t)plen);
+	ikev2_wr_ke(&w, crypto_alg(ch->dh)->ikev2_id, pub, plen);
 	ikev2_wr_simple(&w, IKEV2_PL_NONCE, sa->nr, sa->nr_len);
 	if (cc->nat_traversal && (ikev2_msg_notify(m, IKEV2_N_NAT_DETECTION_SOURCE_IP) ||
 	                          ikev2_msg_notify(m, IKEV2_N_NAT_DETECTION_DESTINATION_IP)))
 		wr_natd(&w, sa->spi_i, sa->spi_r, &sa->local, &sa->remote, sa->nat_fake);
 	ikev2_wr_finish(&w);
-	if (w.failed) {
+	return w.failed ? 0 : w.len;
+}
+
+void ikev2_init_request(struct ikev2 *e, const struct ike_endpoint *local,
+                        const struct ike_endpoint *remote, const struct ikev2_msg *m)
+{
+	struct ikev2_sa_payload *sap = NULL;
+	uint8_t buf[IKE_MSG_MAX], pub[CRYPTO_DH_MAX_PUBLIC];
+	struct ikev2_sa *sa;
+	struct ike_choice ch;
+	bool unknown = false;
+	unsigned pi;
+	size_t len;
+	int c, plen = 0;
+
+	c = init_admit(e, local, remote, m, &unknown);
+	if (c == -2)
+		return;
+	sap = malloc(sizeof(*sap));
+	if (sap == NULL)
+		return;
+	if (ikev2_sa_parse(sap, m->sa.p, m->sa.len) != 0) {
+		e->st.malformed++;
+		goto out;
+	}
+	if (unknown && (c = conn_accepting(e, sap, m->ke_group)) < 0)
+		goto out; /* no connection would talk to it: nothing to learn */
+	if (!init_choose(e, local, remote, m, sap, (uint32_t)c, &ch, &pi))
+		goto out;
+	sa = responder_sa(e, local, remote, m, (uint32_t)c, &ch, pub, sizeof(pub), &plen);
+	if (sa == NULL)
+		goto out;
+	len = write_init_response(e, sa, m, sap->p[pi].num, pub, (size_t)plen, buf, sizeof(buf));
+	if (len == 0) {
 		ikev2_sa_destroy(e, sa, false);
 		goto out;
 	}
 	sa->msg_i = dup_bytes(m->raw, m->raw_len);
 	sa->msg_i_len = sa->msg_i ? m->raw_len : 0;
-	sa->msg_r = dup_bytes(buf, w.len);
-	sa->msg_r_len = sa->msg_r ? w.len : 0;
+	sa->msg_r = dup_bytes(buf, len);
+	sa->msg_r_len = sa->msg_r ? len : 0;
 	sa->state = IKEV2_SA_HALF_OPEN;
 	sa->unknown_peer = unknown;
 	sa->counted_half_open = true;
@@ -465,7 +609,7 @@ void ikev2_init_request(struct ikev2 *e, const struct ike_endpoint *local,
 	if (!unknown && (e->conns[c].sa == NULL || e->conns[c].sa->state != IKEV2_SA_ESTABLISHED))
 		ike_status_set(ikev2_status(e, (uint32_t)c), IKE_STATE_PHASE1_NEGOTIATING,
 		               e->now_ms);
-	ikev2_send_response(e, sa, buf, w.len);
+	ikev2_send_response(e, sa, buf, len);
 out:
 	free(sap);
 }

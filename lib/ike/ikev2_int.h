@@ -21,6 +21,32 @@ enum {
 	IKEV2_TAB_MIN = 64,
 	IKEV2_KEY_MAX = 64, /* longest SK_* key (catalogue key_len / prf out_len) */
 	IKEV2_JITTER_PCT = 5,
+	IKEV2_REKEY_RETRY_MS = 10000, /* a rekey that failed is tried again after this */
+	/*
+	 * After TEMPORARY_FAILURE (2.25) we must wait before trying again. A
+	 * child exchange and an IKE rekey that crossed fail on both sides; their
+	 * retries are this far apart so they cannot cross again in lockstep.
+	 */
+	IKEV2_CHILD_TEMP_RETRY_MS = IKEV2_REKEY_RETRY_MS,
+	IKEV2_IKE_TEMP_RETRY_MS = 2 * IKEV2_REKEY_RETRY_MS,
+	/* Log lines a remote sender can cause: one per source or connection this often. */
+	IKEV2_LOG_INTERVAL_MS = 5000,
+	IKEV2_LOG_SOURCES = 64, /* buckets for sources with no connection (hashed address) */
+};
+
+/* One kind of log line, rate-limited (ikev2_log_limited). */
+struct ikev2_ratelimit {
+	uint64_t last_ms;
+	uint64_t suppressed; /* held back since the last line that went out */
+	bool used;
+};
+
+/* What a connection's remote-triggered lines are about. */
+enum ikev2_rl_kind {
+	IKEV2_RL_INIT_REFUSED, /* IKE_SA_INIT without an acceptable proposal */
+	IKEV2_RL_INVALID_KE,   /* IKE_SA_INIT with the wrong KE group */
+	IKEV2_RL_AUTH_FAILED,  /* IKE_AUTH that does not verify */
+	IKEV2_RL_KINDS,
 };
 
 /* The keys of one IKE SA: locked memory, wiped on free. */
@@ -94,7 +120,9 @@ struct ikev2_pending {
 	uint8_t nonce[IKEV2_NONCE_LEN];
 	struct ts ts_l[IKE_TS_MAX], ts_r[IKE_TS_MAX];
 	unsigned n_ts_l, n_ts_r;
-	struct ikev2_sa *new_sa; /* IKE rekey: the new SA (state REKEY_CHILD) */
+	struct ikev2_sa *new_sa;      /* IKE rekey: the new SA (state REKEY_CHILD) */
+	enum crypto_alg_id pfs_group; /* the KE group sent (with ipsec.pfs) */
+	uint32_t ke_tried;            /* INVALID_KE_PAYLOAD retries: groups sent */
 };
 
 struct ikev2_sa {
@@ -142,11 +170,15 @@ struct ikev2_sa {
 	size_t msg_i_len, msg_r_len;
 	uint8_t cookie[IKEV2_COOKIE_MAX];
 	size_t cookie_len;
+	unsigned cookie_tries; /* COOKIEs taken: a responder that keeps sending new ones is left */
 	enum crypto_alg_id dh_want; /* INVALID_KE_PAYLOAD: retry with this */
+	uint32_t ke_tried;          /* IKE_SA_INIT: groups sent (bit per ike.dh entry) */
+	uint32_t rekey_ke_tried;    /* the same for the IKE rekey that is under way */
 
 	struct ikev2_child *children;
 	bool peer_rekeyed_ike;          /* collision: the peer rekeyed it too */
 	bool peer_deletes;              /* REKEYED by the peer: it sends the delete */
+	bool down_queued;               /* vpnctl down while a request was out: Delete after it */
 	struct ikev2_sa *peer_new_sa;   /* the SA the peer's IKE rekey made */
 	uint8_t n_min[IKEV2_NONCE_MAX]; /* IKE rekey: lowest nonce of its exchange */
 	size_t n_min_len;
@@ -161,6 +193,8 @@ struct ikev2_conn {
 	struct ikev2_sa *sa;  /* the current IKE SA, NULL when none */
 	struct ikev2_sa *sas; /* every IKE SA of the connection (conn_next) */
 	uint64_t restart_at_ms;
+	uint64_t child_retry_at_ms; /* a new child refused with TEMPORARY_FAILURE: ask again */
+	struct ikev2_ratelimit rl[IKEV2_RL_KINDS];
 	bool restart;
 	bool admin_down;
 };
@@ -185,7 +219,16 @@ struct ikev2 {
 	struct ikev2_sa *all;
 	struct ikev2_tab by_spi;      /* our SPI -> SA */
 	struct ikev2_tab by_peer_spi; /* responder half-open: the initiator's SPI -> SA */
-	uint8_t cookie_secret[32];
+	/*
+	 * Cookie secrets (2.6): [cookie_ver & 1] is the current one, the other
+	 * the previous one, still accepted while cookie_prev_ok. Changed every
+	 * tunables.cookie_rotate_ms (ikev2_cookie_secret_age).
+	 */
+	struct ikev2_ratelimit rl_sources[IKEV2_LOG_SOURCES]; /* unknown_peer lines by address */
+	uint8_t cookie_secret[2][32];
+	uint8_t cookie_ver;
+	bool cookie_prev_ok;
+	uint64_t cookie_born_ms;
 	uint64_t now_ms;
 };
 
@@ -227,6 +270,16 @@ void ikev2_conn_failed(struct ikev2 *e, uint32_t conn, bool restart);
 struct ike_status *ikev2_status(struct ikev2 *e, uint32_t conn);
 const struct config_connection *ikev2_cc(const struct ikev2 *e, uint32_t conn);
 uint64_t ikev2_jitter_ms(const struct ikev2 *e, uint64_t lifetime_s);
+/*
+ * A log line a remote sender can cause, so a flood of them cannot flood
+ * the log: it goes out unless rl let one out in the last
+ * IKEV2_LOG_INTERVAL_MS (then it is counted, in stats.logs_suppressed and
+ * rl), and the next one that goes out says how many were held back.
+ */
+void ikev2_log_limited(struct ikev2 *e, struct ikev2_ratelimit *rl, enum ike_log_level level,
+                       uint32_t conn, const char *fmt, ...) VPNGW_PRINTF(5, 6);
+/* The limiter for lines about a source address that has no connection. */
+struct ikev2_ratelimit *ikev2_rl_source(struct ikev2 *e, const struct ike_endpoint *remote);
 
 /* Starts an encrypted message on sa: header + SK payload header; inner payloads follow. */
 struct ikev2_sk_wr {
@@ -260,6 +313,8 @@ int ikev2_sk_unprotect(const struct ikev2_keys *k, const struct ikev2_msg *m, ui
                        size_t cap);
 
 /* ---- ikev2_init.c: IKE_SA_INIT ---- */
+/* A new cookie secret once the current one is cookie_rotate_ms old (the previous still valid). */
+void ikev2_cookie_secret_age(struct ikev2 *e);
 void ikev2_init_send(struct ikev2 *e, struct ikev2_sa *sa);
 void ikev2_init_request(struct ikev2 *e, const struct ike_endpoint *local,
                         const struct ike_endpoint *remote, const struct ikev2_msg *m);
@@ -275,6 +330,21 @@ int ikev2_child_from_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2
                               const uint8_t *nr, size_t nr_len);
 
 /* ---- ikev2_prop.c: proposals and selectors ---- */
+/*
+ * "aes256/aes" of a config list, "none" when empty: evidence text. Not
+ * ike_algs_str: its ", " reads badly inside a sentence that lists several
+ * kinds, and an empty list must say "none".
+ */
+const char *ikev2_algs_str(const struct config_algs *a, char *buf, size_t len);
+/*
+ * INVALID_KE_PAYLOAD (RFC 7296 1.2, 1.3): the group notify n asks for, if
+ * allowed lists it and it was not sent yet; NULL: no retry. *tried has a
+ * bit per entry of allowed; the group just sent is marked in it. *asked is
+ * what n names (NULL if it names nothing we know).
+ */
+const struct crypto_alg *ikev2_ke_retry(const struct config_algs *allowed, uint32_t *tried,
+                                        enum crypto_alg_id sent, const struct ikev2_notify *n,
+                                        const struct crypto_alg **asked);
 /* IKE proposals of a connection. */
 unsigned ikev2_ike_props(const struct config_connection *cc, struct ikev2_prop_out *out,
                          const uint8_t *spi, uint8_t spi_len);
@@ -318,9 +388,27 @@ void ikev2_child_remove(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_child
 void ikev2_child_reinstall_all(struct ikev2 *e, struct ikev2_sa *sa);
 void ikev2_create_child_request(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m);
 void ikev2_create_child_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m);
+/* base, plus up to a fifth more at random (unless jitter is off): peers drift apart. */
+uint64_t ikev2_retry_delay(const struct ikev2 *e, uint32_t base);
+/* Our outstanding request creates, rekeys or deletes a child of sa. */
+bool ikev2_child_exchange_out(const struct ikev2_sa *sa);
+/* Nonces compared as octet strings (2.8.1); the lower of two into dst. */
+int ikev2_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
+void ikev2_min_nonce(uint8_t *dst, size_t *dl, const uint8_t *a, size_t al, const uint8_t *b,
+                     size_t bl);
+/* Answers the peer's request m with one error notify. */
+void ikev2_respond_error(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_msg *m,
+                         uint16_t type, const uint8_t *data, size_t len);
+
+/* ---- ikev2_rekey.c: IKE SA rekey ---- */
+void ikev2_ike_rekey_start(struct ikev2 *e, struct ikev2_sa *sa);
+/* The answer to our IKE SA rekey (sa->pend.new_sa). */
+void ikev2_ike_rekey_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m);
+/* The peer's CREATE_CHILD_SA whose SA payload proposes IKE (sap parsed). */
+void ikev2_peer_ike_rekey(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m,
+                          struct ikev2_sa_payload *sap);
 /* Starts our CREATE_CHILD_SA: rekey of child old (or NULL: a new child of conn). */
 void ikev2_child_rekey_start(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_child *old);
-void ikev2_ike_rekey_start(struct ikev2 *e, struct ikev2_sa *sa);
 
 /* ---- ikev2_info.c: INFORMATIONAL ---- */
 void ikev2_info_request(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m);

@@ -72,19 +72,54 @@ static int parse_delete(struct ikev2_msg *m, struct cursor *c)
 	}
 	if (spi_len != 4 || cursor_left(c) != (size_t)n * 4)
 		return -1;
-	if (m->n_delete >= 2)
-		return 0; /* more than we track: ignore */
-	struct ikev2_delete *d = &m->del[m->n_delete++];
+	/* Validated only: ikev2_delete_next reads the SPIs where they are. */
+	m->n_delete++;
+	m->n_delete_spis += n;
+	return 0;
+}
 
-	d->proto = proto;
-	d->n_spi = 0;
-	for (unsigned i = 0; i < n; i++) {
-		uint32_t spi = cursor_be32(c);
+void ikev2_delete_iter_init(const struct ikev2_msg *m, struct ikev2_delete_iter *it)
+{
+	it->chain = 0;
+	it->c = cursor_init(m->raw, m->raw_len);
+	cursor_skip(&it->c, IKEV2_HDR_LEN);
+	it->np = m->first_payload;
+}
 
-		if (d->n_spi < IKEV2_DELETE_SPIS_MAX)
-			d->spi[d->n_spi++] = spi;
+bool ikev2_delete_next(const struct ikev2_msg *m, struct ikev2_delete_iter *it,
+                       struct ikev2_delete *d)
+{
+	while (it->chain < 2) {
+		uint8_t type = it->np;
+		struct cursor body;
+		uint16_t plen;
+
+		if (type == IKEV2_PL_NONE || type == IKEV2_PL_SK || !cursor_ok(&it->c)) {
+			/* This chain is done: the inner one next, if there is one. */
+			it->chain++;
+			it->c = cursor_init(m->inner, m->inner ? m->inner_len : 0);
+			it->np = it->chain == 1 && m->inner ? m->sk_first : IKEV2_PL_NONE;
+			continue;
+		}
+		it->np = cursor_u8(&it->c);
+		cursor_skip(&it->c, 1);
+		plen = cursor_be16(&it->c);
+		if (!cursor_ok(&it->c) || plen < IKEV2_GEN_HDR_LEN)
+			break;
+		body = cursor_sub(&it->c, plen - IKEV2_GEN_HDR_LEN);
+		if (type != IKEV2_PL_DELETE)
+			continue;
+		d->proto = cursor_u8(&body);
+		cursor_skip(&body, 1);
+		d->n_spi = cursor_be16(&body);
+		d->spis = body.p;
+		/* The parser checked it; the IKE SA's own Delete has no SPIs. */
+		if (cursor_ok(&body) && d->proto != IKEV2_PROTO_IKE &&
+		    cursor_left(&body) == (size_t)d->n_spi * 4)
+			return true;
 	}
-	return cursor_ok(c) ? 0 : -1;
+	it->chain = 2;
+	return false;
 }
 
 /* One payload body of a known type into m. */
@@ -176,12 +211,14 @@ static int parse_payload(struct ikev2_msg *m, uint8_t type, struct cursor *c)
 	}
 }
 
-/* Walks a payload chain; stops after an SK payload when sk_ok (it must be last). */
-static int parse_chain(struct ikev2_msg *m, uint8_t np, struct cursor *c, bool sk_ok,
-                       size_t base_off)
+/*
+ * Walks a payload chain; stops after an SK payload when sk_ok (it must be
+ * last). sk_ok only for the outer chain, whose cursor runs over m->raw.
+ */
+static int parse_chain(struct ikev2_msg *m, uint8_t np, struct cursor *c, bool sk_ok)
 {
 	while (np != IKEV2_PL_NONE) {
-		size_t off = base_off + (m->raw_len - base_off) - cursor_left(c);
+		const uint8_t *at = c->p; /* this payload's generic header */
 		uint8_t type = np;
 		uint8_t crit;
 		uint16_t plen;
@@ -201,7 +238,7 @@ static int parse_chain(struct ikev2_msg *m, uint8_t np, struct cursor *c, bool s
 				return -1;
 			m->has_sk = true;
 			m->sk_first = np;
-			m->sk_off = off;
+			m->sk_off = (size_t)(at - m->raw);
 			m->sk_len = plen;
 			return 0;
 		}
@@ -236,7 +273,7 @@ enum ikev2_parse_err ikev2_msg_parse(struct ikev2_msg *m, const uint8_t *buf, si
 	if (total != len || total > IKE_MSG_MAX)
 		return IKEV2_PARSE_MALFORMED;
 	m->raw_len = len;
-	if (parse_chain(m, m->first_payload, &c, true, 0) != 0)
+	if (parse_chain(m, m->first_payload, &c, true) != 0)
 		return IKEV2_PARSE_MALFORMED;
 	return IKEV2_PARSE_OK;
 }
@@ -244,14 +281,12 @@ enum ikev2_parse_err ikev2_msg_parse(struct ikev2_msg *m, const uint8_t *buf, si
 int ikev2_msg_parse_inner(struct ikev2_msg *m, uint8_t first, const uint8_t *buf, size_t len)
 {
 	struct cursor c = cursor_init(buf, len);
-	/* base_off: offsets of inner payloads are not used; keep the arithmetic sane. */
-	size_t saved = m->raw_len;
-	int rc;
 
-	m->raw_len = len;
-	rc = parse_chain(m, first, &c, false, 0);
-	m->raw_len = saved;
-	return rc;
+	if (parse_chain(m, first, &c, false) != 0)
+		return -1;
+	m->inner = buf;
+	m->inner_len = len;
+	return 0;
 }
 
 int ikev2_sa_parse(struct ikev2_sa_payload *sa, const uint8_t *body, size_t len)

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cursor.h"
 #include "ike.h"
 #include "ts.h"
 
@@ -106,7 +107,6 @@ enum {
 	IKEV2_PROPS_MAX = 16,
 	IKEV2_TRANSFORMS_MAX = 64,
 	IKEV2_NOTIFY_MAX = 16,
-	IKEV2_DELETE_SPIS_MAX = 32,
 	IKEV2_NONCE_MIN = 16,
 	IKEV2_NONCE_MAX = 256,
 	IKEV2_NONCE_LEN = 32, /* what we send */
@@ -145,10 +145,11 @@ struct ikev2_notify {
 	size_t data_len;
 };
 
+/* A Delete payload of child SAs (ESP, AH): n_spi 4-byte SPIs, network order, at spis. */
 struct ikev2_delete {
 	uint8_t proto;
 	unsigned n_spi;
-	uint32_t spi[IKEV2_DELETE_SPIS_MAX]; /* ESP SPIs (4 bytes), host order */
+	const uint8_t *spis;
 };
 
 struct ikev2_bytes {
@@ -185,9 +186,15 @@ struct ikev2_msg {
 	struct ikev2_bytes auth;
 	unsigned n_notify;
 	struct ikev2_notify notify[IKEV2_NOTIFY_MAX];
-	unsigned n_delete;
-	struct ikev2_delete del[2];
+	/*
+	 * Delete payloads of child SAs: how many and their SPIs in all, as
+	 * many as the message holds; read them with ikev2_delete_next.
+	 */
+	unsigned n_delete, n_delete_spis;
 	bool delete_ike; /* a Delete payload for the IKE SA itself */
+	/* The decrypted inner chain (ikev2_msg_parse_inner), for ikev2_delete_next. */
+	const uint8_t *inner;
+	size_t inner_len;
 	unsigned n_tsi, n_tsr;
 	struct ts tsi[IKE_TS_MAX];
 	struct ts tsr[IKE_TS_MAX];
@@ -212,6 +219,17 @@ const struct ikev2_notify *ikev2_msg_notify(const struct ikev2_msg *m, uint16_t 
 /* The first error notify (type < 16384), or NULL. */
 const struct ikev2_notify *ikev2_msg_error(const struct ikev2_msg *m);
 const char *ikev2_notify_name(uint16_t type);
+
+/* Walks the child Delete payloads of a parsed message, outer chain then inner. */
+struct ikev2_delete_iter {
+	unsigned chain; /* 0: outer, 1: inner, 2: done */
+	struct cursor c;
+	uint8_t np;
+};
+void ikev2_delete_iter_init(const struct ikev2_msg *m, struct ikev2_delete_iter *it);
+/* The next child Delete payload into d; false after the last. */
+bool ikev2_delete_next(const struct ikev2_msg *m, struct ikev2_delete_iter *it,
+                       struct ikev2_delete *d);
 const char *ikev2_exchange_name(uint8_t exch);
 
 /* ---- writer ---- */

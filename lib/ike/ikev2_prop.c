@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cursor.h"
 #include "ikev2_int.h"
 
 /* What a selection wants: the allowed lists per kind. */
@@ -45,109 +46,122 @@ static const struct crypto_alg *tr_alg(const struct ikev2_transform *t, enum cry
 	return crypto_alg_by_ikev2(kind, t->id, t->key_bits);
 }
 
+/* What one proposal's transforms offer that the spec allows. */
+struct prop_tally {
+	bool has_integ, has_dh, dh_none, esn_set;
+	bool integ_ok, dh_ok, prf_ok;
+	bool have_aead, have_cbc;
+	enum crypto_alg_id integ, dh, encr_aead, encr_cbc;
+};
+
+/* One transform into the tally (the first acceptable of each kind wins); false: unknown type. */
+static bool tally_transform(const struct sel_spec *s, const struct ikev2_transform *t,
+                            struct prop_tally *y, struct ike_choice *ch, bool *esn)
+{
+	const struct crypto_alg *a;
+
+	switch (t->type) {
+	case IKEV2_TR_ENCR:
+		a = tr_alg(t, CRYPTO_ENCR);
+		if (a == NULL || !ike_algs_has(s->encr, a->id))
+			break;
+		if (a->aead && !y->have_aead) {
+			y->have_aead = true;
+			y->encr_aead = a->id;
+		} else if (!a->aead && !y->have_cbc) {
+			y->have_cbc = true;
+			y->encr_cbc = a->id;
+		}
+		break;
+	case IKEV2_TR_PRF:
+		a = tr_alg(t, CRYPTO_PRF);
+		if (s->prf && a && !y->prf_ok && ike_algs_has(s->prf, a->id)) {
+			y->prf_ok = true;
+			ch->prf = a->id;
+			ch->has_prf = true;
+		}
+		break;
+	case IKEV2_TR_INTEG:
+		if (t->id == 0)
+			break;
+		y->has_integ = true;
+		a = tr_alg(t, CRYPTO_INTEG);
+		if (a && !y->integ_ok && ike_algs_has(s->integ, a->id)) {
+			y->integ_ok = true;
+			y->integ = a->id;
+		}
+		break;
+	case IKEV2_TR_DH:
+		if (s->ignore_dh)
+			break;
+		if (t->id == 0) {
+			y->dh_none = true;
+			break;
+		}
+		y->has_dh = true;
+		a = tr_alg(t, CRYPTO_DH);
+		if (a && list_has(s->dh_list, s->n_dh, a->id)) {
+			/* The KE's group if it is one we allow, else the first we do. */
+			if (!y->dh_ok || a->ikev2_id == s->ke_group)
+				y->dh = a->id;
+			y->dh_ok = true;
+		}
+		break;
+	case IKEV2_TR_ESN:
+		if (!y->esn_set && (t->id == 0 || t->id == 1)) {
+			y->esn_set = true;
+			*esn = t->id == 1;
+		}
+		break;
+	default:
+		return false; /* a transform type we do not know */
+	}
+	return true;
+}
+
 /* Tries one proposal; FAIL_NONE with ch filled, or the first kind that failed. */
 static enum sel_fail try_prop(const struct sel_spec *s, const struct ikev2_proposal *p,
                               struct ike_choice *ch, bool *esn)
 {
-	bool has_integ = false, has_dh = false, dh_none = false, esn_set = false;
-	bool enc_ok = false, integ_ok = false, dh_ok = false, prf_ok = s->prf == NULL;
-	enum crypto_alg_id integ = CRYPTO_INTEG_NONE, dh = CRYPTO_DH_MODP768;
-	enum crypto_alg_id encr_aead = CRYPTO_ENCR_NULL, encr_cbc = CRYPTO_ENCR_NULL;
-	bool have_aead = false, have_cbc = false;
+	struct prop_tally y = { .prf_ok = s->prf == NULL,
+		                .integ = CRYPTO_INTEG_NONE,
+		                .dh = CRYPTO_DH_MODP768,
+		                .encr_aead = CRYPTO_ENCR_NULL,
+		                .encr_cbc = CRYPTO_ENCR_NULL };
 
 	if (p->proto != s->proto)
 		return FAIL_PROTO;
 	memset(ch, 0, sizeof(*ch));
 	*esn = false;
-	for (unsigned i = 0; i < p->n_tr; i++) {
-		const struct ikev2_transform *t = &p->tr[i];
-		const struct crypto_alg *a;
-
-		switch (t->type) {
-		case IKEV2_TR_ENCR:
-			a = tr_alg(t, CRYPTO_ENCR);
-			if (a == NULL || !ike_algs_has(s->encr, a->id))
-				break;
-			if (a->aead && !have_aead) {
-				have_aead = true;
-				encr_aead = a->id;
-			} else if (!a->aead && !have_cbc) {
-				have_cbc = true;
-				encr_cbc = a->id;
-			}
-			break;
-		case IKEV2_TR_PRF:
-			a = tr_alg(t, CRYPTO_PRF);
-			if (s->prf && a && !prf_ok && ike_algs_has(s->prf, a->id)) {
-				prf_ok = true;
-				ch->prf = a->id;
-				ch->has_prf = true;
-			}
-			break;
-		case IKEV2_TR_INTEG:
-			if (t->id == 0)
-				break;
-			has_integ = true;
-			a = tr_alg(t, CRYPTO_INTEG);
-			if (a && !integ_ok && ike_algs_has(s->integ, a->id)) {
-				integ_ok = true;
-				integ = a->id;
-			}
-			break;
-		case IKEV2_TR_DH:
-			if (s->ignore_dh)
-				break;
-			if (t->id == 0) {
-				dh_none = true;
-				break;
-			}
-			has_dh = true;
-			a = tr_alg(t, CRYPTO_DH);
-			if (a && list_has(s->dh_list, s->n_dh, a->id)) {
-				if (!dh_ok || a->ikev2_id == s->ke_group)
-					dh = a->id;
-				dh_ok = true;
-			}
-			break;
-		case IKEV2_TR_ESN:
-			if (!esn_set && (t->id == 0 || t->id == 1)) {
-				esn_set = true;
-				*esn = t->id == 1;
-			}
-			break;
-		default:
-			return FAIL_PROTO; /* a transform type we do not know */
-		}
-	}
+	for (unsigned i = 0; i < p->n_tr; i++)
+		if (!tally_transform(s, &p->tr[i], &y, ch, esn))
+			return FAIL_PROTO;
 	/* AEAD only where the proposal has no integrity (RFC 5282 8). */
-	if (has_integ && have_cbc) {
-		enc_ok = true;
-		ch->encr = encr_cbc;
-	} else if (!has_integ && have_aead) {
-		enc_ok = true;
-		ch->encr = encr_aead;
-	} else if (has_integ && have_aead && !have_cbc) {
+	if (y.has_integ && y.have_cbc)
+		ch->encr = y.encr_cbc;
+	else if (!y.has_integ && y.have_aead)
+		ch->encr = y.encr_aead;
+	else if (y.has_integ && y.have_aead)
 		return FAIL_INTEG;
-	}
-	if (!enc_ok)
+	else
 		return FAIL_ENCR;
-	if (!prf_ok)
+	if (!y.prf_ok)
 		return FAIL_PRF;
 	if (!crypto_alg(ch->encr)->aead) {
-		if (!integ_ok)
+		if (!y.integ_ok)
 			return FAIL_INTEG;
-		ch->integ = integ;
+		ch->integ = y.integ;
 		ch->has_integ = true;
 	} else {
 		ch->integ = CRYPTO_INTEG_NONE;
 	}
 	if (s->n_dh == 0) {
-		if (has_dh && !dh_none)
+		if (y.has_dh && !y.dh_none)
 			return FAIL_DH;
-	} else if (dh_ok) {
-		ch->dh = dh;
+	} else if (y.dh_ok) {
+		ch->dh = y.dh;
 		ch->has_dh = true;
-	} else if (!(s->dh_none_ok && (!has_dh || dh_none))) {
+	} else if (!(s->dh_none_ok && (!y.has_dh || y.dh_none))) {
 		return FAIL_DH;
 	}
 	return FAIL_NONE;
@@ -198,16 +212,19 @@ static void peer_offer_str(const struct ikev2_sa_payload *sa, uint8_t proto, uin
 		snprintf(buf, len, "none");
 }
 
-static void algs_str(const struct config_algs *a, char *buf, size_t len)
+const char *ikev2_algs_str(const struct config_algs *a, char *buf, size_t len)
 {
 	size_t o = 0;
 
+	if (len == 0)
+		return buf;
 	buf[0] = '\0';
 	for (uint32_t i = 0; i < a->n && o < len; i++)
 		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? "/" : "",
 		                      crypto_alg(a->ids[i])->name);
 	if (a->n == 0)
 		snprintf(buf, len, "none");
+	return buf;
 }
 
 static int select_any(const struct sel_spec *s, const struct ikev2_sa_payload *sa,
@@ -232,18 +249,18 @@ static int select_any(const struct sel_spec *s, const struct ikev2_sa_payload *s
 	switch (worst) {
 	case FAIL_ENCR:
 		peer_offer_str(sa, s->proto, IKEV2_TR_ENCR, peer, sizeof(peer));
-		algs_str(s->encr, ours, sizeof(ours));
+		ikev2_algs_str(s->encr, ours, sizeof(ours));
 		snprintf(ev, ev_len, "no acceptable encryption: peer offers %s, we allow %s", peer,
 		         ours);
 		break;
 	case FAIL_PRF:
 		peer_offer_str(sa, s->proto, IKEV2_TR_PRF, peer, sizeof(peer));
-		algs_str(s->prf, ours, sizeof(ours));
+		ikev2_algs_str(s->prf, ours, sizeof(ours));
 		snprintf(ev, ev_len, "no acceptable prf: peer offers %s, we allow %s", peer, ours);
 		break;
 	case FAIL_INTEG:
 		peer_offer_str(sa, s->proto, IKEV2_TR_INTEG, peer, sizeof(peer));
-		algs_str(s->integ, ours, sizeof(ours));
+		ikev2_algs_str(s->integ, ours, sizeof(ours));
 		snprintf(ev, ev_len, "no acceptable integrity: peer offers %s, we allow %s", peer,
 		         ours);
 		break;
@@ -253,7 +270,7 @@ static int select_any(const struct sel_spec *s, const struct ikev2_sa_payload *s
 		memcpy(dl.ids, s->dh_list, sizeof(dl.ids));
 		*cause = dh_cause;
 		peer_offer_str(sa, s->proto, IKEV2_TR_DH, peer, sizeof(peer));
-		algs_str(&dl, ours, sizeof(ours));
+		ikev2_algs_str(&dl, ours, sizeof(ours));
 		snprintf(ev, ev_len, "no acceptable %s: peer offers %s, we allow %s",
 		         dh_cause == IKE_CAUSE_PFS_MISMATCH ? "PFS group" : "DH group", peer,
 		         s->n_dh ? ours : "none (pfs disabled)");
@@ -265,6 +282,29 @@ static int select_any(const struct sel_spec *s, const struct ikev2_sa_payload *s
 		break;
 	}
 	return -1;
+}
+
+static int algs_index(const struct config_algs *a, enum crypto_alg_id id)
+{
+	for (uint32_t i = 0; i < a->n && i < CONFIG_PROPOSALS_MAX; i++)
+		if (a->ids[i] == id)
+			return (int)i;
+	return -1;
+}
+
+const struct crypto_alg *ikev2_ke_retry(const struct config_algs *allowed, uint32_t *tried,
+                                        enum crypto_alg_id sent, const struct ikev2_notify *n,
+                                        const struct crypto_alg **asked)
+{
+	int i = algs_index(allowed, sent);
+
+	if (i >= 0)
+		*tried |= 1u << i;
+	*asked = n->data_len == 2 ? crypto_alg_by_ikev2(CRYPTO_DH, get_be16(n->data), 0) : NULL;
+	if (*asked == NULL || (i = algs_index(allowed, (*asked)->id)) < 0)
+		return NULL;
+	/* Each group once: a peer that keeps changing its mind gets no loop. */
+	return (*tried & 1u << i) ? NULL : *asked;
 }
 
 int ikev2_ike_select(const struct config_connection *cc, const struct ikev2_sa_payload *sa,

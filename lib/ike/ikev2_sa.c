@@ -6,6 +6,8 @@
  * for retransmission) and responses (kept for a repeated request); and
  * the frame of an encrypted message.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,6 +133,41 @@ uint64_t ikev2_jitter_ms(const struct ikev2 *e, uint64_t lifetime_s)
 		return 0;
 	crypto_random(&r, sizeof(r));
 	return r % span;
+}
+
+void ikev2_log_limited(struct ikev2 *e, struct ikev2_ratelimit *rl, enum ike_log_level level,
+                       uint32_t conn, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (rl->used && e->now_ms - rl->last_ms < IKEV2_LOG_INTERVAL_MS) {
+		rl->suppressed++;
+		e->st.logs_suppressed++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (rl->suppressed)
+		ike_log(&e->ops, level, conn, "%s (and %llu more like it in the last %llu s)", line,
+		        (unsigned long long)rl->suppressed,
+		        (unsigned long long)(e->now_ms - rl->last_ms) / 1000);
+	else
+		ike_log(&e->ops, level, conn, "%s", line);
+	rl->used = true;
+	rl->last_ms = e->now_ms;
+	rl->suppressed = 0;
+}
+
+struct ikev2_ratelimit *ikev2_rl_source(struct ikev2 *e, const struct ike_endpoint *remote)
+{
+	/* FNV-1a of the address: sources share a bucket at worst, never take more. */
+	uint32_t h = 2166136261u;
+
+	for (unsigned i = 0; i < (remote->family == 4 ? 4u : 16u); i++)
+		h = (h ^ remote->addr[i]) * 16777619u;
+	return &e->rl_sources[h % IKEV2_LOG_SOURCES];
 }
 
 bool ikev2_sa_authenticated(const struct ikev2_sa *sa)

@@ -687,6 +687,49 @@ START_TEST(proposal_mismatch_names_the_transform)
 }
 END_TEST
 
+/*
+ * The initiator's NO_PROPOSAL_CHOSEN evidence names what it offered, each
+ * list under its own name: encryption, integrity (none with AEAD only),
+ * PRF, DH; and for the CHILD_SA encryption, integrity, PFS.
+ */
+START_TEST(initiator_no_proposal_evidence_names_each_list)
+{
+	static const struct {
+		const char *a_ike, *a_ipsec, *b_ike, *b_ipsec, *evidence;
+		enum ike_state state;
+	} c[] = {
+		{ "encryption: [aes, aes256], integrity: [sha256, sha1], dh_group: [group14, "
+		  "group2]",
+		  "encryption: aes-gcm-128, pfs: disabled",
+		  "encryption: aes-gcm-128, integrity: sha256, dh_group: group14",
+		  "encryption: aes-gcm-128, pfs: disabled",
+		  "the peer answered IKE_SA_INIT with NO_PROPOSAL_CHOSEN; we offer encryption "
+		  "aes/aes256, integrity sha256/sha1, prf sha256/sha1, dh group14/group2",
+		  IKE_STATE_PHASE1_FAILED },
+		{ "encryption: aes-gcm-128, integrity: sha384, dh_group: group19",
+		  "encryption: aes-gcm-128, pfs: disabled",
+		  "encryption: aes, integrity: sha384, dh_group: group19",
+		  "encryption: aes-gcm-128, pfs: disabled",
+		  "we offer encryption aes-gcm-128, integrity none, prf sha384, dh group19",
+		  IKE_STATE_PHASE1_FAILED },
+		{ "encryption: aes, integrity: sha256, dh_group: group14",
+		  "encryption: [aes256, aes], integrity: sha1, pfs: disabled",
+		  "encryption: aes, integrity: sha256, dh_group: group14",
+		  "encryption: aes, integrity: sha256, pfs: disabled",
+		  "the peer answered NO_PROPOSAL_CHOSEN for the CHILD_SA; we offer encryption "
+		  "aes256/aes, integrity sha1, pfs disabled",
+		  IKE_STATE_PHASE2_FAILED },
+	};
+	struct side a = A_SIDE(c[_i].a_ike, c[_i].a_ipsec);
+	struct side b = B_SIDE(c[_i].b_ike, c[_i].b_ipsec);
+
+	setup_pair(&a, &b);
+	establish();
+	expect_fail(0, c[_i].state, IKE_CAUSE_PROPOSAL_MISMATCH, c[_i].evidence);
+	teardown_pair();
+}
+END_TEST
+
 START_TEST(esp_proposal_mismatch)
 {
 	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
@@ -880,6 +923,63 @@ START_TEST(ike_rekey_keeps_children)
 }
 END_TEST
 
+/* Checks one rekey time: within 85..90% of the lifetime; tracks the spread. */
+static void jitter_sample(uint64_t after_ms, uint64_t life_s, uint64_t *lo, uint64_t *hi)
+{
+	ck_assert_uint_ge(after_ms, life_s * 850);
+	ck_assert_uint_le(after_ms, life_s * 900);
+	if (after_ms < *lo)
+		*lo = after_ms;
+	if (after_ms > *hi)
+		*hi = after_ms;
+}
+
+/*
+ * Rekey times carry jitter: every child and IKE SA is due between 85% and
+ * 90% of its lifetime, and over many the times spread over that range
+ * (48 and 16 draws: all in one quarter of it would happen about once in
+ * 10^27 and 10^8 runs).
+ */
+START_TEST(rekey_times_spread_within_the_jitter_range)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14, "
+	                       "lifetime: 7200",
+	                       "encryption: aes-gcm-128, pfs: disabled, lifetime: 3600");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14, "
+	                       "lifetime: 7200",
+	                       "encryption: aes-gcm-128, pfs: disabled, lifetime: 3600");
+	uint64_t lo = UINT64_MAX, hi = 0, ike_lo = UINT64_MAX, ike_hi = 0;
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	for (int k = 0; k < 24; k++) {
+		for (int g = 0; g < 2; g++) {
+			struct ike_child_info info;
+
+			ck_assert_uint_eq(ikev2_children(gws[g].e, 0, &info, 1), 1);
+			jitter_sample(info.rekey_at_ms - info.installed_ms, 3600, &lo, &hi);
+		}
+		ikev2_child_expired(gws[k & 1].e, 0,
+		                    gws[k & 1].kids[gws[k & 1].n_kids - 1].c.spi_in, false, now);
+		run_for(300);
+		ck_assert_uint_eq(live_children(&gws[0], 0), 1);
+	}
+	for (int k = 0; k < 8; k++) {
+		for (int g = 0; g < 2; g++) {
+			const struct ikev2_sa *sa = gws[g].e->conns[0].sa;
+
+			jitter_sample(sa->rekey_at_ms - sa->established_ms, 7200, &ike_lo, &ike_hi);
+		}
+		gws[k & 1].e->conns[0].sa->rekey_at_ms = now;
+		run_for(500);
+	}
+	ck_assert_uint_gt(hi - lo, 3600 * 50 / 4);
+	ck_assert_uint_gt(ike_hi - ike_lo, 7200 * 50 / 4);
+	teardown_pair();
+}
+END_TEST
+
 START_TEST(ike_sa_ends_at_its_hard_lifetime_without_rekey)
 {
 	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
@@ -960,6 +1060,197 @@ START_TEST(simultaneous_ike_rekey)
 }
 END_TEST
 
+/* A child is REKEYING only while its SA has that child's rekey request out. */
+static void assert_no_stale_rekeying(int g)
+{
+	for (const struct ikev2_sa *sa = gws[g].e->all; sa; sa = sa->all_next)
+		for (const struct ikev2_child *c = sa->children; c; c = c->next)
+			ck_assert_msg(c->state != IKEV2_CHILD_REKEYING ||
+			                      (sa->req_pending &&
+			                       sa->req_kind == IKEV2_REQ_CHILD_REKEY &&
+			                       sa->pend.old_spi_in == c->spi_in),
+			              "%c: CHILD_SA 0x%08x left REKEYING", 'A' + g, c->spi_in);
+}
+
+/* Every live child of g is on the connection's current IKE SA. */
+static void assert_children_on_current_sa(int g)
+{
+	const struct ikev2_sa *cur = gws[g].e->conns[0].sa;
+
+	ck_assert_ptr_nonnull(cur);
+	ck_assert_int_eq(cur->state, IKEV2_SA_ESTABLISHED);
+	for (unsigned i = 0; i < gws[g].n_kids; i++) {
+		const struct ikev2_child *c;
+		bool found = false;
+
+		if (gws[g].kids[i].deleted)
+			continue;
+		for (c = cur->children; c; c = c->next)
+			found |= c->spi_in == gws[g].kids[i].c.spi_in;
+		ck_assert_msg(found, "%c: live child 0x%08x is not on the current IKE SA", 'A' + g,
+		              gws[g].kids[i].c.spi_in);
+	}
+}
+
+static struct dgram held[2];
+
+/*
+ * A CHILD_SA rekey overlapping an IKE_SA rekey by the other side (RFC 7296
+ * 2.25.2): whoever has a child exchange out refuses the IKE rekey, whoever
+ * rekeys the IKE SA refuses the child, with TEMPORARY_FAILURE; both try
+ * again later, one after the other. _i bit 0: which side rekeys the child
+ * (0: A, 1: B); bit 1: 0 the requests cross, 1 the IKE rekey is refused
+ * before the child request arrives (then the child goes through at once).
+ */
+START_TEST(child_rekey_overlapping_peer_ike_rekey)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: group14");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: group14");
+	int ch = _i & 1, ik = 1 - ch;
+	bool crossing = !(_i & 2);
+	uint32_t old_spi;
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	old_spi = gws[ch].kids[0].c.spi_in;
+	ikev2_child_expired(gws[ch].e, 0, old_spi, false, now);
+	gws[ik].e->conns[0].sa->rekey_at_ms = now;
+	now += 100;
+	tick_both();
+	ck_assert_uint_eq(q_tail - q_head, 2);
+	for (int k = 0; k < 2; k++) {
+		struct dgram *d = q_pop();
+
+		held[d->from == ch ? 0 : 1] = *d; /* [0]: the child request, [1]: the IKE rekey */
+	}
+	if (crossing) {
+		deliver_one(&held[0]);
+		deliver_one(&held[1]);
+		pump();
+		/* The old child is back to INSTALLED, to be rekeyed again later. */
+		ck_assert_int_eq(ikev2_child_find(gws[ch].e->conns[0].sa, old_spi)->state,
+		                 IKEV2_CHILD_INSTALLED);
+	} else {
+		deliver_one(&held[1]);
+		pump();
+		deliver_one(&held[0]);
+		pump();
+		ck_assert_uint_eq(gws[ch].n_kids, 2); /* rekeyed at once */
+	}
+	for (int g = 0; g < 2; g++) {
+		assert_no_stale_rekeying(g);
+		ck_assert_uint_eq(gws[g].status[0].ike_sa_up, 1);
+	}
+	/* The retries: the child first, the IKE SA after it. */
+	run_for(40000);
+	for (int g = 0; g < 2; g++) {
+		assert_no_stale_rekeying(g);
+		assert_children_on_current_sa(g);
+		ck_assert_uint_eq(gws[g].status[0].ike_sa_up, 2);
+		ck_assert_uint_eq(ikev2_stats(gws[g].e)->ike_sas, 1);
+		ck_assert_uint_eq(live_children(&gws[g], 0), 1);
+		ck_assert(!gws[g].gap_seen);
+	}
+	ck_assert(find_kid(&gws[ch], old_spi)->deleted);
+	ck_assert_uint_eq(check_crosswise(), 1);
+	ck_assert(logged(&gws[ch], "IKE_SA rekey by the peer while our CREATE_CHILD_SA"));
+	ck_assert(logged(&gws[ik], "IKE_SA rekey: the peer answered TEMPORARY_FAILURE"));
+	if (crossing) {
+		ck_assert(logged(&gws[ik],
+		                 "CREATE_CHILD_SA by the peer while our IKE_SA rekey is out"));
+		ck_assert(logged(&gws[ch], "CREATE_CHILD_SA: the peer answered TEMPORARY_FAILURE"));
+	}
+	/* Later rekeys still happen, both kinds, over the new IKE SA. */
+	for (int g = 0; g < 2; g++) {
+		unsigned before = gws[g].n_kids;
+		struct ike_child_info info;
+
+		ck_assert_uint_eq(ikev2_children(gws[g].e, 0, &info, 1), 1);
+		ck_assert_uint_gt(info.rekey_at_ms, now);
+		ikev2_child_expired(gws[g].e, 0, info.spi_in, false, now);
+		run_for(1000);
+		ck_assert_uint_eq(gws[g].n_kids, before + 1);
+		ck_assert_uint_eq(check_crosswise(), 1);
+	}
+	gws[ch].e->conns[0].sa->rekey_at_ms = now;
+	run_for(2000);
+	for (int g = 0; g < 2; g++) {
+		ck_assert_uint_eq(gws[g].status[0].ike_sa_up, 3);
+		ck_assert_uint_eq(ikev2_stats(gws[g].e)->ike_sas, 1);
+		assert_no_stale_rekeying(g);
+		assert_children_on_current_sa(g);
+	}
+	ck_assert_uint_eq(check_crosswise(), 1);
+	teardown_pair();
+}
+END_TEST
+
+/* A new CHILD_SA refused with TEMPORARY_FAILURE (the peer rekeys the IKE SA) is asked for again. */
+START_TEST(new_child_refused_during_ike_rekey_is_retried)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct ikev2_sa *sb;
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	sb = gws[1].e->conns[0].sa;
+	ikev2_delete_child_start(gws[1].e, sb, sb->children);
+	pump();
+	ck_assert_uint_eq(live_children(&gws[0], 0), 0);
+	/* A asks for a new child just as B starts rekeying the IKE SA. */
+	ikev2_acquire(gws[0].e, 0, now);
+	ikev2_ike_rekey_start(gws[1].e, sb);
+	ck_assert_uint_eq(q_tail - q_head, 2);
+	held[0] = *q_pop();
+	held[1] = *q_pop();
+	deliver_one(&held[0]);
+	deliver_one(&held[1]);
+	pump();
+	run_for(40000);
+	ck_assert_uint_eq(live_children(&gws[0], 0), 1);
+	ck_assert_uint_eq(live_children(&gws[1], 0), 1);
+	ck_assert_uint_eq(check_crosswise(), 1);
+	for (int g = 0; g < 2; g++) {
+		ck_assert_uint_eq(gws[g].status[0].ike_sa_up, 2);
+		assert_children_on_current_sa(g);
+	}
+	assert_up();
+	ck_assert(logged(&gws[0], "CREATE_CHILD_SA: the peer answered TEMPORARY_FAILURE"));
+	teardown_pair();
+}
+END_TEST
+
+/* Whatever leaves a child REKEYING with no request out, it is rekeyed again, not forgotten. */
+START_TEST(child_left_rekeying_is_rekeyed_again)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	uint32_t old;
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	old = gws[0].kids[0].c.spi_in;
+	ikev2_child_find(gws[0].e->conns[0].sa, old)->state = IKEV2_CHILD_REKEYING;
+	run_for(1000);
+	ck_assert(find_kid(&gws[0], old)->deleted);
+	ck_assert_uint_eq(live_children(&gws[0], 0), 1);
+	ck_assert_uint_eq(check_crosswise(), 1);
+	assert_no_stale_rekeying(0);
+	ck_assert(logged(&gws[0], "left rekeying without a request"));
+	teardown_pair();
+}
+END_TEST
+
 START_TEST(dead_peer_detected_and_restarted)
 {
 	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
@@ -1033,6 +1324,115 @@ START_TEST(cookies_under_init_flood)
 	pump();
 	assert_up();
 	ck_assert_uint_eq(ikev2_stats(gws[1].e)->cookies_sent, 17);
+	teardown_pair();
+}
+END_TEST
+
+/* Counts B's SAs (every state). */
+static unsigned sa_count(int g)
+{
+	unsigned n = 0;
+
+	for (const struct ikev2_sa *sa = gws[g].e->all; sa; sa = sa->all_next)
+		n++;
+	return n;
+}
+
+/*
+ * A flood of IKE_SA_INIT beyond half_open_max (cookies not asked for
+ * here): the rest is refused and counted, the table stays at the bound,
+ * and once the flood's SAs have timed out the real initiator gets through.
+ */
+START_TEST(half_open_bound_refuses_the_rest_of_a_flood)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct dgram first;
+
+	tun.half_open_cookie = 1000;
+	tun.half_open_max = 8;
+	setup_pair(&a, &b);
+	ikev2_start(gws[0].e, now);
+	first = *q_pop();
+	for (int i = 0; i < 40; i++) {
+		struct dgram d = first;
+
+		d.buf[0] = (uint8_t)(first.buf[0] ^ (i + 1));
+		d.buf[1] = (uint8_t)(first.buf[1] ^ (i >> 3));
+		deliver_one(&d);
+		ck_assert_uint_le(ikev2_stats(gws[1].e)->half_open, 8);
+		ck_assert_uint_le(sa_count(1), 8);
+	}
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->half_open, 8);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->half_open_refused, 32);
+	ck_assert_uint_eq(q_tail - q_head, 8); /* answered: only those given state */
+	ck_assert_uint_le(gws[1].e->by_peer_spi.live, 8);
+	drop_all();
+	/* The real initiator meanwhile: refused too, until the flood has aged out. */
+	deliver_one(&first);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->half_open_refused, 33);
+	ck_assert_uint_eq(q_tail - q_head, 0);
+	run_for(40000); /* half-open SAs go after 30 s; A's retransmit at 31 s gets in */
+	assert_up();
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->half_open, 0);
+	ck_assert_uint_eq(sa_count(1), 1);
+	ck_assert_uint_ge(ikev2_stats(gws[1].e)->half_open_refused, 34);
+	teardown_pair();
+}
+END_TEST
+
+/*
+ * The cookie secret changes every cookie_rotate_ms; a cookie made under
+ * the previous secret still works (_i 0), one made two secrets ago does
+ * not (_i 1): the initiator gets a new cookie, takes it, and gets through.
+ */
+START_TEST(cookie_secret_rotates_and_the_previous_one_is_accepted)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct dgram first, spoof, with_cookie;
+	struct ikev2_msg m;
+	uint8_t ver;
+
+	tun.half_open_cookie = 1;
+	tun.cookie_rotate_ms = 5000;
+	setup_pair(&a, &b);
+	ikev2_start(gws[0].e, now);
+	first = *q_pop();
+	/* One half-open SA already: cookies from now on. */
+	spoof = first;
+	spoof.buf[0] ^= 0x55;
+	deliver_one(&spoof);
+	drop_all();
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->half_open, 1);
+	deliver_one(&first);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->cookies_sent, 1);
+	deliver_one(q_pop()); /* the COOKIE to A, who sends IKE_SA_INIT again with it */
+	with_cookie = *q_pop();
+	ck_assert_int_eq(ikev2_msg_parse(&m, with_cookie.buf, with_cookie.len), IKEV2_PARSE_OK);
+	ck_assert_ptr_nonnull(ikev2_msg_notify(&m, IKEV2_N_COOKIE));
+	ver = gws[1].e->cookie_ver;
+	/* One new secret (_i 0), or two (_i 1); only B's clock runs. */
+	for (int k = 0; k <= _i; k++) {
+		now += 5100;
+		ikev2_tick(gws[1].e, now);
+	}
+	ck_assert_uint_eq(gws[1].e->cookie_ver, (uint8_t)(ver + 1 + _i));
+	deliver_one(&with_cookie);
+	if (_i == 0) {
+		ck_assert_uint_eq(ikev2_stats(gws[1].e)->cookies_sent, 1);
+		ck_assert_uint_eq(ikev2_stats(gws[1].e)->half_open, 2);
+	} else {
+		ck_assert_uint_eq(ikev2_stats(gws[1].e)->cookies_sent, 2);
+		ck_assert_uint_eq(ikev2_stats(gws[1].e)->half_open, 1);
+	}
+	pump();
+	assert_up();
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->cookies_sent, _i == 0 ? 1u : 2u);
 	teardown_pair();
 }
 END_TEST
@@ -1157,6 +1557,84 @@ START_TEST(down_deletes_and_up_restores)
 	pump();
 	assert_up();
 	ck_assert_int_eq(ikev2_up(gws[0].e, 7, now), -1);
+	teardown_pair();
+}
+END_TEST
+
+/*
+ * vpnctl down while a request is out (_i: 0 a child rekey, 1 an IKE rekey,
+ * 2 a liveness check): with window size 1 the Delete waits for that
+ * request's answer; the children leave the data plane at once, the peer
+ * takes the Delete (no message ID out of its window) and nothing is left.
+ */
+START_TEST(down_waits_for_the_request_that_is_out)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct ikev2_sa *sa;
+	uint64_t malformed;
+	uint32_t out_id;
+	uint8_t spi_i[8];
+	unsigned deletes = 0;
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	sa = gws[0].e->conns[0].sa;
+	if (_i == 0)
+		ikev2_child_expired(gws[0].e, 0, gws[0].kids[0].c.spi_in, false, now);
+	else if (_i == 1)
+		sa->rekey_at_ms = now;
+	else
+		ikev2_liveness_start(gws[0].e, sa);
+	now += 100;
+	ikev2_tick(gws[0].e, now);
+	ck_assert(sa->req_pending);
+	ck_assert_uint_eq(q_tail - q_head, 1);
+	out_id = sa->req_id;
+	malformed = ikev2_stats(gws[1].e)->malformed;
+	ck_assert_int_eq(ikev2_down(gws[0].e, 0, now), 0);
+	ck_assert_int_eq(gws[0].status[0].state, IKE_STATE_DOWN);
+	ck_assert_uint_eq(live_children(&gws[0], 0), 0);
+	/* Nothing more goes out while that request is unanswered, retransmits aside. */
+	ck_assert_uint_eq(q_tail - q_head, 1);
+	now += 100;
+	ikev2_tick(gws[0].e, now);
+	ck_assert_uint_eq(q_tail - q_head, 1);
+	/* The answer comes; then the Delete on that SA, with the next message ID. */
+	memcpy(spi_i, sa->spi_i, 8);
+	deliver_one(q_pop());
+	deliver_one(q_pop());
+	now += 100;
+	ikev2_tick(gws[0].e, now); /* an IKE rekey's new SA is deleted from the timer */
+	for (unsigned i = q_head; i < q_tail; i++) {
+		struct ikev2_msg m;
+
+		ck_assert_int_eq(ikev2_msg_parse(&m, q[i % QMAX].buf, q[i % QMAX].len),
+		                 IKEV2_PARSE_OK);
+		ck_assert_uint_eq(m.exchange, IKEV2_EXCH_INFORMATIONAL);
+		if (memcmp(m.spi_i, spi_i, 8) == 0) {
+			ck_assert_uint_eq(m.msg_id, out_id + 1);
+			deletes++;
+		}
+	}
+	ck_assert_uint_eq(deletes, 1);
+	run_for(3000);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->malformed, malformed);
+	ck_assert_ptr_null(gws[0].e->all);
+	ck_assert_ptr_null(gws[1].e->all);
+	ck_assert_uint_eq(live_children(&gws[0], 0), 0);
+	ck_assert_uint_eq(live_children(&gws[1], 0), 0);
+	ck_assert_uint_eq(ikev2_stats(gws[0].e)->ike_sas, 0);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->ike_sas, 0);
+	ck_assert_int_eq(gws[0].status[0].state, IKE_STATE_DOWN);
+	ck_assert_int_eq(gws[1].status[0].state, IKE_STATE_DOWN);
+	/* And up brings it back. */
+	ck_assert_int_eq(ikev2_up(gws[0].e, 0, now), 0);
+	pump();
+	assert_up();
 	teardown_pair();
 }
 END_TEST
@@ -1467,6 +1945,32 @@ START_TEST(garbage_is_counted_not_crashed_on)
 }
 END_TEST
 
+/* An IKEv1 message given to the IKEv2 engine is counted and dropped; nothing else changes. */
+START_TEST(other_major_version_is_dropped)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct dgram d;
+
+	setup_pair(&a, &b);
+	ikev2_start(gws[0].e, now);
+	d = *q_pop();
+	d.buf[17] = 0x10; /* major version 1 */
+	d.from = 1;       /* as if B answered in IKEv1 */
+	d.src = d.dst;
+	d.dst = q[0].src;
+	deliver_one(&d);
+	ck_assert_uint_eq(ikev2_stats(gws[0].e)->malformed, 1);
+	ck_assert_int_eq(gws[0].status[0].state, IKE_STATE_PHASE1_NEGOTIATING);
+	ck_assert_ptr_nonnull(gws[0].e->conns[0].sa);
+	ck_assert_uint_eq(gws[0].status[0].failures[IKE_CAUSE_IKE_VERSION_MISMATCH], 0);
+	ck_assert_uint_eq(q_tail - q_head, 0);
+	teardown_pair();
+}
+END_TEST
+
 /*
  * Known answer for the key derivation: SKEYSEED and the SK_* keys for
  * fixed nonces, SPIs and g^ir, PRF HMAC-SHA256, AES-128-CBC + HMAC-SHA256-128.
@@ -1566,7 +2070,71 @@ START_TEST(codec_round_trip_and_truncation)
 	buf[IKEV2_HDR_LEN + 1] = 0x80;
 	ck_assert_int_eq(ikev2_msg_parse(&m, buf, full), IKEV2_PARSE_OK);
 	ck_assert_uint_eq(m.unsupported_critical, 99);
+	/* An SK payload after another one: its offset is where it starts. */
+	{
+		static const uint8_t body[24];
+		size_t sk_at;
+
+		ikev2_wr_init(&w, buf, sizeof(buf));
+		ikev2_wr_header(&w, spi_i, spi_r, IKEV2_EXCH_INFORMATIONAL, IKEV2_FLAG_INITIATOR,
+		                1);
+		ikev2_wr_notify(&w, 0, NULL, 0, IKEV2_N_COOKIE, (const uint8_t *)"abcde", 5);
+		sk_at = w.len;
+		ikev2_wr_simple(&w, IKEV2_PL_SK, body, sizeof(body));
+		ikev2_wr_finish(&w);
+		ck_assert_int_eq(ikev2_msg_parse(&m, buf, w.len), IKEV2_PARSE_OK);
+		ck_assert(m.has_sk);
+		ck_assert_uint_eq(m.sk_off, sk_at);
+		ck_assert_uint_eq(m.sk_len, 4 + sizeof(body));
+		ck_assert_uint_eq(m.sk_off + m.sk_len, m.raw_len);
+	}
 	free(sap);
+}
+END_TEST
+
+/* Every Delete payload and every SPI in it is read, however many the message holds. */
+START_TEST(codec_reads_every_delete_payload)
+{
+	static uint8_t buf[IKE_MSG_MAX];
+	static const uint8_t spi_i[8] = { 1 }, spi_r[8] = { 2 };
+	static const unsigned counts[] = { 1, 40, 2, 0, 300, 1 };
+	uint32_t spis[300], seen = 0, want = 0;
+	struct ikev2_delete_iter it;
+	struct ikev2_delete d;
+	struct ikev2_wr w;
+	struct ikev2_msg m;
+	unsigned payloads = 0;
+
+	ikev2_wr_init(&w, buf, sizeof(buf));
+	ikev2_wr_header(&w, spi_i, spi_r, IKEV2_EXCH_INFORMATIONAL, IKEV2_FLAG_INITIATOR, 3);
+	for (unsigned k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+		for (unsigned i = 0; i < counts[k]; i++) {
+			spis[i] = 0x10000000u * (k + 1) + i;
+			want += spis[i];
+		}
+		ikev2_wr_delete(&w, IKEV2_PROTO_ESP, spis, counts[k]);
+	}
+	ikev2_wr_notify(&w, 0, NULL, 0, IKEV2_N_COOKIE, (const uint8_t *)"x", 1);
+	ikev2_wr_finish(&w);
+	ck_assert(!w.failed);
+	ck_assert_int_eq(ikev2_msg_parse(&m, buf, w.len), IKEV2_PARSE_OK);
+	ck_assert_uint_eq(m.n_delete, 6);
+	ck_assert_uint_eq(m.n_delete_spis, 344);
+	ikev2_delete_iter_init(&m, &it);
+	while (ikev2_delete_next(&m, &it, &d)) {
+		ck_assert_uint_lt(payloads, 6);
+		ck_assert_uint_eq(d.proto, IKEV2_PROTO_ESP);
+		ck_assert_uint_eq(d.n_spi, counts[payloads]);
+		for (unsigned i = 0; i < d.n_spi; i++) {
+			ck_assert_uint_eq(get_be32(d.spis + 4 * i),
+			                  0x10000000u * (payloads + 1) + i);
+			seen += get_be32(d.spis + 4 * i);
+		}
+		payloads++;
+	}
+	ck_assert_uint_eq(payloads, 6);
+	ck_assert_uint_eq(seen, want);
+	ck_assert(!ikev2_delete_next(&m, &it, &d)); /* stays done */
 }
 END_TEST
 
@@ -1674,6 +2242,174 @@ static void wr_temporary_failure(struct ikev2_wr *w)
 	ikev2_wr_notify(w, 0, NULL, 0, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
 }
 
+static uint16_t inject_ke_group;
+
+static void wr_invalid_ke(struct ikev2_wr *w)
+{
+	uint8_t g[2];
+
+	put_be16(g, inject_ke_group);
+	ikev2_wr_notify(w, 0, NULL, 0, IKEV2_N_INVALID_KE_PAYLOAD, g, 2);
+}
+
+/*
+ * A's request out; B's SA answers it with INVALID_KE_PAYLOAD(group) in
+ * B's place (B's message ID window moves as if B had sent it).
+ */
+static void answer_a_with_invalid_ke(uint16_t group)
+{
+	struct ikev2_sa *sa = gws[0].e->conns[0].sa, *sb = gws[1].e->conns[0].sa;
+
+	ck_assert(sa->req_pending);
+	ck_assert_uint_eq(sb->resp_id, sa->req_id);
+	drop_all();
+	inject_ke_group = group;
+	inject_from(1, sb, IKEV2_EXCH_CREATE_CHILD_SA, true, sa->req_id, wr_invalid_ke);
+	sb->resp_id++;
+	sb->have_resp = false;
+}
+
+/* The peer's IKE_SA rekey answer asks for another group of ours: rekeyed again with it. */
+START_TEST(ike_rekey_follows_invalid_ke_payload)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: [group14, group2]",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: [group14, group2]",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct config_algs *bdh;
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	ck_assert_int_eq(gws[0].e->conns[0].sa->ch.dh, CRYPTO_DH_MODP2048);
+	/* B's operator now allows group2 only; A rekeys with group14 first. */
+	bdh = &gws[1].cfg->connections[0].ike.dh;
+	bdh->ids[0] = CRYPTO_DH_MODP1024;
+	bdh->n = 1;
+	gws[0].e->conns[0].sa->rekey_at_ms = now;
+	run_for(2000);
+	for (int g = 0; g < 2; g++) {
+		ck_assert_uint_eq(gws[g].status[0].ike_sa_up, 2);
+		ck_assert_int_eq(gws[g].e->conns[0].sa->ch.dh, CRYPTO_DH_MODP1024);
+		ck_assert_uint_eq(gws[g].status[0].failures[IKE_CAUSE_DH_GROUP_MISMATCH], 0);
+	}
+	assert_up();
+	ck_assert(logged(&gws[0], "IKE_SA rekey: the peer wants DH group2 (INVALID_KE_PAYLOAD)"));
+	teardown_pair();
+}
+END_TEST
+
+/*
+ * INVALID_KE_PAYLOAD to our IKE rekey for a group ike.dh does not have, or
+ * one already sent: dh_group_mismatch naming both, the tunnel stays up and
+ * a later rekey clears it.
+ */
+START_TEST(ike_rekey_invalid_ke_not_allowed_is_dh_group_mismatch)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	gws[0].e->conns[0].sa->rekey_at_ms = now;
+	now += 100;
+	tick_both();
+	answer_a_with_invalid_ke(19);
+	expect_fail(0, IKE_STATE_PHASE2_SUCCEEDED, IKE_CAUSE_DH_GROUP_MISMATCH,
+	            "INVALID_KE_PAYLOAD to our IKE_SA rekey: the peer wants DH group group19, we "
+	            "allow group14");
+	ck_assert(!gws[0].e->conns[0].sa->req_pending); /* no retry with a group we do not allow */
+	ck_assert_uint_eq(check_crosswise(), 1);
+	/* The group we sent, asked for again: no loop either. */
+	gws[0].e->conns[0].sa->rekey_at_ms = now;
+	now += 100;
+	tick_both();
+	answer_a_with_invalid_ke(14);
+	ck_assert_ptr_nonnull(strstr(gws[0].status[0].evidence, "group14 (already tried)"));
+	ck_assert(!gws[0].e->conns[0].sa->req_pending);
+	ck_assert_uint_eq(gws[0].status[0].failures[IKE_CAUSE_DH_GROUP_MISMATCH], 2);
+	/* Tried again after a while; the real peer accepts, and the note goes. */
+	run_for(61000);
+	ck_assert_uint_eq(gws[0].status[0].ike_sa_up, 2);
+	ck_assert_int_eq(gws[0].status[0].cause, IKE_CAUSE_NONE);
+	assert_up();
+	teardown_pair();
+}
+END_TEST
+
+/* INVALID_KE_PAYLOAD to a child rekey with PFS, for a group pfs does not name: pfs_mismatch. */
+START_TEST(child_rekey_invalid_ke_not_allowed_is_pfs_mismatch)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: group14");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: group14");
+	uint32_t old;
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	old = gws[0].kids[0].c.spi_in;
+	ikev2_child_expired(gws[0].e, 0, old, false, now);
+	now += 100;
+	tick_both();
+	answer_a_with_invalid_ke(2);
+	expect_fail(
+	        0, IKE_STATE_PHASE2_SUCCEEDED, IKE_CAUSE_PFS_MISMATCH,
+	        "INVALID_KE_PAYLOAD to our CREATE_CHILD_SA: the peer wants PFS group group2, we "
+	        "sent group14 and allow group14");
+	ck_assert(!gws[0].e->conns[0].sa->req_pending);
+	ck_assert_int_eq(ikev2_child_find(gws[0].e->conns[0].sa, old)->state,
+	                 IKEV2_CHILD_INSTALLED);
+	ck_assert_uint_eq(check_crosswise(), 1);
+	/* Rekeyed later, when the peer answers properly. */
+	run_for(61000);
+	ck_assert(find_kid(&gws[0], old)->deleted);
+	ck_assert_uint_eq(check_crosswise(), 1);
+	teardown_pair();
+}
+END_TEST
+
+/*
+ * The PFS group was changed on both sides while a rekey was out: the
+ * peer's INVALID_KE_PAYLOAD names the group our config now has, and the
+ * request goes again with it.
+ */
+START_TEST(child_rekey_follows_invalid_ke_payload_for_the_configured_group)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: group14");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: group14");
+	uint32_t old;
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	old = gws[0].kids[0].c.spi_in;
+	ikev2_child_expired(gws[0].e, 0, old, false, now);
+	now += 100;
+	tick_both();
+	gws[0].cfg->connections[0].ipsec.pfs_group = CRYPTO_DH_MODP1024;
+	gws[1].cfg->connections[0].ipsec.pfs_group = CRYPTO_DH_MODP1024;
+	answer_a_with_invalid_ke(2);
+	ck_assert(gws[0].e->conns[0].sa->req_pending);
+	pump();
+	run_for(1000);
+	ck_assert(find_kid(&gws[0], old)->deleted);
+	ck_assert_uint_eq(live_children(&gws[0], 0), 1);
+	ck_assert_uint_eq(check_crosswise(), 1);
+	ck_assert_uint_eq(gws[0].status[0].failures[IKE_CAUSE_PFS_MISMATCH], 0);
+	assert_up();
+	ck_assert(
+	        logged(&gws[0], "CREATE_CHILD_SA: the peer wants PFS group2 (INVALID_KE_PAYLOAD)"));
+	teardown_pair();
+}
+END_TEST
+
 /* Runs IKE_SA_INIT only; A's IKE_AUTH request is lost. Returns B's half-open SA. */
 static struct ikev2_sa *init_only(void)
 {
@@ -1745,6 +2481,86 @@ START_TEST(response_of_another_exchange_is_dropped)
 }
 END_TEST
 
+static uint32_t del_spis[3][48];
+static unsigned del_n[3];
+
+static void wr_three_deletes(struct ikev2_wr *w)
+{
+	for (int k = 0; k < 3; k++)
+		ikev2_wr_delete(w, IKEV2_PROTO_ESP, del_spis[k], del_n[k]);
+}
+
+/*
+ * The peer deletes several children in one INFORMATIONAL request with
+ * three Delete payloads, one of them with more than 32 SPIs, ours far
+ * down the lists: every child named goes, and the answer names our half
+ * of each.
+ */
+START_TEST(every_delete_payload_and_spi_is_handled)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	static uint8_t plain[IKE_MSG_MAX];
+	struct ikev2_sa *sa, *sb;
+	struct ikev2_delete_iter it;
+	struct ikev2_delete d;
+	struct ikev2_msg m;
+	struct dgram *r;
+	unsigned answered = 0;
+	int n;
+
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	sa = gws[0].e->conns[0].sa;
+	sb = gws[1].e->conns[0].sa;
+	for (int k = 0; k < 3; k++) {
+		ikev2_child_rekey_start(gws[0].e, sa, NULL); /* more children, same selectors */
+		pump();
+	}
+	ck_assert_uint_eq(live_children(&gws[0], 0), 4);
+	ck_assert_uint_eq(check_crosswise(), 4);
+	/* Payload 0: one unknown SPI; 1: 40 SPIs, B's kids 1 and 2 at 35 and 39; 2: kid 3 last. */
+	del_n[0] = 1;
+	del_spis[0][0] = 0xdead0000u;
+	del_n[1] = 40;
+	for (unsigned i = 0; i < 40; i++)
+		del_spis[1][i] = 0xdead1000u + i;
+	del_spis[1][35] = gws[1].kids[1].c.spi_in;
+	del_spis[1][39] = gws[1].kids[2].c.spi_in;
+	del_n[2] = 2;
+	del_spis[2][0] = 0xdead2000u;
+	del_spis[2][1] = gws[1].kids[3].c.spi_in;
+	inject_from(1, sb, IKEV2_EXCH_INFORMATIONAL, false, sb->req_id, wr_three_deletes);
+	sb->req_id++;
+	for (unsigned k = 1; k <= 3; k++)
+		ck_assert(find_kid(&gws[0], gws[0].kids[k].c.spi_in)->deleted);
+	ck_assert_uint_eq(live_children(&gws[0], 0), 1);
+	ck_assert(!gws[0].kids[0].deleted);
+	/* A's answer lists A's inbound SPIs of those three pairs. */
+	r = q_pop();
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(ikev2_msg_parse(&m, r->buf, r->len), IKEV2_PARSE_OK);
+	n = ikev2_sk_unprotect(sb->k, &m, plain, sizeof(plain));
+	ck_assert_int_ge(n, 0);
+	ck_assert_int_eq(ikev2_msg_parse_inner(&m, m.sk_first, plain, (size_t)n), 0);
+	ikev2_delete_iter_init(&m, &it);
+	while (ikev2_delete_next(&m, &it, &d)) {
+		for (unsigned i = 0; i < d.n_spi; i++) {
+			uint32_t spi = get_be32(d.spis + 4 * i);
+
+			ck_assert(spi == gws[0].kids[1].c.spi_in ||
+			          spi == gws[0].kids[2].c.spi_in || spi == gws[0].kids[3].c.spi_in);
+			answered++;
+		}
+	}
+	ck_assert_uint_eq(answered, 3);
+	teardown_pair();
+}
+END_TEST
+
 /* Builds an IKE_SA_INIT request offering the IKE algorithms of yaml_ike. */
 static size_t forged_init(const char *yaml_ike, uint8_t *buf, size_t cap)
 {
@@ -1807,6 +2623,80 @@ START_TEST(forged_init_does_not_fail_an_up_tunnel)
 }
 END_TEST
 
+static unsigned count_logged(const struct gw *g, const char *needle)
+{
+	unsigned from = g->n_logs > LOG_MAX ? g->n_logs - LOG_MAX : 0, n = 0;
+
+	for (unsigned i = from; i < g->n_logs; i++)
+		n += strstr(g->logs[i % LOG_MAX], needle) != NULL;
+	return n;
+}
+
+/* Sends B n forged IKE_SA_INIT requests (fresh SPIs) from address from. */
+static void flood_b(const char *yaml_ike, const uint8_t from[4], unsigned n)
+{
+	struct ike_endpoint src = { .family = 4, .port = 500 }, dst = { .family = 4, .port = 500 };
+	static uint8_t buf[1024];
+	size_t len = forged_init(yaml_ike, buf, sizeof(buf));
+
+	memcpy(src.addr, from, 4);
+	memcpy(dst.addr, (uint8_t[]){ 198, 51, 100, 7 }, 4);
+	for (unsigned i = 0; i < n; i++) {
+		put_be32(buf + 4, i + 1); /* another initiator SPI each time */
+		ikev2_input(gws[1].e, &dst, &src, buf, len, now);
+	}
+	drop_all();
+}
+
+/*
+ * What an outsider can make us log (an unknown address, a proposal we
+ * refuse, the wrong KE group) comes out once per source or connection
+ * every few seconds, the next line saying how many were held back; the
+ * counters still count every message.
+ */
+START_TEST(remote_triggered_warnings_are_rate_limited)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group2",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	static const uint8_t stranger[4] = { 203, 0, 113, 77 };
+	static const char *bad = "encryption: 3des, integrity: md5, dh_group: group2";
+	static const char *wrong_ke =
+	        "encryption: aes, integrity: sha256, dh_group: [group14, group2]";
+	const struct ikev2_stats *st;
+
+	setup_pair(&a, &b);
+	st = ikev2_stats(gws[1].e);
+	flood_b(bad, stranger, 500);
+	flood_b(bad, a_addr, 500);
+	flood_b(wrong_ke, a_addr, 500);
+	ck_assert_uint_eq(st->unknown_peer, 500);
+	ck_assert_uint_eq(st->init_refused, 500);
+	ck_assert_uint_eq(st->invalid_ke_sent, 500);
+	ck_assert_uint_eq(gws[1].status[0].failures[IKE_CAUSE_PROPOSAL_MISMATCH], 500);
+	ck_assert_uint_eq(st->logs_suppressed, 3 * 499);
+	ck_assert_uint_eq(count_logged(&gws[1], "no IKEv2 customer gateway"), 1);
+	ck_assert_uint_eq(count_logged(&gws[1], "no acceptable encryption"), 1);
+	ck_assert_uint_eq(count_logged(&gws[1], "(INVALID_KE_PAYLOAD)"), 1);
+	ck_assert_uint_le(gws[1].n_logs, 3);
+	/* A few seconds on, the next of each goes out with the count of the rest. */
+	now += 6000;
+	flood_b(bad, stranger, 1);
+	flood_b(bad, a_addr, 1);
+	flood_b(wrong_ke, a_addr, 1);
+	ck_assert_uint_eq(count_logged(&gws[1], "no IKEv2 customer gateway"), 2);
+	ck_assert_uint_eq(count_logged(&gws[1], "and 499 more like it in the last 6 s"), 3);
+	ck_assert_uint_eq(st->unknown_peer, 501);
+	ck_assert_uint_eq(st->init_refused, 501);
+	ck_assert_uint_eq(st->invalid_ke_sent, 501);
+	/* Another source is another bucket: its first line is not held back. */
+	flood_b(bad, (uint8_t[]){ 192, 0, 2, 200 }, 1);
+	ck_assert_uint_eq(count_logged(&gws[1], "from 192.0.2.200:500: no IKEv2"), 1);
+	teardown_pair();
+}
+END_TEST
+
 static Suite *ikev2_suite(void)
 {
 	Suite *s = suite_create("ikev2");
@@ -1815,6 +2705,7 @@ static Suite *ikev2_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, key_derivation_known_answer);
 	tcase_add_test(tc, codec_round_trip_and_truncation);
+	tcase_add_test(tc, codec_reads_every_delete_payload);
 	tcase_add_loop_test(tc, establishes_with_algorithm_set, 0,
 	                    (int)(sizeof(algsets) / sizeof(algsets[0])));
 	tcase_add_test(tc, proposal_lists_pick_a_common_entry);
@@ -1826,6 +2717,7 @@ static Suite *ikev2_suite(void)
 	tcase_add_test(tc, psk_mismatch);
 	tcase_add_test(tc, proposal_mismatch_names_the_transform);
 	tcase_add_test(tc, esp_proposal_mismatch);
+	tcase_add_loop_test(tc, initiator_no_proposal_evidence_names_each_list, 0, 3);
 	tcase_add_test(tc, dh_group_mismatch);
 	tcase_add_test(tc, invalid_ke_payload_followed);
 	tcase_add_test(tc, ts_mismatch);
@@ -1836,13 +2728,20 @@ static Suite *ikev2_suite(void)
 	tcase_add_test(tc, child_rekey_make_before_break);
 	tcase_add_test(tc, ike_rekey_keeps_children);
 	tcase_add_test(tc, ike_sa_ends_at_its_hard_lifetime_without_rekey);
+	tcase_add_test(tc, rekey_times_spread_within_the_jitter_range);
 	tcase_add_test(tc, simultaneous_child_rekey);
 	tcase_add_test(tc, simultaneous_ike_rekey);
+	tcase_add_loop_test(tc, child_rekey_overlapping_peer_ike_rekey, 0, 4);
+	tcase_add_test(tc, new_child_refused_during_ike_rekey_is_retried);
+	tcase_add_test(tc, child_left_rekeying_is_rekeyed_again);
 	tcase_add_test(tc, dead_peer_detected_and_restarted);
 	tcase_add_test(tc, cookies_under_init_flood);
+	tcase_add_test(tc, half_open_bound_refuses_the_rest_of_a_flood);
+	tcase_add_loop_test(tc, cookie_secret_rotates_and_the_previous_one_is_accepted, 0, 2);
 	tcase_add_test(tc, nat_detected_moves_to_4500_with_udp_encap);
 	tcase_add_loop_test(tc, faked_nat_gives_udp_encap, 0, 2);
 	tcase_add_test(tc, down_deletes_and_up_restores);
+	tcase_add_loop_test(tc, down_waits_for_the_request_that_is_out, 0, 3);
 	tcase_add_test(tc, acquire_initiates_a_waiting_connection);
 	tcase_add_test(tc, both_sides_initiate_at_once);
 	tcase_add_test(tc, unknown_peer_recognised_by_id);
@@ -1854,9 +2753,16 @@ static Suite *ikev2_suite(void)
 	tcase_add_test(tc, tshark_decrypts_our_exchange);
 	tcase_add_test(tc, peer_with_one_sa_per_subnet_pair);
 	tcase_add_test(tc, garbage_is_counted_not_crashed_on);
+	tcase_add_test(tc, other_major_version_is_dropped);
 	tcase_add_test(tc, requests_before_ike_auth_are_dropped);
 	tcase_add_test(tc, response_of_another_exchange_is_dropped);
 	tcase_add_test(tc, forged_init_does_not_fail_an_up_tunnel);
+	tcase_add_test(tc, every_delete_payload_and_spi_is_handled);
+	tcase_add_test(tc, remote_triggered_warnings_are_rate_limited);
+	tcase_add_test(tc, ike_rekey_follows_invalid_ke_payload);
+	tcase_add_test(tc, ike_rekey_invalid_ke_not_allowed_is_dh_group_mismatch);
+	tcase_add_test(tc, child_rekey_invalid_ke_not_allowed_is_pfs_mismatch);
+	tcase_add_test(tc, child_rekey_follows_invalid_ke_payload_for_the_configured_group);
 	suite_add_tcase(s, tc);
 	return s;
 }
