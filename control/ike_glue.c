@@ -378,16 +378,19 @@ static bool version_mismatch(struct ike_glue *g, const struct ike_endpoint *remo
 			return false;
 	for (k = 0; k < n; k++) {
 		uint32_t i = g->peers[first + k].conn;
+		/* Recorded and logged once per interval; remembered on every datagram. */
+		bool record = g->last_mismatch_ms[i] == 0 ||
+		              now - g->last_mismatch_ms[i] >= IKE_GLUE_MISMATCH_LOG_MS;
 
-		if (g->last_mismatch_ms[i] != 0 &&
-		    now - g->last_mismatch_ms[i] < IKE_GLUE_MISMATCH_LOG_MS)
-			continue;
-		g->last_mismatch_ms[i] = now;
-		ike_status_fail(&g->status[i], IKE_STATE_PHASE1_FAILED,
-		                IKE_CAUSE_IKE_VERSION_MISMATCH, now, NULL,
-		                "peer %s sent IKEv%u, connection is configured for IKEv%u",
-		                ike_endpoint_str(remote, ep, sizeof(ep)), version, 3 - version);
-		LOG("connection %s: %s\n", g->cfg->connections[i].name, g->status[i].evidence);
+		if (record)
+			g->last_mismatch_ms[i] = now;
+		ike_status_other_version(&g->status[i], version, record, now,
+		                         "peer %s sent IKEv%u, connection is configured for IKEv%u",
+		                         ike_endpoint_str(remote, ep, sizeof(ep)), version,
+		                         3 - version);
+		if (record)
+			LOG("connection %s: %s\n", g->cfg->connections[i].name,
+			    g->status[i].evidence);
 	}
 	return true;
 }

@@ -127,14 +127,34 @@ struct ike_status {
 	enum ike_state state;
 	uint64_t since_ms; /* when state last changed (monotonic ms) */
 	enum ike_cause cause;
+	enum ike_state failed_in; /* the state the cause was recorded with */
 	char evidence[IKE_EVIDENCE_MAX];
 	char remedy[IKE_REMEDY_MAX];
 	uint64_t failures[IKE_CAUSE_COUNT]; /* counted for metrics, never reset */
 	uint64_t ike_sa_up;                 /* times phase 1 / IKE_SA completed */
 	uint64_t child_sa_up;               /* child SAs installed, rekeys included */
+	/*
+	 * The peer was last heard speaking the other IKE version (major
+	 * version other_version) at other_version_ms; 0: not lately. Set by
+	 * the host, which routes each datagram by its version (ike_status_other_version).
+	 */
+	uint64_t other_version_ms;
+	unsigned other_version;
 };
 
-/* A new state with no failure (clears cause, evidence, remedy). */
+/*
+ * How long a peer heard in the other IKE version explains our own phase 1
+ * failures: a peer that only speaks IKEv1 answers our IKE_SA_INIT with
+ * NO_PROPOSAL_CHOSEN or not at all.
+ */
+enum { IKE_OTHER_VERSION_MS = 60000 };
+
+/*
+ * A new state with no failure: clears cause, evidence and remedy, except
+ * that a new attempt after a failure (phase 1 negotiating after any, phase
+ * 2 negotiating after one of phase 2) keeps them on show until it gets
+ * further.
+ */
 void ike_status_set(struct ike_status *s, enum ike_state state, uint64_t now_ms);
 /*
  * A failure: state (PHASE1_FAILED / PHASE2_FAILED, or another state for a
@@ -146,6 +166,16 @@ void ike_status_set(struct ike_status *s, enum ike_state state, uint64_t now_ms)
  */
 void ike_status_fail(struct ike_status *s, enum ike_state state, enum ike_cause cause,
                      uint64_t now_ms, const char *remedy, const char *fmt, ...) VPNGW_PRINTF(6, 7);
+/*
+ * The host heard the peer speak IKE version `version`, the other one: an
+ * ike_version_mismatch now, and for IKE_OTHER_VERSION_MS the reading of
+ * our own phase 1 failures that it explains (proposal_mismatch,
+ * peer_not_responding, peer_rejected become ike_version_mismatch, with
+ * their evidence kept). record: also record the failure now (the host
+ * rate-limits that); evidence as printf.
+ */
+void ike_status_other_version(struct ike_status *s, unsigned version, bool record, uint64_t now_ms,
+                              const char *fmt, ...) VPNGW_PRINTF(5, 6);
 
 /* ---- child SAs ------------------------------------------------------------ */
 

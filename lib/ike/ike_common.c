@@ -112,8 +112,32 @@ const char *ike_cause_remedy(enum ike_cause c)
 	return (unsigned)c < IKE_CAUSE_COUNT ? cause_remedies[c] : "";
 }
 
+/*
+ * A new attempt after a failure keeps the failure on show until the
+ * attempt gets past it: phase 1 negotiating keeps any failure, phase 2
+ * negotiating only one of phase 2 (phase 1 just succeeded).
+ */
+static bool retry_keeps_cause(const struct ike_status *s, enum ike_state state)
+{
+	if (s->cause == IKE_CAUSE_NONE)
+		return false;
+	if (state == IKE_STATE_PHASE1_NEGOTIATING)
+		return s->failed_in == IKE_STATE_PHASE1_FAILED ||
+		       s->failed_in == IKE_STATE_PHASE2_FAILED;
+	return state == IKE_STATE_PHASE2_NEGOTIATING && s->failed_in == IKE_STATE_PHASE2_FAILED;
+}
+
 void ike_status_set(struct ike_status *s, enum ike_state state, uint64_t now_ms)
 {
+	/* A tunnel that comes up settles the version question. */
+	if (state == IKE_STATE_PHASE2_NEGOTIATING || state == IKE_STATE_PHASE2_SUCCEEDED)
+		s->other_version_ms = 0;
+	if (retry_keeps_cause(s, state)) {
+		if (s->state != state)
+			s->since_ms = now_ms;
+		s->state = state;
+		return;
+	}
 	if (s->state != state || s->cause != IKE_CAUSE_NONE)
 		s->since_ms = now_ms;
 	s->state = state;
@@ -122,21 +146,74 @@ void ike_status_set(struct ike_status *s, enum ike_state state, uint64_t now_ms)
 	s->remedy[0] = '\0';
 }
 
+/* A phase 1 failure that a peer speaking the other IKE version would also cause. */
+static bool explained_by_other_version(const struct ike_status *s, enum ike_state state,
+                                       enum ike_cause cause, uint64_t now_ms)
+{
+	if (state != IKE_STATE_PHASE1_FAILED || s->other_version_ms == 0 ||
+	    now_ms - s->other_version_ms > IKE_OTHER_VERSION_MS)
+		return false;
+	return cause == IKE_CAUSE_PROPOSAL_MISMATCH || cause == IKE_CAUSE_PEER_NOT_RESPONDING ||
+	       cause == IKE_CAUSE_PEER_REJECTED;
+}
+
+static void status_fail_v(struct ike_status *s, enum ike_state state, enum ike_cause cause,
+                          uint64_t now_ms, const char *remedy, const char *fmt, va_list ap)
+{
+	char ev[IKE_EVIDENCE_MAX];
+
+	vsnprintf(ev, sizeof(ev), fmt, ap);
+	if (explained_by_other_version(s, state, cause, now_ms)) {
+		int n = snprintf(s->evidence, sizeof(s->evidence),
+		                 "the peer speaks IKEv%u (heard %llu s ago), this connection "
+		                 "IKEv%u; our attempt: %s: ",
+		                 s->other_version,
+		                 (unsigned long long)((now_ms - s->other_version_ms) / 1000),
+		                 3 - s->other_version, ike_cause_code(cause));
+
+		/* What does not fit is cut: the first words say what happened. */
+		if (n > 0 && (size_t)n < sizeof(s->evidence))
+			memcpy(s->evidence + n, ev,
+			       strnlen(ev, sizeof(s->evidence) - (size_t)n - 1) + 1);
+		s->evidence[sizeof(s->evidence) - 1] = '\0';
+		cause = IKE_CAUSE_IKE_VERSION_MISMATCH;
+		remedy = NULL;
+	} else {
+		memcpy(s->evidence, ev, sizeof(s->evidence));
+	}
+	if (s->state != state || s->cause != cause)
+		s->since_ms = now_ms;
+	s->state = state;
+	s->failed_in = state;
+	s->cause = (unsigned)cause < IKE_CAUSE_COUNT ? cause : IKE_CAUSE_INTERNAL;
+	snprintf(s->remedy, sizeof(s->remedy), "%s",
+	         remedy != NULL ? remedy : ike_cause_remedy(s->cause));
+	s->failures[s->cause]++;
+}
+
 void ike_status_fail(struct ike_status *s, enum ike_state state, enum ike_cause cause,
                      uint64_t now_ms, const char *remedy, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (s->state != state || s->cause != cause)
-		s->since_ms = now_ms;
-	s->state = state;
-	s->cause = (unsigned)cause < IKE_CAUSE_COUNT ? cause : IKE_CAUSE_INTERNAL;
 	va_start(ap, fmt);
-	vsnprintf(s->evidence, sizeof(s->evidence), fmt, ap);
+	status_fail_v(s, state, cause, now_ms, remedy, fmt, ap);
 	va_end(ap);
-	snprintf(s->remedy, sizeof(s->remedy), "%s",
-	         remedy != NULL ? remedy : ike_cause_remedy(s->cause));
-	s->failures[s->cause]++;
+}
+
+void ike_status_other_version(struct ike_status *s, unsigned version, bool record, uint64_t now_ms,
+                              const char *fmt, ...)
+{
+	va_list ap;
+
+	s->other_version_ms = now_ms != 0 ? now_ms : 1;
+	s->other_version = version;
+	if (!record)
+		return;
+	va_start(ap, fmt);
+	status_fail_v(s, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_IKE_VERSION_MISMATCH, now_ms, NULL, fmt,
+	              ap);
+	va_end(ap);
 }
 
 void ike_log(const struct ike_ops *ops, enum ike_log_level level, uint32_t conn, const char *fmt,

@@ -88,6 +88,20 @@ START_TEST(test_status)
 	ck_assert_uint_eq(s.since_ms, 300);
 	ck_assert_str_eq(s.remedy, "set ike.encryption: aes256");
 	ck_assert_uint_eq(s.failures[IKE_CAUSE_PROPOSAL_MISMATCH], 2);
+	/* A new attempt keeps the failure on show until it gets past it. */
+	ike_status_set(&s, IKE_STATE_PHASE1_NEGOTIATING, 450);
+	ck_assert_int_eq(s.state, IKE_STATE_PHASE1_NEGOTIATING);
+	ck_assert_int_eq(s.cause, IKE_CAUSE_PROPOSAL_MISMATCH);
+	ck_assert_str_eq(s.evidence, "again");
+	ck_assert_uint_eq(s.since_ms, 450);
+	ike_status_set(&s, IKE_STATE_PHASE2_NEGOTIATING, 460); /* phase 1 passed */
+	ck_assert_int_eq(s.cause, IKE_CAUSE_NONE);
+	ike_status_fail(&s, IKE_STATE_PHASE2_FAILED, IKE_CAUSE_TS_MISMATCH, 470, NULL, "TS");
+	ike_status_set(&s, IKE_STATE_PHASE1_NEGOTIATING, 480);
+	ck_assert_int_eq(s.cause, IKE_CAUSE_TS_MISMATCH);
+	ike_status_set(&s, IKE_STATE_PHASE2_NEGOTIATING, 490); /* phase 2 may fail again */
+	ck_assert_int_eq(s.cause, IKE_CAUSE_TS_MISMATCH);
+	ck_assert_str_eq(s.evidence, "TS");
 	/* Success clears the failure but keeps the counts. */
 	ike_status_set(&s, IKE_STATE_PHASE2_SUCCEEDED, 500);
 	ck_assert_int_eq(s.cause, IKE_CAUSE_NONE);
@@ -95,6 +109,49 @@ START_TEST(test_status)
 	ck_assert_str_eq(s.remedy, "");
 	ck_assert_uint_eq(s.failures[IKE_CAUSE_PROPOSAL_MISMATCH], 2);
 	ck_assert_uint_eq(s.since_ms, 500);
+}
+END_TEST
+
+/* A peer heard in the other IKE version explains our phase 1 failures for a while. */
+START_TEST(other_version_explains_phase1_failures)
+{
+	struct ike_status s;
+
+	memset(&s, 0, sizeof(s));
+	ike_status_other_version(&s, 1, true, 1000, "peer %s sent IKEv1", "198.51.100.7:500");
+	ck_assert_int_eq(s.cause, IKE_CAUSE_IKE_VERSION_MISMATCH);
+	ck_assert_str_eq(s.evidence, "peer 198.51.100.7:500 sent IKEv1");
+	ck_assert_str_eq(s.remedy, ike_cause_remedy(IKE_CAUSE_IKE_VERSION_MISMATCH));
+	/* Our own IKE_SA_INIT then gets NO_PROPOSAL_CHOSEN: still the version. */
+	ike_status_fail(&s, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PROPOSAL_MISMATCH, 3500, NULL,
+	                "the peer answered NO_PROPOSAL_CHOSEN");
+	ck_assert_int_eq(s.cause, IKE_CAUSE_IKE_VERSION_MISMATCH);
+	ck_assert_str_eq(s.evidence,
+	                 "the peer speaks IKEv1 (heard 2 s ago), this connection IKEv2; our "
+	                 "attempt: "
+	                 "proposal_mismatch: the peer answered NO_PROPOSAL_CHOSEN");
+	ck_assert_uint_eq(s.failures[IKE_CAUSE_IKE_VERSION_MISMATCH], 2);
+	ck_assert_uint_eq(s.failures[IKE_CAUSE_PROPOSAL_MISMATCH], 0);
+	/* ... or silence. A psk_mismatch is no version question. */
+	ike_status_fail(&s, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PEER_NOT_RESPONDING, 4000, NULL,
+	                "retransmits exhausted");
+	ck_assert_int_eq(s.cause, IKE_CAUSE_IKE_VERSION_MISMATCH);
+	ike_status_fail(&s, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PSK_MISMATCH, 4000, NULL, "AUTH");
+	ck_assert_int_eq(s.cause, IKE_CAUSE_PSK_MISMATCH);
+	/* Remembered without recording (the host rate-limits the record). */
+	ike_status_other_version(&s, 1, false, 5000, "unused");
+	ck_assert_int_eq(s.cause, IKE_CAUSE_PSK_MISMATCH);
+	/* Long after the peer was last heard in IKEv1: taken as it comes. */
+	ike_status_fail(&s, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PROPOSAL_MISMATCH,
+	                5000 + IKE_OTHER_VERSION_MS + 1, NULL, "NO_PROPOSAL_CHOSEN");
+	ck_assert_int_eq(s.cause, IKE_CAUSE_PROPOSAL_MISMATCH);
+	/* A tunnel that comes up forgets it. */
+	ike_status_other_version(&s, 1, false, 90000, "unused");
+	ike_status_set(&s, IKE_STATE_PHASE2_SUCCEEDED, 91000);
+	ck_assert_uint_eq(s.other_version_ms, 0);
+	ike_status_fail(&s, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PEER_NOT_RESPONDING, 92000, NULL,
+	                "retransmits exhausted");
+	ck_assert_int_eq(s.cause, IKE_CAUSE_PEER_NOT_RESPONDING);
 }
 END_TEST
 
@@ -265,6 +322,7 @@ static Suite *ike_common_suite(void)
 	tcase_add_test(tc, test_endpoint);
 	tcase_add_test(tc, test_marker);
 	tcase_add_test(tc, test_status);
+	tcase_add_test(tc, other_version_explains_phase1_failures);
 	tcase_add_test(tc, test_ids);
 	tcase_add_test(tc, test_natd);
 	tcase_add_test(tc, test_backoff);
