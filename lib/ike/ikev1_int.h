@@ -230,6 +230,14 @@ void v1_children_delete_all(struct ikev1 *e, uint32_t conn, bool notify);
 bool v1_id_matches(const struct ikev1 *e, uint32_t conn, const struct v1_idpl *id, char *got,
                    size_t got_len);
 
+/* Counts a v1_sa_parse() failure. */
+static inline void v1_count_parse_error(struct ikev1 *e, int rc)
+{
+	e->st.malformed++;
+	if (rc == V1_PARSE_TOO_MANY_ATTRS)
+		e->st.too_many_attrs++;
+}
+
 /* A phase 1 failure of sa may set the connection's status: not while another SA works. */
 static inline bool v1_may_fail_status(struct ikev1 *e, const struct v1_sa *sa)
 {

@@ -284,7 +284,7 @@ int v1_p1_start(struct ikev1 *e, struct v1_sa *sa)
 		return -1;
 	wr_start(e, sa, &w, sa->aggressive ? V1_EXCH_AGGR : V1_EXCH_MAIN);
 	size_t sa_at = w.len;
-	v1_p1_wr_sa(&w, ike, sa->aggressive, NULL, 0, 0);
+	v1_p1_wr_sa(&w, ike, sa->aggressive);
 	if (w.failed)
 		return -1;
 	free(sa->sai_b);
@@ -475,9 +475,10 @@ struct v1_sa *v1_p1_responder(struct ikev1 *e, const struct ike_endpoint *local,
 		v1_sa_kill(e, sa);
 		return NULL;
 	}
-	if (v1_sa_parse(&m.sa, p) != 0) {
+	int rc = v1_sa_parse(&m.sa, p);
+	if (rc != 0) {
 		free(p);
-		e->st.malformed++;
+		v1_count_parse_error(e, rc);
 		v1_sa_kill(e, sa);
 		return NULL;
 	}
@@ -487,8 +488,6 @@ struct v1_sa *v1_p1_responder(struct ikev1 *e, const struct ike_endpoint *local,
 		fail(e, sa, cause, "%s", why);
 		return NULL;
 	}
-	uint8_t tnum = p->t[idx].num, tprop = p->t[idx].prop;
-	free(p);
 	sa->encr = ch.encr;
 	sa->prf = ch.prf;
 	sa->group = ch.group;
@@ -496,6 +495,7 @@ struct v1_sa *v1_p1_responder(struct ikev1 *e, const struct ike_endpoint *local,
 	                              : e->conns[conn].cfg->ike.lifetime;
 	sa->sai_b = malloc(m.sa.len);
 	if (sa->sai_b == NULL) {
+		free(p);
 		v1_sa_kill(e, sa);
 		return NULL;
 	}
@@ -504,8 +504,9 @@ struct v1_sa *v1_p1_responder(struct ikev1 *e, const struct ike_endpoint *local,
 
 	struct v1_wr w;
 	wr_start(e, sa, &w, h->exch);
-	ch.life = sa->lifetime_s;
-	v1_p1_wr_sa(&w, &e->conns[conn].cfg->ike, aggr, &ch, tprop, tnum);
+	/* The peer's transform as it sent it; our shorter lifetime applies here only. */
+	v1_wr_sa_echo(&w, V1_PROTO_ISAKMP, NULL, 0, &p->t[idx]);
+	free(p);
 	if (!aggr) {
 		wr_vids(e, sa, &w, true);
 		sa->st = P1_R_MM2;
@@ -577,27 +578,45 @@ struct v1_sa *v1_p1_responder(struct ikev1 *e, const struct ike_endpoint *local,
 
 /* ---- the rest of phase 1 --------------------------------------------------------------- */
 
-/* Our offer, the peer's choice: the chosen transform must be one we sent. */
-static bool p1_accept_choice(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m)
+/*
+ * Our offer, the peer's choice: the chosen transform must be one we sent,
+ * attributes unchanged (RFC 2408 4.2). False with why when it is not.
+ */
+static bool p1_accept_choice(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m, char *why,
+                             size_t why_len)
 {
 	const struct config_ike *ike = &e->conns[sa->conn].cfg->ike;
-	struct v1_proposal *p = malloc(sizeof(*p));
+	struct v1_proposal *ours = malloc(sizeof(*ours)), *theirs = malloc(sizeof(*theirs));
+	const struct v1_pl offer = { sa->sai_b, sa->sai_len };
 	struct v1_p1_choice c;
 	bool ok = false;
+	int rc;
 
-	if (p == NULL)
-		return false;
-	if (m->sa.p != NULL && v1_sa_parse(&m->sa, p) == 0 && p->n_t == 1 &&
-	    v1_p1_decode(&p->t[0], &c) && ike_algs_has(&ike->encryption, c.encr) &&
-	    ike_algs_has(&ike->prf, c.prf) && ike_algs_has(&ike->dh, c.group) &&
-	    (!sa->aggressive || c.group == sa->group)) {
-		sa->encr = c.encr;
-		sa->prf = c.prf;
-		sa->group = c.group;
-		sa->lifetime_s = c.life != 0 ? MIN(c.life, ike->lifetime) : ike->lifetime;
-		ok = true;
+	snprintf(why, why_len, "peer's SA payload unreadable");
+	if (ours == NULL || theirs == NULL || m->sa.p == NULL)
+		goto out;
+	rc = v1_sa_parse(&m->sa, theirs);
+	if (rc != 0) {
+		v1_count_parse_error(e, rc);
+		goto out;
 	}
-	free(p);
+	if (v1_sa_parse(&offer, ours) != 0 ||
+	    v1_p1_check_choice(ours, theirs, &c, why, why_len) != 0)
+		goto out;
+	if (sa->aggressive && c.group != sa->group) {
+		snprintf(why, why_len, "peer chose %s, aggressive mode sent a %s KE",
+		         crypto_alg(c.group)->name, crypto_alg(sa->group)->name);
+		goto out;
+	}
+	sa->encr = c.encr;
+	sa->prf = c.prf;
+	sa->group = c.group;
+	/* Unchanged, so ours; a responder that keeps the SA for less rekeys it itself. */
+	sa->lifetime_s = c.life != 0 ? c.life : ike->lifetime;
+	ok = true;
+out:
+	free(ours);
+	free(theirs);
 	return ok;
 }
 
@@ -660,6 +679,7 @@ void v1_p1_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, cons
 	struct v1_msg m;
 	struct v1_wr w;
 	uint8_t d[20], ke[CRYPTO_DH_MAX_PUBLIC], hb[V1_HASH_MAX];
+	char why[IKE_EVIDENCE_MAX];
 	bool enc = h->flags & V1_FLAG_E, ok;
 
 	v1_wr_init(&w, NULL, 0);
@@ -706,9 +726,8 @@ void v1_p1_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, cons
 			break;
 		memcpy(sa->cky_r, h->cky_r, 8);
 		read_vids(e, sa, &m);
-		if (!p1_accept_choice(e, sa, &m)) {
-			fail(e, sa, IKE_CAUSE_PROPOSAL_MISMATCH,
-			     "peer chose a transform we did not offer");
+		if (!p1_accept_choice(e, sa, &m, why, sizeof(why))) {
+			fail(e, sa, IKE_CAUSE_PROPOSAL_MISMATCH, "%s", why);
 			return;
 		}
 		if (new_ke(sa, ke) != 0)
@@ -830,9 +849,8 @@ void v1_p1_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, cons
 			break;
 		memcpy(sa->cky_r, h->cky_r, 8);
 		read_vids(e, sa, &m);
-		if (!p1_accept_choice(e, sa, &m)) {
-			fail(e, sa, IKE_CAUSE_PROPOSAL_MISMATCH,
-			     "peer chose a transform we did not offer");
+		if (!p1_accept_choice(e, sa, &m, why, sizeof(why))) {
+			fail(e, sa, IKE_CAUSE_PROPOSAL_MISMATCH, "%s", why);
 			return;
 		}
 		if (!take_ke(sa, &m.ke, sa->gxr) || !take_nonce(&m.nonce, sa->nr, &sa->nr_len) ||

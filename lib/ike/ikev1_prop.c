@@ -38,27 +38,21 @@ static void p1_wr_transform(struct v1_wr *w, uint8_t num, bool last, enum crypto
 }
 
 /* Writes the SA payload: one proposal, a transform per encr x hash x group. */
-void v1_p1_wr_sa(struct v1_wr *w, const struct config_ike *ike, bool aggressive,
-                 const struct v1_p1_choice *only, uint8_t only_prop, uint8_t only_num)
+void v1_p1_wr_sa(struct v1_wr *w, const struct config_ike *ike, bool aggressive)
 {
 	struct v1_p1_choice list[V1_P1_TRANSFORMS_MAX];
+	/* Aggressive mode cannot negotiate the group: KE goes out with the first. */
+	uint32_t n_dh = aggressive ? MIN(ike->dh.n, 1u) : ike->dh.n;
 	unsigned n = 0;
 
-	if (only != NULL) {
-		list[n++] = *only;
-	} else {
-		/* Aggressive mode cannot negotiate the group: KE goes out with the first. */
-		uint32_t n_dh = aggressive ? MIN(ike->dh.n, 1u) : ike->dh.n;
-
-		for (uint32_t i = 0; i < ike->encryption.n; i++)
-			for (uint32_t j = 0; j < ike->prf.n; j++)
-				for (uint32_t k = 0; k < n_dh && n < ARRAY_SIZE(list); k++)
-					if (p1_encr_ok(ike->encryption.ids[i]))
-						list[n++] = (struct v1_p1_choice){
-							ike->encryption.ids[i], ike->prf.ids[j],
-							ike->dh.ids[k], ike->lifetime
-						};
-	}
+	for (uint32_t i = 0; i < ike->encryption.n; i++)
+		for (uint32_t j = 0; j < ike->prf.n; j++)
+			for (uint32_t k = 0; k < n_dh && n < ARRAY_SIZE(list); k++)
+				if (p1_encr_ok(ike->encryption.ids[i]))
+					list[n++] = (struct v1_p1_choice){ ike->encryption.ids[i],
+						                           ike->prf.ids[j],
+						                           ike->dh.ids[k],
+						                           ike->lifetime };
 	size_t sa_s = v1_wr_begin(w, V1_PL_SA);
 	v1_wr_be32(w, V1_DOI_IPSEC);
 	v1_wr_be32(w, V1_SIT_IDENTITY_ONLY);
@@ -66,13 +60,38 @@ void v1_p1_wr_sa(struct v1_wr *w, const struct config_ike *ike, bool aggressive,
 	v1_wr_u8(w, V1_PL_NONE);
 	v1_wr_u8(w, 0);
 	v1_wr_be16(w, 0);
-	v1_wr_u8(w, only != NULL ? only_prop : 1);
+	v1_wr_u8(w, 1);
 	v1_wr_u8(w, V1_PROTO_ISAKMP);
 	v1_wr_u8(w, 0);
 	v1_wr_u8(w, (uint8_t)n);
 	for (unsigned i = 0; i < n; i++)
-		p1_wr_transform(w, only != NULL ? only_num : (uint8_t)(i + 1), i + 1 == n,
-		                list[i].encr, list[i].prf, list[i].group, list[i].life);
+		p1_wr_transform(w, (uint8_t)(i + 1), i + 1 == n, list[i].encr, list[i].prf,
+		                list[i].group, list[i].life);
+	v1_wr_end(w, p_s);
+	v1_wr_end(w, sa_s);
+}
+
+void v1_wr_sa_echo(struct v1_wr *w, uint8_t proto, const uint8_t *spi, uint8_t spi_len,
+                   const struct v1_transform *t)
+{
+	size_t sa_s = v1_wr_begin(w, V1_PL_SA);
+	v1_wr_be32(w, V1_DOI_IPSEC);
+	v1_wr_be32(w, V1_SIT_IDENTITY_ONLY);
+	size_t p_s = w->len;
+	v1_wr_u8(w, V1_PL_NONE);
+	v1_wr_u8(w, 0);
+	v1_wr_be16(w, 0);
+	v1_wr_u8(w, t->prop);
+	v1_wr_u8(w, proto);
+	v1_wr_u8(w, spi_len);
+	v1_wr_u8(w, 1);
+	v1_wr_bytes(w, spi, spi_len);
+	size_t t_s = w->len;
+	v1_wr_u8(w, V1_PL_NONE);
+	v1_wr_u8(w, 0);
+	v1_wr_be16(w, 0);
+	v1_wr_bytes(w, t->raw, t->raw_len);
+	v1_wr_end(w, t_s);
 	v1_wr_end(w, p_s);
 	v1_wr_end(w, sa_s);
 }
@@ -120,6 +139,118 @@ static const char *transform_names(const struct v1_proposal *p, int kind, char *
 		off += (size_t)n;
 	}
 	return buf;
+}
+
+static const char *p1_attr_name(uint16_t type)
+{
+	switch (type) {
+	case V1_A_ENC:
+		return "encryption";
+	case V1_A_HASH:
+		return "hash";
+	case V1_A_AUTH:
+		return "auth method";
+	case V1_A_GROUP:
+		return "group";
+	case V1_A_LIFE_TYPE:
+		return "life type";
+	case V1_A_LIFE_DUR:
+		return "life duration";
+	case V1_A_KEY_LEN:
+		return "key length";
+	default:
+		return "attribute";
+	}
+}
+
+/* How many of a's attributes b has with the same value (each of b's used once). */
+static unsigned attrs_common(const struct v1_transform *a, const struct v1_transform *b)
+{
+	bool used[V1_TRANSFORM_MAX_ATTRS] = { false };
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < a->n_attr; i++)
+		for (unsigned j = 0; j < b->n_attr; j++)
+			if (!used[j] && a->attr[i].type == b->attr[j].type &&
+			    a->attr[i].value == b->attr[j].value) {
+				used[j] = true;
+				n++;
+				break;
+			}
+	return n;
+}
+
+/* Whether t has an attribute of type with value v (any value when !match_value). */
+static bool attr_in(const struct v1_transform *t, uint16_t type, uint32_t v, bool match_value)
+{
+	for (unsigned i = 0; i < t->n_attr; i++)
+		if (t->attr[i].type == type && (!match_value || t->attr[i].value == v))
+			return true;
+	return false;
+}
+
+/* The first difference between the peer's transform t and our o, as text. */
+static void attr_diff(const struct v1_transform *t, const struct v1_transform *o, char *buf,
+                      size_t len)
+{
+	for (unsigned i = 0; i < t->n_attr; i++) {
+		const struct v1_attr *a = &t->attr[i];
+
+		if (attr_in(o, a->type, a->value, true))
+			continue;
+		if (attr_in(o, a->type, 0, false))
+			snprintf(buf, len, "%s %u, we offered %u", p1_attr_name(a->type), a->value,
+			         v1_attr_get(o, a->type, 0));
+		else
+			snprintf(buf, len, "%s %u added", p1_attr_name(a->type), a->value);
+		return;
+	}
+	for (unsigned i = 0; i < o->n_attr; i++)
+		if (!attr_in(t, o->attr[i].type, 0, false)) {
+			snprintf(buf, len, "%s left out, we offered %u",
+			         p1_attr_name(o->attr[i].type), o->attr[i].value);
+			return;
+		}
+	snprintf(buf, len, "attributes repeated");
+}
+
+int v1_p1_check_choice(const struct v1_proposal *ours, const struct v1_proposal *theirs,
+                       struct v1_p1_choice *out, char *why, size_t why_len)
+{
+	const struct v1_transform *t = &theirs->t[0], *best = NULL;
+	unsigned best_common = 0;
+	char diff[96];
+
+	if (theirs->proto != V1_PROTO_ISAKMP || theirs->n_t != 1) {
+		snprintf(why, why_len, "peer answered with %u transforms for protocol %u, not one",
+		         theirs->n_t, theirs->proto);
+		return -1;
+	}
+	for (unsigned i = 0; i < ours->n_t; i++) {
+		const struct v1_transform *o = &ours->t[i];
+		unsigned common = attrs_common(o, t);
+
+		if (o->id == t->id && o->n_attr == t->n_attr && common == o->n_attr) {
+			if (!v1_p1_decode(t, out))
+				break; /* our own offer always decodes */
+			return 0;
+		}
+		if (o->id == t->id && (best == NULL || common > best_common)) {
+			best = o;
+			best_common = common;
+		}
+	}
+	if (best == NULL) {
+		snprintf(why, why_len, "peer chose a transform we did not offer (transform id %u)",
+		         t->id);
+		return -1;
+	}
+	attr_diff(t, best, diff, sizeof(diff));
+	snprintf(why, why_len,
+	         "peer changed the transform it chose: %s; a responder must echo it unchanged "
+	         "(RFC 2408 4.2)",
+	         diff);
+	return -1;
 }
 
 /*
@@ -279,35 +410,28 @@ static void wr_esp_transform(struct v1_wr *w, uint8_t num, bool last, enum crypt
 	v1_wr_end(w, s);
 }
 
-/* SA payload for ESP: our proposal (only == NULL) or the one chosen transform. */
+/* SA payload for ESP: our proposal, every encryption x integrity. */
 void v1_esp_wr_sa(struct v1_wr *w, const struct config_ipsec *ip, uint32_t life, uint32_t spi,
-                  const struct v1_esp_choice *only, uint16_t encap, enum crypto_alg_id pfs)
+                  uint16_t encap, enum crypto_alg_id pfs)
 {
 	struct v1_esp_choice list[64];
 	unsigned n = 0;
 
-	if (only != NULL) {
-		list[n++] = *only;
-	} else {
-		for (uint32_t i = 0; i < ip->encryption.n; i++) {
-			enum crypto_alg_id en = ip->encryption.ids[i];
+	for (uint32_t i = 0; i < ip->encryption.n; i++) {
+		enum crypto_alg_id en = ip->encryption.ids[i];
 
-			if (crypto_alg(en)->ikev1_esp == 0)
-				continue;
-			if (crypto_alg(en)->aead) {
-				list[n] = (struct v1_esp_choice){ en,    CRYPTO_INTEG_NONE, life,
-					                          encap, (uint8_t)(n + 1),  1 };
-				n++;
-				continue;
-			}
-			for (uint32_t j = 0; j < ip->integrity.n && n < ARRAY_SIZE(list); j++) {
-				if (ip->integrity.ids[j] == CRYPTO_INTEG_NONE)
-					continue;
-				list[n] = (struct v1_esp_choice){ en,    ip->integrity.ids[j], life,
-					                          encap, (uint8_t)(n + 1),     1 };
-				n++;
-			}
+		if (crypto_alg(en)->ikev1_esp == 0)
+			continue;
+		if (crypto_alg(en)->aead) {
+			if (n < ARRAY_SIZE(list))
+				list[n++] = (struct v1_esp_choice){ .encr = en,
+					                            .integ = CRYPTO_INTEG_NONE };
+			continue;
 		}
+		for (uint32_t j = 0; j < ip->integrity.n && n < ARRAY_SIZE(list); j++)
+			if (ip->integrity.ids[j] != CRYPTO_INTEG_NONE)
+				list[n++] = (struct v1_esp_choice){ .encr = en,
+					                            .integ = ip->integrity.ids[j] };
 	}
 	size_t sa_s = v1_wr_begin(w, V1_PL_SA);
 	v1_wr_be32(w, V1_DOI_IPSEC);
@@ -316,14 +440,14 @@ void v1_esp_wr_sa(struct v1_wr *w, const struct config_ipsec *ip, uint32_t life,
 	v1_wr_u8(w, V1_PL_NONE);
 	v1_wr_u8(w, 0);
 	v1_wr_be16(w, 0);
-	v1_wr_u8(w, only != NULL ? only->prop : 1);
+	v1_wr_u8(w, 1);
 	v1_wr_u8(w, V1_PROTO_ESP);
 	v1_wr_u8(w, 4);
 	v1_wr_u8(w, (uint8_t)n);
 	v1_wr_be32(w, spi);
 	for (unsigned i = 0; i < n; i++)
-		wr_esp_transform(w, list[i].num, i + 1 == n, list[i].encr, list[i].integ,
-		                 list[i].life, list[i].encap, pfs);
+		wr_esp_transform(w, (uint8_t)(i + 1), i + 1 == n, list[i].encr, list[i].integ, life,
+		                 encap, pfs);
 	v1_wr_end(w, p_s);
 	v1_wr_end(w, sa_s);
 }
@@ -394,7 +518,8 @@ static void names_of(const struct v1_proposal *p, bool integ, char *buf, size_t 
 
 /* Picks the peer's first acceptable ESP transform, or explains why none is. */
 int v1_esp_choose(const struct config_ipsec *ip, const struct v1_proposal *p, bool has_ke,
-                  struct v1_esp_choice *out, enum ike_cause *cause, char *why, size_t why_len)
+                  struct v1_esp_choice *out, unsigned *idx, enum ike_cause *cause, char *why,
+                  size_t why_len)
 {
 	enum crypto_alg_id want = ip->pfs ? ip->pfs_group : CRYPTO_INTEG_NONE;
 	bool any_enc = false, any_integ = false, any_algs = false;
@@ -417,6 +542,7 @@ int v1_esp_choose(const struct config_ipsec *ip, const struct v1_proposal *p, bo
 		peer_grp = g;
 		if (g == want && has_ke == (want != CRYPTO_INTEG_NONE)) {
 			*out = c;
+			*idx = i;
 			return 0;
 		}
 	}

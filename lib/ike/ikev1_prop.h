@@ -38,12 +38,23 @@ struct v1_esp_choice {
 
 /*
  * Our ISAKMP SA payload: one proposal, a transform per encryption x hash
- * x group (aggressive mode: the first group only, its KE goes along), or,
- * with only != NULL, the one transform chosen as responder, numbered as
- * the peer numbered it.
+ * x group (aggressive mode: the first group only, its KE goes along).
  */
-void v1_p1_wr_sa(struct v1_wr *w, const struct config_ike *ike, bool aggressive,
-                 const struct v1_p1_choice *only, uint8_t only_prop, uint8_t only_num);
+void v1_p1_wr_sa(struct v1_wr *w, const struct config_ike *ike, bool aggressive);
+/*
+ * A responder's SA payload: the chosen transform t echoed byte for byte
+ * (RFC 2408 4.2: the responder must not change its attributes) in a
+ * proposal numbered as the peer numbered it, with our SPI for protocol.
+ */
+void v1_wr_sa_echo(struct v1_wr *w, uint8_t proto, const uint8_t *spi, uint8_t spi_len,
+                   const struct v1_transform *t);
+/*
+ * Initiator: the responder's answer must be one transform that is one of
+ * ours with the same attributes (any order). 0 with *out its algorithms,
+ * else -1 and why names what differs.
+ */
+int v1_p1_check_choice(const struct v1_proposal *ours, const struct v1_proposal *theirs,
+                       struct v1_p1_choice *out, char *why, size_t why_len);
 /* A phase 1 transform's algorithms; false when one is unknown or auth is not PSK. */
 bool v1_p1_decode(const struct v1_transform *t, struct v1_p1_choice *c);
 /*
@@ -55,16 +66,17 @@ int v1_p1_choose(const struct config_ike *ike, const struct v1_proposal *p,
                  struct v1_p1_choice *out, unsigned *idx, enum ike_cause *cause, char *why,
                  size_t why_len);
 
-/* Our ESP SA payload (only == NULL: every encryption x integrity), or the chosen one. */
+/* Our ESP SA payload: a transform per encryption x integrity. */
 void v1_esp_wr_sa(struct v1_wr *w, const struct config_ipsec *ip, uint32_t life, uint32_t spi,
-                  const struct v1_esp_choice *only, uint16_t encap, enum crypto_alg_id pfs);
+                  uint16_t encap, enum crypto_alg_id pfs);
 /* An ESP transform; *grp the PFS group (CRYPTO_INTEG_NONE: none). */
 bool v1_esp_decode(const struct v1_transform *t, struct v1_esp_choice *c, enum crypto_alg_id *grp);
 bool v1_esp_integ_ok(const struct config_ipsec *ip, const struct v1_esp_choice *c);
 bool v1_encap_ok(uint16_t mode);
-/* Responder: the first acceptable ESP transform, or -1 with *cause and why. */
+/* Responder: the first acceptable ESP transform (*idx its index), or -1 with *cause and why. */
 int v1_esp_choose(const struct config_ipsec *ip, const struct v1_proposal *p, bool has_ke,
-                  struct v1_esp_choice *out, enum ike_cause *cause, char *why, size_t why_len);
+                  struct v1_esp_choice *out, unsigned *idx, enum ike_cause *cause, char *why,
+                  size_t why_len);
 
 /* A quick mode ID payload for a selector (subnet, else range), and back. */
 void v1_wr_ts_id(struct v1_wr *w, const struct ts *t);

@@ -285,7 +285,7 @@ int v1_qm_start(struct ikev1 *e, struct v1_sa *sa, uint32_t conn, const struct t
 	v1_wr_init(&w, e->buf, IKE_MSG_MAX);
 	v1_wr_hdr(&w, sa->cky_i, sa->cky_r, V1_EXCH_QUICK, 0, q->msgid);
 	size_t hash_at = v1_wr_hash_slot(sa, &w);
-	v1_esp_wr_sa(&w, ip, q->lifetime_s, q->spi_in, NULL, q->encap, q->pfs);
+	v1_esp_wr_sa(&w, ip, q->lifetime_s, q->spi_in, q->encap, q->pfs);
 	v1_wr_payload(&w, V1_PL_NONCE, q->ni, q->ni_len);
 	if (ke_len > 0)
 		v1_wr_payload(&w, V1_PL_KE, ke, (size_t)ke_len);
@@ -365,11 +365,12 @@ static void qm_i2(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q, const stru
 
 	if (p == NULL)
 		return;
-	if (m->sa.p == NULL || v1_sa_parse(&m->sa, p) != 0 || p->proto != V1_PROTO_ESP ||
-	    p->spi_len != 4 || p->n_t != 1 || !v1_esp_decode(&p->t[0], &ch, &grp) ||
-	    m->nonce.p == NULL || m->nonce.len < V1_NONCE_MIN || m->nonce.len > V1_NONCE_MAX) {
+	int rc = m->sa.p != NULL ? v1_sa_parse(&m->sa, p) : V1_PARSE_MALFORMED;
+	if (rc != 0 || p->proto != V1_PROTO_ESP || p->spi_len != 4 || p->n_t != 1 ||
+	    !v1_esp_decode(&p->t[0], &ch, &grp) || m->nonce.p == NULL ||
+	    m->nonce.len < V1_NONCE_MIN || m->nonce.len > V1_NONCE_MAX) {
 		free(p);
-		e->st.malformed++;
+		v1_count_parse_error(e, rc);
 		return;
 	}
 	q->spi_out = get_be32(p->spi);
@@ -435,7 +436,7 @@ static void qm_i2(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q, const stru
 			return;
 		}
 	}
-	int rc = qm_keys(e, sa, q, gqm_len > 0 ? gqm : NULL, gqm_len > 0 ? (size_t)gqm_len : 0);
+	rc = qm_keys(e, sa, q, gqm_len > 0 ? gqm : NULL, gqm_len > 0 ? (size_t)gqm_len : 0);
 	crypto_wipe(gqm, sizeof(gqm));
 	if (rc != 0)
 		return;
@@ -540,21 +541,25 @@ static void qm_r1(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, con
 	p = malloc(sizeof(*p));
 	if (p == NULL)
 		return;
-	if (v1_sa_parse(&m->sa, p) != 0 || p->proto != V1_PROTO_ESP || p->spi_len != 4) {
+	int rc = v1_sa_parse(&m->sa, p);
+	if (rc != 0 || p->proto != V1_PROTO_ESP || p->spi_len != 4) {
 		free(p);
-		e->st.malformed++;
+		v1_count_parse_error(e, rc);
 		return;
 	}
 	uint32_t spi_out = get_be32(p->spi);
-	int rc = v1_esp_choose(ip, p, m->ke.p != NULL, &ch, &cause, why, sizeof(why));
-	free(p);
+	unsigned idx;
+	rc = v1_esp_choose(ip, p, m->ke.p != NULL, &ch, &idx, &cause, why, sizeof(why));
 	if (rc != 0) {
+		free(p);
 		qm_r_fail(e, sa, (uint32_t)conn, cause, V1_N_NO_PROPOSAL_CHOSEN, why);
 		return;
 	}
 	q = qm_slot(sa);
-	if (q == NULL)
+	if (q == NULL) {
+		free(p);
 		return; /* busy: the peer retransmits */
+	}
 	memset(q, 0, sizeof(*q));
 	q->used = true;
 	q->msgid = h->msgid;
@@ -599,8 +604,12 @@ static void qm_r1(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, con
 	v1_wr_init(&w, e->buf, IKE_MSG_MAX);
 	v1_wr_hdr(&w, sa->cky_i, sa->cky_r, V1_EXCH_QUICK, 0, q->msgid);
 	size_t hash_at = v1_wr_hash_slot(sa, &w);
-	struct v1_esp_choice one = ch;
-	v1_esp_wr_sa(&w, ip, q->lifetime_s, q->spi_in, &one, ch.encap, q->pfs);
+	uint8_t spi_in[4];
+	put_be32(spi_in, q->spi_in);
+	/* The transform as the peer sent it; RESPONDER-LIFETIME below says if we keep it less. */
+	v1_wr_sa_echo(&w, V1_PROTO_ESP, spi_in, 4, &p->t[idx]);
+	free(p);
+	p = NULL;
 	v1_wr_payload(&w, V1_PL_NONCE, q->nr, q->nr_len);
 	if (ke_len > 0)
 		v1_wr_payload(&w, V1_PL_KE, ke, (size_t)ke_len);
@@ -640,6 +649,7 @@ static void qm_r1(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, con
 	q->installed = qm_install(e, sa, q);
 	return;
 fail:
+	free(p);
 	v1_qm_free(q);
 }
 

@@ -58,7 +58,14 @@ struct net {
 	unsigned natd_rfc, natd_draft; /* plain messages carrying NAT-D (20 / 130) */
 	char events[1 << 14];          /* "i0:spi d1:spi ..." in order */
 	size_t ev_len;
+	/* May change a datagram in flight (after the NAT). */
+	void (*mangle)(struct net *n, struct pkt *p);
+	unsigned mangled;
+	struct pkt *rec; /* when set: the first REC_MAX datagrams sent, as sent */
+	unsigned n_rec;
 };
+
+enum { REC_MAX = 32 };
 
 static const uint8_t NAT_PUB[4] = { 203, 0, 113, 9 };
 static const uint8_t A_ADDR[4] = { 192, 0, 2, 1 };
@@ -132,6 +139,10 @@ static void f_send(void *ctx, const struct ike_endpoint *local, const struct ike
 		ck_assert_uint_le(len, sizeof(p->buf));
 		memcpy(p->buf, buf, len);
 		p->len = len;
+		if (n->rec != NULL && copy == 0 && n->n_rec < REC_MAX)
+			n->rec[n->n_rec++] = *p;
+		if (n->mangle != NULL)
+			n->mangle(n, p);
 	}
 }
 
@@ -323,8 +334,62 @@ static void net_free(struct net *n)
 		ikev1_free(n->s[i].e);
 		config_free(n->s[i].cfg);
 	}
+	free(n->rec);
 	free(n->q);
 	free(n);
+}
+
+static void net_record(struct net *n)
+{
+	n->rec = calloc(REC_MAX, sizeof(*n->rec));
+	ck_assert_ptr_nonnull(n->rec);
+}
+
+/* The k-th recorded datagram (0-based) sent to side `to`, or NULL. */
+static struct pkt *recorded(struct net *n, int to, unsigned k)
+{
+	for (unsigned i = 0; i < n->n_rec; i++)
+		if (n->rec[i].to == to && k-- == 0)
+			return &n->rec[i];
+	return NULL;
+}
+
+/* The SA payload of a plain message on port 500, parsed. */
+static void pkt_sa(const struct pkt *p, struct v1_proposal *prop)
+{
+	struct v1_hdr h;
+	struct v1_msg m;
+
+	ck_assert_int_eq(v1_hdr_parse(p->buf, p->len, &h), 0);
+	ck_assert_int_eq(v1_msg_parse(h.np, p->buf + V1_HDR_LEN, p->len - V1_HDR_LEN, &m), 0);
+	ck_assert_ptr_nonnull(m.sa.p);
+	ck_assert_int_eq(v1_sa_parse(&m.sa, prop), 0);
+}
+
+/*
+ * Rewrites the value of attribute type in the first transform of the SA
+ * payload of a plain message (TV form, as vpngw writes short values).
+ */
+static bool pkt_set_attr(struct pkt *p, uint16_t type, uint16_t value)
+{
+	struct v1_proposal *prop = malloc(sizeof(*prop));
+	bool done = false;
+
+	ck_assert_ptr_nonnull(prop);
+	pkt_sa(p, prop);
+	size_t at = (size_t)(prop->t[0].raw - p->buf) + 4; /* number, id, reserved */
+	size_t end = (size_t)(prop->t[0].raw - p->buf) + prop->t[0].raw_len;
+	while (at + 4 <= end && !done) {
+		uint16_t t = (uint16_t)(p->buf[at] << 8 | p->buf[at + 1]);
+
+		if (t == (0x8000 | type)) {
+			put_be16(p->buf + at + 2, value);
+			done = true;
+		}
+		at += (t & 0x8000) ? 4 : 4 + (size_t)(p->buf[at + 2] << 8 | p->buf[at + 3]);
+	}
+	free(prop);
+	return done;
 }
 
 /* Delivers queued datagrams (and what they cause) until the network is quiet. */
@@ -978,6 +1043,78 @@ START_TEST(test_fail_peer_not_responding)
 }
 END_TEST
 
+/* ---- the responder's choice (RFC 2408 4.2) ------------------------------------------------- */
+
+START_TEST(test_responder_echoes_transform_unchanged)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+	struct v1_proposal *offer = malloc(sizeof(*offer)), *answer = malloc(sizeof(*answer));
+
+	ck_assert_ptr_nonnull(offer);
+	ck_assert_ptr_nonnull(answer);
+	a.ike_life = 28800;
+	b.ike_life = 3600; /* B keeps its ISAKMP SA for less, but says nothing in MM2 */
+	struct net *n = net_new(&a, &b);
+	net_record(n);
+	start(n);
+	check_up(n, 1);
+	pkt_sa(recorded(n, 1, 0), offer);  /* MM1 */
+	pkt_sa(recorded(n, 0, 0), answer); /* MM2 */
+	ck_assert_uint_eq(answer->n_t, 1);
+	ck_assert_uint_eq(answer->t[0].raw_len, offer->t[0].raw_len);
+	ck_assert_mem_eq(answer->t[0].raw, offer->t[0].raw, offer->t[0].raw_len);
+	ck_assert_uint_eq(v1_attr_get(&answer->t[0], V1_A_LIFE_DUR, 0), 28800);
+	/* Each side keeps the lifetime it has: A what it offered, B its own shorter one. */
+	ck_assert_uint_eq(n->s[0].e->conns[0].sa->lifetime_s, 28800);
+	ck_assert_uint_eq(n->s[1].e->conns[0].sa->lifetime_s, 3600);
+	free(offer);
+	free(answer);
+	net_free(n);
+}
+END_TEST
+
+static uint16_t mangle_type, mangle_value;
+
+/* Changes one attribute of the transform in MM2 (the first message to side 0). */
+static void mangle_mm2(struct net *n, struct pkt *p)
+{
+	if (p->to == 0 && n->mangled == 0) {
+		ck_assert(pkt_set_attr(p, mangle_type, mangle_value));
+		n->mangled++;
+	}
+}
+
+static void changed_transform_case(uint16_t type, uint16_t value, const char *evidence)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+	struct net *n = net_new(&a, &b);
+
+	mangle_type = type;
+	mangle_value = value;
+	n->mangle = mangle_mm2;
+	start(n);
+	ck_assert_uint_eq(n->mangled, 1);
+	expect_cause(&n->s[0], IKE_CAUSE_PROPOSAL_MISMATCH, evidence);
+	ck_assert_str_eq(ike_state_name(n->s[0].st[0].state), "phase1 failed");
+	ck_assert_uint_eq(n->s[0].n_live, 0);
+	net_free(n);
+}
+
+START_TEST(test_initiator_refuses_changed_lifetime)
+{
+	changed_transform_case(V1_A_LIFE_DUR, 3600,
+	                       "peer changed the transform it chose: life duration 3600, we "
+	                       "offered 28800");
+}
+END_TEST
+
+START_TEST(test_initiator_refuses_transform_not_offered)
+{
+	/* 3des (5) instead of the aes (7) we offered. */
+	changed_transform_case(V1_A_ENC, 5, "encryption 5, we offered 7");
+}
+END_TEST
+
 /* ---- lifetimes ---------------------------------------------------------------------------- */
 
 START_TEST(test_rekey_ipsec_make_before_break)
@@ -1267,6 +1404,9 @@ static Suite *ikev1_suite(void)
 	tcase_add_test(c, test_fail_pfs_mismatch);
 	tcase_add_test(c, test_fail_esp_proposal_mismatch);
 	tcase_add_test(c, test_fail_peer_not_responding);
+	tcase_add_test(c, test_responder_echoes_transform_unchanged);
+	tcase_add_test(c, test_initiator_refuses_changed_lifetime);
+	tcase_add_test(c, test_initiator_refuses_transform_not_offered);
 	tcase_add_test(c, test_rekey_ipsec_make_before_break);
 	tcase_add_test(c, test_soft_limit_leaves_room_for_retransmits);
 	tcase_add_test(c, test_rekey_isakmp);
