@@ -147,6 +147,8 @@ void v1_sa_kill(struct ikev1 *e, struct v1_sa *sa)
 					c->sa = o;
 		}
 	}
+	/* After the connection's SA is settled: deletes for its quick modes go under that one. */
+	v1_qm_abandon(e, sa);
 }
 
 static void reap(struct ikev1 *e)
@@ -253,15 +255,27 @@ uint64_t v1_jitter(struct ikev1 *e, uint64_t max)
 	return r % max;
 }
 
-uint64_t v1_soft_ms(struct ikev1 *e, uint64_t life_ms)
+static uint64_t soft_at(struct ikev1 *e, uint64_t life_ms, uint64_t jitter)
 {
-	uint64_t soft = life_ms / 100 * CONFIG_LIFETIME_SOFT_PERCENT - v1_jitter(e, life_ms / 20);
+	uint64_t soft = life_ms / 100 * CONFIG_LIFETIME_SOFT_PERCENT - jitter;
 	/* Room for a few retransmits before the hard limit, however short the lifetime. */
 	uint64_t margin = 4 * (uint64_t)v1_rtx_timeout(e, 0);
 
 	if (life_ms > margin && soft > life_ms - margin)
 		soft = life_ms - margin;
 	return soft < life_ms / 2 ? life_ms / 2 : soft;
+}
+
+uint64_t v1_soft_ms(struct ikev1 *e, uint64_t life_ms)
+{
+	return soft_at(e, life_ms, v1_jitter(e, life_ms / 20));
+}
+
+uint64_t v1_late_ms(struct ikev1 *e, uint64_t life_ms)
+{
+	uint64_t base = soft_at(e, life_ms, 0), room = life_ms > base ? life_ms - base : 0;
+
+	return base + room / 2 - v1_jitter(e, room / 4);
 }
 
 bool v1_id_matches(const struct ikev1 *e, uint32_t conn, const struct v1_idpl *id, char *got,
@@ -284,8 +298,36 @@ void v1_conn_restart_later(struct ikev1 *e, uint32_t conn)
 {
 	struct v1_conn *c = v1_conn(e, conn);
 
-	if (c != NULL && c->wanted && c->restart_at == 0)
+	if (c != NULL && v1_conn_needs_ike(c) && c->restart_at == 0)
 		c->restart_at = e->now + e->tun.restart_delay_ms;
+}
+
+void v1_conn_keep_phase1(struct ikev1 *e, uint32_t conn)
+{
+	struct v1_conn *c = v1_conn(e, conn);
+
+	/* With children it is a rekey: no INITIAL-CONTACT, and the status stays "up". */
+	if (c != NULL && v1_conn_needs_ike(c) && c->sa == NULL && c->neg == NULL)
+		v1_initiate(e, conn, c->n_ch > 0);
+}
+
+void v1_conn_children_gone(struct ikev1 *e, uint32_t conn, bool refill)
+{
+	struct v1_conn *c = v1_conn(e, conn);
+
+	if (c == NULL || c->n_ch != 0)
+		return;
+	if (c->sa != NULL) {
+		ike_status_set(&e->status[conn], IKE_STATE_PHASE2_NEGOTIATING, e->now);
+		if (refill && c->wanted)
+			c->qm_retry_at = e->now + 1;
+	} else if (c->neg != NULL || c->wanted) {
+		/* No ISAKMP SA either: what is under way (or due) is a phase 1. */
+		ike_status_set(&e->status[conn], IKE_STATE_PHASE1_NEGOTIATING, e->now);
+		v1_conn_restart_later(e, conn);
+	} else {
+		ike_status_set(&e->status[conn], IKE_STATE_DOWN, e->now);
+	}
 }
 
 int v1_initiate(struct ikev1 *e, uint32_t conn, bool rekey)
@@ -297,7 +339,10 @@ int v1_initiate(struct ikev1 *e, uint32_t conn, bool rekey)
 		return -1;
 	if (c->neg != NULL)
 		return 0; /* already under way */
-	sa = v1_sa_new(e, conn, true, &c->local, &c->peer);
+	if (rekey && c->via_nat)
+		sa = v1_sa_new(e, conn, true, &c->via_local, &c->via_remote);
+	else
+		sa = v1_sa_new(e, conn, true, &c->local, &c->peer);
 	if (sa == NULL)
 		return -1;
 	sa->aggressive = c->cfg->ike.mode == CONFIG_IKE_AGGRESSIVE;
@@ -574,7 +619,7 @@ static void p1_rtx_tick(struct ikev1 *e, struct v1_sa *sa)
 		v1_log(e, IKE_LOG_WARN, sa->conn,
 		       "giving up after %u retransmits of request message ID 0, seq %u", sa->rtx_n,
 		       sa->seq);
-		if (sa->st != P1_ESTABLISHED && !sa->rekey_of_old && c != NULL && c->sa == NULL)
+		if (sa->st != P1_ESTABLISHED && c != NULL && v1_may_fail_status(e, sa))
 			ike_status_fail(&e->status[sa->conn], IKE_STATE_PHASE1_FAILED,
 			                IKE_CAUSE_PEER_NOT_RESPONDING, e->now, NULL,
 			                "sending retransmit %u of request message ID 0, seq %u: "
@@ -602,13 +647,29 @@ static void sa_lifetime_tick(struct ikev1 *e, struct v1_sa *sa)
 		v1_log(e, IKE_LOG_INFO, sa->conn, "ISAKMP SA expired");
 		v1_info_delete(e, sa, V1_PROTO_ISAKMP, sa->cky_i, 16);
 		v1_sa_kill(e, sa);
+		/*
+		 * Children outlive it; a new one is made for their DPD and rekeys,
+		 * at once by the side that initiated this one, after the restart
+		 * delay by the other, so the two do not race.
+		 */
+		if (sa->initiator)
+			v1_conn_keep_phase1(e, sa->conn);
+		else
+			v1_conn_restart_later(e, sa->conn);
 		return;
 	}
-	/* Only the newest SA of a connection is rekeyed, by whoever initiated it. */
-	if (sa->initiator && c->sa == sa && !sa->rekey_started && sa->rekey_at_ms != 0 &&
-	    e->now >= sa->rekey_at_ms && c->wanted) {
-		sa->rekey_started = true;
-		v1_log(e, IKE_LOG_INFO, sa->conn, "rekeying ISAKMP SA");
+	/*
+	 * Only the newest SA of a connection is rekeyed: by its initiator at
+	 * the soft limit, by its responder later (v1_late_ms) if the initiator
+	 * has not. An attempt that fails is made again after the restart delay
+	 * for as long as this SA lasts.
+	 */
+	if (c->sa == sa && c->neg == NULL && sa->rekey_at_ms != 0 && e->now >= sa->rekey_at_ms &&
+	    v1_conn_needs_ike(c)) {
+		sa->rekey_at_ms = e->now + e->tun.restart_delay_ms;
+		v1_log(e, IKE_LOG_INFO, sa->conn, "%s",
+		       sa->initiator ? "rekeying ISAKMP SA"
+		                     : "rekeying ISAKMP SA as its responder: the peer has not");
 		v1_initiate(e, sa->conn, true);
 	}
 }
@@ -644,8 +705,7 @@ void ikev1_tick(struct ikev1 *e, uint64_t now_ms)
 			continue;
 		if (c->restart_at != 0 && now_ms >= c->restart_at) {
 			c->restart_at = 0;
-			if (c->wanted && c->sa == NULL && c->neg == NULL)
-				v1_initiate(e, i, false);
+			v1_conn_keep_phase1(e, i);
 		}
 		v1_child_tick(e, i);
 	}

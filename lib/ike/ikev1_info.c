@@ -317,6 +317,7 @@ static void protected_notify(struct ikev1 *e, struct v1_sa *sa, const struct v1_
 static void delete_children(struct ikev1 *e, struct v1_sa *sa, const struct v1_delete *d)
 {
 	struct v1_conn *c = v1_conn(e, sa->conn);
+	bool removed = false;
 
 	if (c == NULL || d->spi_len != 4)
 		return;
@@ -333,14 +334,12 @@ static void delete_children(struct ikev1 *e, struct v1_sa *sa, const struct v1_d
 			if (e->st.ipsec_sas > 0)
 				e->st.ipsec_sas--;
 			c->ch[i] = c->ch[--c->n_ch];
+			removed = true;
 			break;
 		}
 	}
-	if (c->n_ch == 0 && sa->st == P1_ESTABLISHED) {
-		ike_status_set(&e->status[sa->conn], IKE_STATE_PHASE2_NEGOTIATING, e->now);
-		if (sa->initiator && c->wanted)
-			c->qm_retry_at = e->now + 1;
-	}
+	if (removed)
+		v1_conn_children_gone(e, sa->conn, sa->initiator);
 }
 
 static void delete_isakmp(struct ikev1 *e, struct v1_sa *sa, const struct v1_delete *d)
@@ -358,9 +357,9 @@ static void delete_isakmp(struct ikev1 *e, struct v1_sa *sa, const struct v1_del
 	if (c == NULL || c->sa != NULL || c->neg != NULL)
 		return;
 	/* Children outlive their ISAKMP SA; a new one is made for DPD and rekeying. */
-	if (c->wanted)
-		v1_initiate(e, sa->conn, c->n_ch > 0);
-	else if (c->n_ch == 0)
+	if (v1_conn_needs_ike(c))
+		v1_conn_keep_phase1(e, sa->conn);
+	else
 		ike_status_set(&e->status[sa->conn], IKE_STATE_DOWN,
 		               e->now); /* the peer closed it */
 }

@@ -131,8 +131,8 @@ struct v1_sa {
 	unsigned dpd_tries;
 	uint64_t keepalive_at;
 	/* lifetime */
+	/* rekey_at_ms: the next attempt (pushed on by each, so a failed one is tried again) */
 	uint64_t started_ms, established_ms, rekey_at_ms, expire_at_ms;
-	bool rekey_started;
 	struct v1_qm *qm[V1_QM_MAX]; /* allocated when first needed */
 };
 
@@ -162,7 +162,23 @@ struct v1_conn {
 	uint64_t restart_at;  /* 0: none */
 	uint64_t qm_retry_at; /* after a failed quick mode; 0: none */
 	bool fill_pending;    /* pairs wait for a free quick mode slot */
+	/*
+	 * The outer endpoints of the newest ISAKMP SA and whether the peer is
+	 * behind a NAT: a peer behind a NAT is reached again only through its
+	 * mapping, not at its configured address.
+	 */
+	struct ike_endpoint via_local, via_remote;
+	bool via_nat;
 };
+
+/*
+ * A connection needs an ISAKMP SA while it is wanted or has children:
+ * without one, children get no DPD and no rekey.
+ */
+static inline bool v1_conn_needs_ike(const struct v1_conn *c)
+{
+	return c->wanted || c->n_ch > 0;
+}
 
 struct ikev1 {
 	const struct config *cfg;
@@ -220,11 +236,25 @@ static inline bool v1_may_resend(uint64_t now, uint64_t *resent_at)
  * limit, and never before half the lifetime.
  */
 uint64_t v1_soft_ms(struct ikev1 *e, uint64_t life_ms);
+/*
+ * When the responder of an SA of life_ms rekeys it if the initiator has
+ * not: after the latest soft limit of the initiator, halfway to the hard
+ * limit, minus jitter, so the two sides do not race.
+ */
+uint64_t v1_late_ms(struct ikev1 *e, uint64_t life_ms);
 /* Random jitter in [0, max) unless no_jitter. */
 uint64_t v1_jitter(struct ikev1 *e, uint64_t max);
 /* Builds an encrypted message: payloads appended by fill after the header. */
 struct v1_conn *v1_conn(struct ikev1 *e, uint32_t conn);
 void v1_conn_restart_later(struct ikev1 *e, uint32_t conn);
+/* Starts a phase 1 if the connection needs an ISAKMP SA and has none, nor one under way. */
+void v1_conn_keep_phase1(struct ikev1 *e, uint32_t conn);
+/*
+ * The connection's last child is gone: its status says what is left
+ * (phase 2 negotiating under an ISAKMP SA, phase 1 negotiating, down);
+ * refill: quick modes again soon when wanted.
+ */
+void v1_conn_children_gone(struct ikev1 *e, uint32_t conn, bool refill);
 int v1_initiate(struct ikev1 *e, uint32_t conn, bool rekey);
 void v1_children_delete_all(struct ikev1 *e, uint32_t conn, bool notify);
 bool v1_id_matches(const struct ikev1 *e, uint32_t conn, const struct v1_idpl *id, char *got,
@@ -238,12 +268,15 @@ static inline void v1_count_parse_error(struct ikev1 *e, int rc)
 		e->st.too_many_attrs++;
 }
 
-/* A phase 1 failure of sa may set the connection's status: not while another SA works. */
+/*
+ * A phase 1 failure of sa may set the connection's status: not while the
+ * tunnel works (another ISAKMP SA, or children that still carry traffic).
+ */
 static inline bool v1_may_fail_status(struct ikev1 *e, const struct v1_sa *sa)
 {
 	const struct v1_conn *c = v1_conn(e, sa->conn);
 
-	return !sa->rekey_of_old && (c == NULL || c->sa == NULL || c->sa == sa);
+	return c == NULL || ((c->sa == NULL || c->sa == sa) && c->n_ch == 0);
 }
 
 /* ---- ikev1_p1.c ---- */
@@ -265,6 +298,11 @@ void v1_qm_fill(struct ikev1 *e, struct v1_sa *sa);
 int v1_qm_start(struct ikev1 *e, struct v1_sa *sa, uint32_t conn, const struct ts *tsl,
                 const struct ts *tsr, uint32_t rekey_of);
 void v1_qm_free(struct v1_qm *q);
+/*
+ * sa goes: the quick modes we started under it end, so their pairs are
+ * rekeyed (or made) under the connection's next ISAKMP SA.
+ */
+void v1_qm_abandon(struct ikev1 *e, struct v1_sa *sa);
 void v1_qm_tick(struct ikev1 *e, struct v1_sa *sa);
 void v1_child_tick(struct ikev1 *e, uint32_t conn);
 

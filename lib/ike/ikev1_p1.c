@@ -368,7 +368,7 @@ void v1_p1_established(struct ikev1 *e, struct v1_sa *sa)
 	sa->tx_rtx = false;
 	sa->established_ms = e->now;
 	sa->expire_at_ms = e->now + life;
-	sa->rekey_at_ms = e->now + v1_soft_ms(e, life);
+	sa->rekey_at_ms = e->now + (sa->initiator ? v1_soft_ms(e, life) : v1_late_ms(e, life));
 	sa->dpd_at = e->now + e->tun.dpd_idle_ms;
 	if (sa->nat_local)
 		sa->keepalive_at = e->now + e->tun.keepalive_ms;
@@ -383,8 +383,15 @@ void v1_p1_established(struct ikev1 *e, struct v1_sa *sa)
 	c->sa = sa;
 	if (c->neg == sa)
 		c->neg = NULL;
-	if (old != NULL && old != sa && sa->initiator && sa->rekey_of_old) {
-		/* Make-before-break: the new SA carries on, the old one goes. */
+	c->via_local = sa->local;
+	c->via_remote = sa->remote;
+	c->via_nat = sa->nat_remote;
+	if (old != NULL && old != sa && sa->initiator && sa->rekey_of_old &&
+	    old->established_ms <= sa->started_ms) {
+		/*
+		 * Make-before-break: the new SA carries on, the old one goes. One
+		 * the peer made meanwhile (both rekeyed at once) is not older: kept.
+		 */
 		v1_info_delete(e, old, V1_PROTO_ISAKMP, old->cky_i, 16);
 		v1_sa_kill(e, old);
 	}

@@ -715,6 +715,34 @@ bad:
 	e->st.decrypt_failed++;
 }
 
+void v1_qm_abandon(struct ikev1 *e, struct v1_sa *sa)
+{
+	for (unsigned i = 0; i < V1_QM_MAX; i++) {
+		struct v1_qm *q = sa->qm[i];
+		struct v1_conn *c;
+
+		if (q == NULL || !q->used || q->st == QM_DONE)
+			continue;
+		c = v1_conn(e, q->conn);
+		if (!q->initiator) {
+			/* Installed at QM2, and its QM3 can no longer come: as when it never did.
+			 */
+			for (unsigned k = 0; c != NULL && q->installed && k < c->n_ch; k++)
+				if (c->ch[k].spi_in == q->spi_in) {
+					child_remove(e, c, q->conn, k, true);
+					break;
+				}
+		} else if (c != NULL && q->rekey_of != 0) {
+			for (unsigned k = 0; k < c->n_ch; k++)
+				if (c->ch[k].spi_in == q->rekey_of)
+					c->ch[k].rekeying = false;
+		} else if (c != NULL) {
+			c->fill_pending = true;
+		}
+		v1_qm_free(q);
+	}
+}
+
 /* ---- timers ------------------------------------------------------------------------------- */
 
 void v1_qm_tick(struct ikev1 *e, struct v1_sa *sa)
@@ -784,12 +812,7 @@ void v1_child_tick(struct ikev1 *e, uint32_t conn)
 			v1_log(e, IKE_LOG_INFO, conn, "IPsec SA 0x%08x expired", ch->spi_in);
 			child_remove(e, c, conn, i, true);
 			i--;
-			if (c->n_ch == 0 && c->sa != NULL) {
-				ike_status_set(&e->status[conn], IKE_STATE_PHASE2_NEGOTIATING,
-				               e->now);
-				if (c->wanted)
-					c->qm_retry_at = e->now + 1;
-			}
+			v1_conn_children_gone(e, conn, true);
 			continue;
 		}
 		if (ch->rekey_at_ms != 0 && e->now >= ch->rekey_at_ms && !ch->rekeying &&

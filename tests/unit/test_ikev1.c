@@ -50,16 +50,19 @@ struct net {
 	struct pkt *q;
 	unsigned n;
 	uint64_t now;
-	bool nat;     /* side 0 behind a NAT: source NAT_PUB, port + 1000 */
-	int drop_to;  /* -1, or drop everything sent to this side */
-	int drop_nth; /* drop the n-th datagram sent (1-based), 0: none */
-	bool dup;     /* deliver every datagram twice */
+	bool nat;      /* side 0 behind a NAT: source NAT_PUB, port + 1000 */
+	int drop_to;   /* -1, or drop everything sent to this side */
+	bool drop_all; /* the path is down both ways */
+	int drop_nth;  /* drop the n-th datagram sent (1-based), 0: none */
+	bool dup;      /* deliver every datagram twice */
 	unsigned sent;
 	unsigned natd_rfc, natd_draft; /* plain messages carrying NAT-D (20 / 130) */
 	char events[1 << 14];          /* "i0:spi d1:spi ..." in order */
 	size_t ev_len;
-	/* May change a datagram in flight (after the NAT). */
+	/* May change a datagram in flight (after the NAT), or drop it (true). */
 	void (*mangle)(struct net *n, struct pkt *p);
+	bool (*drop_if)(struct net *n, const struct pkt *p);
+	unsigned dropped;
 	unsigned mangled;
 	struct pkt *rec; /* when set: the first REC_MAX datagrams sent, as sent */
 	unsigned n_rec;
@@ -119,7 +122,7 @@ static void f_send(void *ctx, const struct ike_endpoint *local, const struct ike
 	count_natd(n, buf, len, local->port);
 	if (n->drop_nth != 0 && n->sent == (unsigned)n->drop_nth)
 		return;
-	if (n->drop_to == 1 - s->idx)
+	if (n->drop_to == 1 - s->idx || n->drop_all)
 		return;
 	for (int copy = 0; copy < (n->dup ? 2 : 1); copy++) {
 		ck_assert_uint_lt(n->n, QMAX);
@@ -143,6 +146,10 @@ static void f_send(void *ctx, const struct ike_endpoint *local, const struct ike
 			n->rec[n->n_rec++] = *p;
 		if (n->mangle != NULL)
 			n->mangle(n, p);
+		if (n->drop_if != NULL && n->drop_if(n, p)) {
+			n->dropped++;
+			n->n--;
+		}
 	}
 }
 
@@ -417,6 +424,20 @@ static void advance(struct net *n, uint64_t ms)
 		ikev1_tick(n->s[1].e, n->now);
 		deliver(n);
 	}
+}
+
+/* Both sides: DPD out of the way, quick retransmits (tries x base), quick restarts. */
+static void tune_fast(struct net *n, unsigned tries, unsigned base_ms, unsigned restart_ms)
+{
+	struct ikev1_tunables tun = { .dpd_idle_ms = 100000000,
+		                      .keepalive_ms = 20000,
+		                      .retransmit_tries = tries,
+		                      .retransmit_base_ms = base_ms,
+		                      .restart_delay_ms = restart_ms,
+		                      .no_jitter = true };
+
+	ikev1_tune(n->s[0].e, &tun);
+	ikev1_tune(n->s[1].e, &tun);
 }
 
 static void start(struct net *n)
@@ -1182,6 +1203,207 @@ START_TEST(test_rekey_isakmp)
 }
 END_TEST
 
+START_TEST(test_rekey_isakmp_retried_after_failed_attempt)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.ike_life = b.ike_life = 200;
+	struct net *n = net_new(&a, &b);
+	tune_fast(n, 3, 200, 2000);
+	start(n);
+	check_up(n, 1);
+	uint32_t spi = n->s[0].live[0].spi_in;
+	advance(n, 178000);
+	/* A rekeys at 180 s; everything it sends is lost until 182.5 s: the attempt fails. */
+	n->drop_to = 1;
+	advance(n, 4500);
+	n->drop_to = -1;
+	advance(n, 1500);
+	ck_assert_ptr_nonnull(strstr(n->s[0].log, "giving up after 3 retransmits"));
+	/* Tried again at once, the old SA still valid for 16 s: made it. */
+	ck_assert_uint_eq(n->s[0].st[0].ike_sa_up, 2);
+	ck_assert_uint_eq(n->s[1].st[0].ike_sa_up, 2);
+	advance(n, 30000); /* past the old SA's hard limit */
+	check_up(n, 1);
+	ck_assert_uint_eq(n->s[0].live[0].spi_in, spi);
+	ck_assert_uint_eq(n->s[0].deletes, 0);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_rekey_isakmp_by_responder_with_shorter_lifetime)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.ike_life = 28800;
+	b.ike_life = 100; /* B, the responder, keeps the ISAKMP SA for 100 s; A would for 8 h */
+	struct net *n = net_new(&a, &b);
+	start(n);
+	check_up(n, 1);
+	uint32_t spi = n->s[0].live[0].spi_in;
+	advance(n, 94000);
+	ck_assert_uint_eq(n->s[1].st[0].ike_sa_up, 1);
+	/* Halfway between the soft (90 s) and the hard limit B rekeys it itself. */
+	advance(n, 2000);
+	ck_assert_ptr_nonnull(strstr(n->s[1].log, "rekeying ISAKMP SA as its responder"));
+	ck_assert_uint_eq(n->s[0].st[0].ike_sa_up, 2);
+	ck_assert_uint_eq(n->s[1].st[0].ike_sa_up, 2);
+	check_up(n, 1); /* the old one deleted on both sides */
+	ck_assert_uint_eq(n->s[0].live[0].spi_in, spi);
+	/* B started the new SA with its 100 s and rekeys it at its soft limit; and so on. */
+	advance(n, 200000);
+	ck_assert_uint_ge(n->s[1].st[0].ike_sa_up, 4);
+	ck_assert_ptr_null(strstr(n->s[1].log, "ISAKMP SA expired"));
+	ck_assert_ptr_null(strstr(n->s[0].log, "ISAKMP SA expired"));
+	check_up(n, 1);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_children_rekeyed_after_isakmp_sa_lost)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.ike_life = b.ike_life = 100;
+	a.esp_life = b.esp_life = 300;
+	struct net *n = net_new(&a, &b);
+	tune_fast(n, 3, 200, 2000);
+	start(n);
+	check_up(n, 1);
+	uint32_t spi = n->s[0].live[0].spi_in;
+	advance(n, 85000);
+	/* The path fails for 30 s: every rekey of the ISAKMP SA fails and it expires. */
+	n->drop_all = true;
+	advance(n, 30000);
+	ck_assert_uint_eq(ikev1_stats(n->s[0].e)->isakmp_sas, 0);
+	ck_assert_uint_eq(ikev1_stats(n->s[1].e)->isakmp_sas, 0);
+	/* The children still carry traffic: the tunnel is up. */
+	ck_assert_uint_eq(n->s[0].n_live, 1);
+	ck_assert_str_eq(ike_state_name(n->s[0].st[0].state), "phase2 succeeded");
+	/* The path is back: a new ISAKMP SA for them. */
+	n->drop_all = false;
+	advance(n, 10000);
+	ck_assert_uint_ge(ikev1_stats(n->s[0].e)->isakmp_sas, 1);
+	ck_assert_uint_ge(ikev1_stats(n->s[1].e)->isakmp_sas, 1);
+	ck_assert_uint_eq(n->s[0].live[0].spi_in, spi);
+	/* ... under which the child is rekeyed at its soft limit (270 s). */
+	advance(n, 165000);
+	ck_assert_uint_eq(n->s[0].n_live, 1);
+	ck_assert_uint_ne(n->s[0].live[0].spi_in, spi);
+	ck_assert_uint_eq(n->s[0].st[0].child_sa_up, 2);
+	check_crosswise(n, 1);
+	ck_assert_str_eq(ike_state_name(n->s[0].st[0].state), "phase2 succeeded");
+	net_free(n);
+}
+END_TEST
+
+static bool drop_first_quick_to_a(struct net *n, const struct pkt *p)
+{
+	return n->dropped == 0 && p->to == 0 && p->buf[18] == V1_EXCH_QUICK;
+}
+
+/* The cookies of the newest quick mode message recorded, to side `to`. */
+static bool last_quick_cookies(struct net *n, int to, uint8_t cky[16])
+{
+	bool found = false;
+
+	for (unsigned i = 0; i < n->n_rec; i++) {
+		const struct pkt *p = &n->rec[i];
+
+		if (p->to == to && p->len >= 28 && p->buf[18] == V1_EXCH_QUICK) {
+			memcpy(cky, p->buf, 16);
+			found = true;
+		}
+	}
+	return found;
+}
+
+START_TEST(test_children_rekeyed_under_new_isakmp_sa)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+	uint8_t cky[16];
+
+	a.ike_life = b.ike_life = 100;
+	a.esp_life = b.esp_life = 150;
+	struct net *n = net_new(&a, &b);
+	start(n);
+	check_up(n, 1);
+	uint32_t spi = n->s[0].live[0].spi_in;
+	advance(n, 92000); /* the ISAKMP SA was rekeyed at 90 s */
+	ck_assert_uint_eq(n->s[0].st[0].ike_sa_up, 2);
+	net_record(n);
+	advance(n, 50000); /* the child's soft limit: 135 s */
+	ck_assert_uint_eq(n->s[0].st[0].child_sa_up, 2);
+	ck_assert(last_quick_cookies(n, 1, cky));
+	ck_assert_mem_eq(cky, n->s[0].e->conns[0].sa->cky_i, 8);
+	ck_assert_mem_eq(cky + 8, n->s[0].e->conns[0].sa->cky_r, 8);
+	bool fresh = false;
+	for (unsigned i = 0; i < n->s[0].n_live; i++)
+		fresh |= n->s[0].live[i].spi_in != spi;
+	ck_assert(fresh);
+	check_crosswise(n, n->s[0].n_live);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_child_rekey_lost_with_old_isakmp_sa_is_redone)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	/* Both soft limits at 90 s: A starts the ISAKMP rekey and the child's quick mode at once.
+	 */
+	a.ike_life = b.ike_life = 100;
+	a.esp_life = b.esp_life = 100;
+	struct net *n = net_new(&a, &b);
+	start(n);
+	check_up(n, 1);
+	uint32_t spi = n->s[0].live[0].spi_in;
+	advance(n, 89750);
+	/* Lose QM2, so the rekey's quick mode is still open when the ISAKMP SA goes. */
+	n->drop_if = drop_first_quick_to_a;
+	advance(n, 250);
+	ck_assert_uint_eq(n->dropped, 1);
+	/* The new ISAKMP SA replaced the old one before QM1 was retransmitted. */
+	ck_assert_uint_eq(n->s[0].st[0].ike_sa_up, 2);
+	ck_assert_uint_eq(n->s[0].st[0].child_sa_up, 1);
+	advance(n, 3000);
+	/* The pair is rekeyed under the new SA all the same. */
+	ck_assert_uint_eq(n->s[0].st[0].child_sa_up, 2);
+	advance(n, 10000); /* past the old child's hard limit */
+	check_up(n, 1);
+	ck_assert_uint_ne(n->s[0].live[0].spi_in, spi);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_status_after_last_child_expires_without_isakmp_sa)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.ike_life = b.ike_life = 100;
+	a.esp_life = b.esp_life = 120;
+	struct net *n = net_new(&a, &b);
+	tune_fast(n, 3, 200, 2000);
+	start(n);
+	check_up(n, 1);
+	advance(n, 85000);
+	n->drop_all = true; /* for good */
+	advance(n, 30000);
+	ck_assert_str_eq(ike_state_name(n->s[0].st[0].state), "phase2 succeeded");
+	advance(n, 10000); /* the child's hard limit (120 s) has passed */
+	ck_assert_uint_eq(n->s[0].n_live, 0);
+	ck_assert_uint_eq(n->s[1].n_live, 0);
+	/* A wants the tunnel: it keeps trying phase 1, and now says why it fails. */
+	advance(n, 10000);
+	ck_assert_str_eq(ike_state_name(n->s[0].st[0].state), "phase1 failed");
+	ck_assert_int_eq(n->s[0].st[0].cause, IKE_CAUSE_PEER_NOT_RESPONDING);
+	/* B only answered: nothing is left of the tunnel on its side. */
+	ck_assert_str_ne(ike_state_name(n->s[1].st[0].state), "phase2 succeeded");
+	ck_assert_str_ne(ike_state_name(n->s[1].st[0].state), "phase2 negotiating");
+	net_free(n);
+}
+END_TEST
+
 /* ---- liveness and NAT --------------------------------------------------------------------- */
 
 START_TEST(test_dpd_answered)
@@ -1267,6 +1489,40 @@ START_TEST(test_nat_draft_vendor_ids)
 	ck_assert_uint_eq(n->s[1].live[0].local.port, 4500);
 	ck_assert_uint_gt(n->natd_draft, 0);
 	ck_assert_uint_eq(n->natd_rfc, 0);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_rekey_isakmp_by_responder_through_nat)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.addr = "192.0.2.1";
+	b.peer = "203.0.113.9";
+	b.remote_id = "192.0.2.1";
+	a.ike_life = 28800;
+	b.ike_life = 100;
+	struct net *n = net_new(&a, &b);
+	n->nat = true;
+	start(n);
+	check_up(n, 1);
+	advance(n, 94000);
+	net_record(n);
+	/* B rekeys as the responder: A is reachable only through its NAT mapping. */
+	advance(n, 2000);
+	ck_assert_ptr_nonnull(strstr(n->s[1].log, "rekeying ISAKMP SA as its responder"));
+	ck_assert_uint_eq(n->s[0].st[0].ike_sa_up, 2);
+	ck_assert_uint_eq(n->s[1].st[0].ike_sa_up, 2);
+	const struct pkt *mm1 = NULL;
+	for (unsigned i = 0; i < n->n_rec && mm1 == NULL; i++)
+		if (n->rec[i].to == 0 && n->rec[i].buf[4 + 18] == V1_EXCH_MAIN)
+			mm1 = &n->rec[i];
+	ck_assert_ptr_nonnull(mm1);
+	ck_assert_uint_eq(mm1->src.port, 4500);
+	ck_assert_uint_eq(mm1->dst.port, 4500); /* after the NAT: A's own port */
+	check_up(n, 1);
+	ck_assert(n->s[1].live[0].udp_encap);
+	ck_assert_uint_eq(n->s[1].live[0].remote.port, 5500);
 	net_free(n);
 }
 END_TEST
@@ -1410,10 +1666,17 @@ static Suite *ikev1_suite(void)
 	tcase_add_test(c, test_rekey_ipsec_make_before_break);
 	tcase_add_test(c, test_soft_limit_leaves_room_for_retransmits);
 	tcase_add_test(c, test_rekey_isakmp);
+	tcase_add_test(c, test_rekey_isakmp_retried_after_failed_attempt);
+	tcase_add_test(c, test_rekey_isakmp_by_responder_with_shorter_lifetime);
+	tcase_add_test(c, test_children_rekeyed_after_isakmp_sa_lost);
+	tcase_add_test(c, test_children_rekeyed_under_new_isakmp_sa);
+	tcase_add_test(c, test_child_rekey_lost_with_old_isakmp_sa_is_redone);
+	tcase_add_test(c, test_status_after_last_child_expires_without_isakmp_sa);
 	tcase_add_test(c, test_dpd_answered);
 	tcase_add_test(c, test_dpd_silent_peer_dead);
 	tcase_add_test(c, test_nat_floats_to_4500);
 	tcase_add_test(c, test_nat_draft_vendor_ids);
+	tcase_add_test(c, test_rekey_isakmp_by_responder_through_nat);
 	tcase_add_test(c, test_peer_restart_initial_contact);
 	tcase_add_test(c, test_peer_restart_initial_contact_aggressive);
 	tcase_add_test(c, test_down_deletes_both_sides);
