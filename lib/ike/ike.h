@@ -269,6 +269,17 @@ enum {
 /* Timeout before retransmit n (n = 0: after the first send). */
 uint32_t ike_retransmit_timeout_ms(unsigned n);
 
+/* ---- rekeying ---------------------------------------------------------------- */
+
+enum {
+	/*
+	 * After a child rekey the old inbound SA keeps receiving this long
+	 * (outbound moves to the new one at once): ESP the peer sent on it
+	 * before it switched is still in flight.
+	 */
+	IKE_REKEY_GRACE_MS = 5000,
+};
+
 /* ---- proposals -------------------------------------------------------------- */
 
 /* A proposal choice: one algorithm per kind (integ NONE with AEAD; dh NONE: no PFS). */

@@ -327,14 +327,9 @@ static void delete_children(struct ikev1 *e, struct v1_sa *sa, const struct v1_d
 		for (unsigned i = 0; i < c->n_ch; i++) {
 			if (c->ch[i].spi_out != spi)
 				continue;
-			v1_log(e, IKE_LOG_INFO, sa->conn,
-			       "peer deleted IPsec SA: removing spi in 0x%08x out 0x%08x",
-			       c->ch[i].spi_in, spi);
-			e->ops.child_delete(e->ops.ctx, sa->conn, c->ch[i].spi_in);
-			if (e->st.ipsec_sas > 0)
-				e->st.ipsec_sas--;
-			c->ch[i] = c->ch[--c->n_ch];
-			removed = true;
+			unsigned before = c->n_ch;
+			v1_child_peer_deleted(e, sa->conn, i);
+			removed |= c->n_ch < before;
 			break;
 		}
 	}

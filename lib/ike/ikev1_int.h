@@ -145,6 +145,16 @@ struct v1_child {
 	uint32_t lifetime_s;
 	uint64_t installed_ms, rekey_at_ms, expire_at_ms;
 	bool rekeying;
+	/*
+	 * Superseded by a rekey: its inbound SA serves ESP still in flight
+	 * until retire_at_ms (IKE_REKEY_GRACE_MS after the new pair), later
+	 * if the peer has not deleted it (bounded by expire_at_ms). We delete
+	 * it then (and tell the peer) when we made the rekey; otherwise when
+	 * the peer's Delete has come.
+	 */
+	uint64_t retire_at_ms;
+	bool retire_by_us;
+	bool peer_deleted;
 };
 
 struct v1_conn {
@@ -291,6 +301,8 @@ void v1_initial_contact(struct ikev1 *e, struct v1_sa *sa);
 void v1_digest(const uint8_t *msg, size_t len, uint8_t out[20]);
 
 /* ---- ikev1_qm.c ---- */
+/* The peer deleted child i of conn: removed now, or at the end of its grace. */
+void v1_child_peer_deleted(struct ikev1 *e, uint32_t conn, unsigned i);
 void v1_qm_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, const uint8_t *msg,
                  size_t len);
 /* Opens quick modes for every local x remote pair without a child. */

@@ -148,15 +148,23 @@ static bool qm_install(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q)
 	 */
 	ch->rekey_at_ms = e->now + (q->initiator ? v1_soft_ms(e, life) : life / 100 * 98);
 	/*
-	 * Older pairs of the same selectors are superseded (the peer rekeyed):
-	 * they serve until deleted or expired, and are never rekeyed again.
+	 * Make-before-break: older pairs of the same selectors are superseded.
+	 * The data plane sends on the new pair from now on; the old inbound SA
+	 * keeps receiving for a grace period (ESP the peer sent before it
+	 * switched). The one we rekeyed we delete after that; the others (the
+	 * peer rekeyed) go when the peer deletes them, or expire.
 	 */
 	for (unsigned i = 0; i + 1 < c->n_ch; i++) {
-		if (ts_equal(&c->ch[i].tsl, &q->tsl) && ts_equal(&c->ch[i].tsr, &q->tsr) &&
-		    c->ch[i].spi_in != q->rekey_of) {
-			c->ch[i].rekey_at_ms = 0;
-			c->ch[i].rekeying = false;
-		}
+		struct v1_child *o = &c->ch[i];
+
+		if (!ts_equal(&o->tsl, &q->tsl) || !ts_equal(&o->tsr, &q->tsr))
+			continue;
+		o->rekey_at_ms = 0;
+		o->rekeying = false;
+		if (o->retire_at_ms == 0)
+			o->retire_at_ms = e->now + IKE_REKEY_GRACE_MS;
+		if (o->spi_in == q->rekey_of)
+			o->retire_by_us = true;
 	}
 	e->st.ipsec_sas++;
 	e->status[q->conn].child_sa_up++;
@@ -168,15 +176,6 @@ static bool qm_install(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q)
 	       q->pfs != CRYPTO_INTEG_NONE ? ", pfs " : "",
 	       q->pfs != CRYPTO_INTEG_NONE ? crypto_alg(q->pfs)->name : "");
 	ike_status_set(&e->status[q->conn], IKE_STATE_PHASE2_SUCCEEDED, e->now);
-	if (q->rekey_of != 0) {
-		for (unsigned i = 0; i < c->n_ch; i++) {
-			if (c->ch[i].spi_in == q->rekey_of) {
-				/* Make-before-break: the new pair is in, the old one goes. */
-				child_remove(e, c, q->conn, i, true);
-				break;
-			}
-		}
-	}
 	(void)sa;
 	crypto_key_free(q->child);
 	q->child = NULL;
@@ -799,6 +798,32 @@ void v1_qm_tick(struct ikev1 *e, struct v1_sa *sa)
 	}
 }
 
+void v1_child_peer_deleted(struct ikev1 *e, uint32_t conn, unsigned i)
+{
+	struct v1_conn *c = v1_conn(e, conn);
+	struct v1_child *ch = &c->ch[i];
+
+	if (ch->retire_at_ms != 0 && e->now < ch->retire_at_ms) {
+		v1_log(e, IKE_LOG_INFO, conn,
+		       "peer deleted rekeyed IPsec SA: spi in 0x%08x out 0x%08x kept %u ms more "
+		       "for "
+		       "packets in flight",
+		       ch->spi_in, ch->spi_out, (unsigned)(ch->retire_at_ms - e->now));
+		ch->peer_deleted = true;
+		return;
+	}
+	v1_log(e, IKE_LOG_INFO, conn, "peer deleted IPsec SA: removing spi in 0x%08x out 0x%08x",
+	       ch->spi_in, ch->spi_out);
+	child_remove(e, c, conn, i, false);
+}
+
+/* A superseded child whose grace is over: gone if we rekeyed it or the peer deleted it. */
+static bool child_retire_due(const struct ikev1 *e, const struct v1_child *ch)
+{
+	return ch->retire_at_ms != 0 && e->now >= ch->retire_at_ms &&
+	       (ch->retire_by_us || ch->peer_deleted);
+}
+
 void v1_child_tick(struct ikev1 *e, uint32_t conn)
 {
 	struct v1_conn *c = v1_conn(e, conn);
@@ -808,6 +833,13 @@ void v1_child_tick(struct ikev1 *e, uint32_t conn)
 	for (unsigned i = 0; i < c->n_ch; i++) {
 		struct v1_child *ch = &c->ch[i];
 
+		if (child_retire_due(e, ch)) {
+			v1_log(e, IKE_LOG_INFO, conn, "rekeyed IPsec SA 0x%08x retired",
+			       ch->spi_in);
+			child_remove(e, c, conn, i, !ch->peer_deleted);
+			i--;
+			continue;
+		}
 		if (e->now >= ch->expire_at_ms) {
 			v1_log(e, IKE_LOG_INFO, conn, "IPsec SA 0x%08x expired", ch->spi_in);
 			child_remove(e, c, conn, i, true);

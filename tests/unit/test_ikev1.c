@@ -1149,14 +1149,23 @@ START_TEST(test_rekey_ipsec_make_before_break)
 	uint32_t old_a = n->s[0].live[0].spi_in, old_b = n->s[1].live[0].spi_in;
 	n->ev_len = 0;
 	n->events[0] = '\0';
-	advance(n, 91000);
-	check_up(n, 1);
-	ck_assert_uint_ne(n->s[0].live[0].spi_in, old_a);
-	ck_assert_uint_ne(n->s[1].live[0].spi_in, old_b);
-	/* Each side installed the new pair before it deleted the old one. */
 	char d0[32], d1[32], i0[32], i1[32];
 	snprintf(d0, sizeof(d0), "d0:%08x", old_a);
 	snprintf(d1, sizeof(d1), "d1:%08x", old_b);
+	advance(n, 91000); /* rekeyed at 90 s */
+	/* Both pairs on both sides: the old inbound SAs still take ESP sent before the switch. */
+	check_crosswise(n, 2);
+	ck_assert_ptr_null(strstr(n->events, d0));
+	ck_assert_ptr_null(strstr(n->events, d1));
+	advance(n, 3500);
+	check_crosswise(n, 2);
+	/* After the grace A, which rekeyed, deletes the old pair and tells B. */
+	advance(n, 1000);
+	check_up(n, 1);
+	ck_assert_uint_ne(n->s[0].live[0].spi_in, old_a);
+	ck_assert_uint_ne(n->s[1].live[0].spi_in, old_b);
+	ck_assert_ptr_nonnull(strstr(n->s[1].log, "peer deleted IPsec SA: removing"));
+	/* Each side installed the new pair before it deleted the old one. */
 	snprintf(i0, sizeof(i0), "i0:%08x", n->s[0].live[0].spi_in);
 	snprintf(i1, sizeof(i1), "i1:%08x", n->s[1].live[0].spi_in);
 	ck_assert_ptr_nonnull(strstr(n->events, d0));
@@ -1166,6 +1175,38 @@ START_TEST(test_rekey_ipsec_make_before_break)
 	ck_assert(strstr(n->events, i0) < strstr(n->events, d0));
 	ck_assert(strstr(n->events, i1) < strstr(n->events, d1));
 	ck_assert_uint_eq(n->s[0].st[0].child_sa_up, 2);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_rekey_old_inbound_kept_despite_early_peer_delete)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+	uint8_t spi[4];
+
+	a.esp_life = b.esp_life = 100;
+	struct net *n = net_new(&a, &b);
+	start(n);
+	check_up(n, 1);
+	uint32_t old_a = n->s[0].live[0].spi_in, old_b = n->s[1].live[0].spi_in;
+	advance(n, 91000); /* A rekeyed at 90 s */
+	/* The peer deletes the old pair at once (as some do right after QM3). */
+	put_be32(spi, old_b);
+	v1_info_delete(n->s[1].e, n->s[1].e->conns[0].sa, V1_PROTO_ESP, spi, 4);
+	deliver(n);
+	ck_assert_ptr_nonnull(strstr(n->s[0].log, "kept"));
+	advance(n, 3000);
+	/* A still receives on the old inbound SA until the grace is over ... */
+	bool have = false;
+	for (unsigned i = 0; i < n->s[0].n_live; i++)
+		have |= n->s[0].live[i].spi_in == old_a;
+	ck_assert(have);
+	advance(n, 1500);
+	for (unsigned i = 0; i < n->s[0].n_live; i++)
+		ck_assert_uint_ne(n->s[0].live[i].spi_in, old_a);
+	ck_assert_uint_eq(n->s[0].n_live, 1);
+	/* ... and sends no Delete of its own for a pair the peer deleted (B kept its half). */
+	ck_assert_uint_eq(n->s[1].n_live, 2);
 	net_free(n);
 }
 END_TEST
@@ -1664,6 +1705,7 @@ static Suite *ikev1_suite(void)
 	tcase_add_test(c, test_initiator_refuses_changed_lifetime);
 	tcase_add_test(c, test_initiator_refuses_transform_not_offered);
 	tcase_add_test(c, test_rekey_ipsec_make_before_break);
+	tcase_add_test(c, test_rekey_old_inbound_kept_despite_early_peer_delete);
 	tcase_add_test(c, test_soft_limit_leaves_room_for_retransmits);
 	tcase_add_test(c, test_rekey_isakmp);
 	tcase_add_test(c, test_rekey_isakmp_retried_after_failed_attempt);
