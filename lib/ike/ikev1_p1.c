@@ -81,22 +81,36 @@ static void wr_natd(struct v1_sa *sa, struct v1_wr *w)
 	v1_wr_payload(w, type, h, n);
 }
 
-static void check_natd(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m)
+static bool natd_is(const struct v1_sa *sa, const uint8_t spis[16], const struct v1_pl *pl,
+                    const struct ike_endpoint *e)
 {
-	uint8_t spis[16], h[V1_HASH_MAX];
-	size_t n;
+	uint8_t h[V1_HASH_MAX];
+	size_t n = ike_natd_hash(sa->prf, spis, e, h);
+
+	return n != 0 && pl->len == n && memcmp(pl->p, h, n) == 0;
+}
+
+/*
+ * NAT-D of the peer against the endpoints the message came on (sa's),
+ * or against alt_local/alt_remote when not NULL: the endpoints before the
+ * peer floated, which some peers hash in aggressive mode's AM3.
+ */
+static void check_natd(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m,
+                       const struct ike_endpoint *alt_local, const struct ike_endpoint *alt_remote)
+{
+	uint8_t spis[16];
 
 	if (!natt(sa) || m->n_natd < 2)
 		return;
 	memcpy(spis, sa->cky_i, 8);
 	memcpy(spis + 8, sa->cky_r, 8);
 	/* The peer's first hash is of us as it sees us. */
-	n = ike_natd_hash(sa->prf, spis, &sa->local, h);
-	sa->nat_local = !(m->natd[0].len == n && memcmp(m->natd[0].p, h, n) == 0);
-	n = ike_natd_hash(sa->prf, spis, &sa->remote, h);
+	sa->nat_local = !natd_is(sa, spis, &m->natd[0], &sa->local) &&
+	                (alt_local == NULL || !natd_is(sa, spis, &m->natd[0], alt_local));
 	sa->nat_remote = true;
 	for (unsigned i = 1; i < m->n_natd; i++)
-		if (m->natd[i].len == n && memcmp(m->natd[i].p, h, n) == 0)
+		if (natd_is(sa, spis, &m->natd[i], &sa->remote) ||
+		    (alt_remote != NULL && natd_is(sa, spis, &m->natd[i], alt_remote)))
 			sa->nat_remote = false;
 	if (sa->nat_local || sa->nat_remote)
 		v1_log(e, IKE_LOG_INFO, sa->conn, "NAT detected:%s%s",
@@ -574,8 +588,8 @@ struct v1_sa *v1_p1_responder(struct ikev1 *e, const struct ike_endpoint *local,
 	size_t hl = auth_hash(sa, false, sa->id_b, sa->id_len, hr);
 	v1_wr_payload(&w, V1_PL_HASH, hr, hl);
 	wr_vids(e, sa, &w, true);
+	/* NAT-D: ours now, the peer's in AM3 (AM1 cannot have them: no responder cookie yet). */
 	wr_natd(sa, &w);
-	check_natd(e, sa, &m);
 	sa->st = P1_R_AM2;
 	sa->seq = 1;
 	if (p1_finish(e, sa, &w, false, true) != 0)
@@ -764,7 +778,7 @@ void v1_p1_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, cons
 			fail(e, sa, IKE_CAUSE_INTERNAL, "key derivation failed (bad KE?)");
 			return;
 		}
-		check_natd(e, sa, &m);
+		check_natd(e, sa, &m, NULL, NULL);
 		wr_start(e, sa, &w, V1_EXCH_MAIN);
 		v1_wr_payload(&w, V1_PL_KE, ke, sa->gx_len);
 		v1_wr_payload(&w, V1_PL_NONCE, sa->nr, sa->nr_len);
@@ -782,7 +796,7 @@ void v1_p1_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, cons
 			fail(e, sa, IKE_CAUSE_INTERNAL, "key derivation failed (bad KE?)");
 			return;
 		}
-		check_natd(e, sa, &m);
+		check_natd(e, sa, &m, NULL, NULL);
 		maybe_float(sa);
 		wr_start(e, sa, &w, V1_EXCH_MAIN);
 		wr_id(e, sa, &w);
@@ -876,7 +890,7 @@ void v1_p1_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, cons
 		check_peer_id(e, sa, &m, "IDir", &ok);
 		if (!ok)
 			return;
-		check_natd(e, sa, &m);
+		check_natd(e, sa, &m, NULL, NULL);
 		maybe_float(sa);
 		wr_start(e, sa, &w, V1_EXCH_AGGR);
 		v1_wr_payload(&w, V1_PL_HASH, hb, auth_hash(sa, true, sa->id_b, sa->id_len, hb));
@@ -912,8 +926,13 @@ void v1_p1_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, cons
 			psk_fail(e, sa);
 			return;
 		}
-		check_natd(e, sa, &m);
+		/*
+		 * The initiator floated to 4500 before AM3 and hashes the ports it
+		 * sends from: follow it first, then compare (RFC 3947 4).
+		 */
+		struct ike_endpoint was_local = sa->local, was_remote = sa->remote;
 		v1_sa_follow(e, sa);
+		check_natd(e, sa, &m, &was_local, &was_remote);
 		memcpy(sa->rx_digest, d, sizeof(d));
 		sa->has_rx_digest = true;
 		v1_p1_established(e, sa);

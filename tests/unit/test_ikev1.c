@@ -1509,6 +1509,38 @@ START_TEST(test_nat_floats_to_4500)
 }
 END_TEST
 
+START_TEST(test_nat_aggressive_floats_to_4500)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.mode = b.mode = "aggressive";
+	a.addr = "192.0.2.1";
+	b.peer = "203.0.113.9";
+	b.remote_id = "192.0.2.1";
+	struct net *n = net_new(&a, &b);
+	n->nat = true;
+	start(n);
+	advance(n, 250); /* quick mode follows AM3 */
+	check_up(n, 1);
+	ck_assert(n->s[0].live[0].udp_encap);
+	ck_assert(n->s[1].live[0].udp_encap);
+	ck_assert_uint_eq(n->s[0].live[0].local.port, 4500);
+	ck_assert_uint_eq(n->s[1].live[0].local.port, 4500);
+	ck_assert_uint_eq(n->s[1].live[0].remote.port, 5500);
+	/* B (not behind the NAT) sees only the peer behind one, and keeps no mapping open. */
+	ck_assert_ptr_null(strstr(n->s[1].log, "we are behind a NAT"));
+	ck_assert_ptr_nonnull(strstr(n->s[1].log, "the peer is behind a NAT"));
+	ck_assert_ptr_nonnull(strstr(n->s[0].log, "we are behind a NAT"));
+	ck_assert(!n->s[1].e->conns[0].sa->nat_local);
+	ck_assert(n->s[1].e->conns[0].sa->nat_remote);
+	advance(n, 45000);
+	ck_assert_uint_ge(n->s[0].keepalives, 2);
+	ck_assert_uint_eq(n->s[1].keepalives, 0);
+	check_up(n, 1);
+	net_free(n);
+}
+END_TEST
+
 START_TEST(test_nat_draft_vendor_ids)
 {
 	struct tcfg a = cfg_a(), b = cfg_b();
@@ -1718,6 +1750,7 @@ static Suite *ikev1_suite(void)
 	tcase_add_test(c, test_dpd_silent_peer_dead);
 	tcase_add_test(c, test_nat_floats_to_4500);
 	tcase_add_test(c, test_nat_draft_vendor_ids);
+	tcase_add_test(c, test_nat_aggressive_floats_to_4500);
 	tcase_add_test(c, test_rekey_isakmp_by_responder_through_nat);
 	tcase_add_test(c, test_peer_restart_initial_contact);
 	tcase_add_test(c, test_peer_restart_initial_contact_aggressive);
