@@ -160,15 +160,48 @@ void v1_info_delete(struct ikev1 *e, struct v1_sa *sa, uint8_t proto, const uint
 
 /* ---- receiving --------------------------------------------------------------------- */
 
-static void p1_fail_from_notify(struct ikev1 *e, struct v1_sa *sa, enum ike_cause cause,
-                                const char *what)
+static void p1_fail_remedy(struct ikev1 *e, struct v1_sa *sa, enum ike_cause cause,
+                           const char *remedy, const char *what)
 {
 	v1_log(e, IKE_LOG_ERR, sa->conn, "phase 1 failed: %s", what);
 	if (v1_may_fail_status(e, sa))
-		ike_status_fail(&e->status[sa->conn], IKE_STATE_PHASE1_FAILED, cause, e->now, NULL,
-		                "%s", what);
+		ike_status_fail(&e->status[sa->conn], IKE_STATE_PHASE1_FAILED, cause, e->now,
+		                remedy, "%s", what);
 	v1_sa_kill(e, sa);
 	v1_conn_restart_later(e, sa->conn);
+}
+
+static void p1_fail_from_notify(struct ikev1 *e, struct v1_sa *sa, enum ike_cause cause,
+                                const char *what)
+{
+	p1_fail_remedy(e, sa, cause, NULL, what);
+}
+
+/*
+ * AUTHENTICATION_FAILED names no reason. Before the peer has seen any
+ * proof of ours (our first message) or after it verified our HASH_I
+ * under the same keys (after MM5: the PSK matches), what is left is
+ * policy: it has no connection for our ID, or refuses this mode. We
+ * cannot tell which, so the cause is the peer's refusal, and the
+ * evidence and remedy name both candidates.
+ */
+static void p1_auth_failed(struct ikev1 *e, struct v1_sa *sa, const char *where)
+{
+	char what[2 * IKE_EVIDENCE_MAX], remedy[2 * IKE_REMEDY_MAX], id[128];
+	struct ike_id ours;
+	const char *mode = sa->aggressive ? "aggressive" : "main";
+
+	ike_id_from_config(&ours, &e->conns[sa->conn].cfg->ike.local_id);
+	ike_id_str(&ours, id, sizeof(id));
+	snprintf(what, sizeof(what),
+	         "peer sent AUTHENTICATION_FAILED to our %s: it accepts neither our ID %s nor %s "
+	         "mode from us (its log says which)",
+	         where, id, mode);
+	snprintf(remedy, sizeof(remedy),
+	         "on the peer, set its remote ID to our local_id %s and allow %s mode with a "
+	         "pre-shared key (or set the same mode on both sides)",
+	         id, mode);
+	p1_fail_remedy(e, sa, IKE_CAUSE_PEER_REJECTED, remedy, what);
 }
 
 /* Quick modes we initiated and the peer refused: fail them with cause. */
@@ -209,11 +242,12 @@ static void plain_notify(struct ikev1 *e, struct v1_sa *sa, const struct v1_noti
 		         mode);
 		p1_fail_from_notify(e, sa, IKE_CAUSE_PROPOSAL_MISMATCH, what);
 		break;
-	case 7: /* INVALID-EXCHANGE-TYPE */
-	case V1_N_AUTHENTICATION_FAILED:
-		snprintf(what, sizeof(what), "peer refused %s mode (%s)", mode,
-		         n->type == 7 ? "INVALID_EXCHANGE_TYPE" : "AUTHENTICATION_FAILED");
+	case 7: /* INVALID-EXCHANGE-TYPE: it does not do this mode */
+		snprintf(what, sizeof(what), "peer refused %s mode (INVALID_EXCHANGE_TYPE)", mode);
 		p1_fail_from_notify(e, sa, IKE_CAUSE_MODE_MISMATCH, what);
+		break;
+	case V1_N_AUTHENTICATION_FAILED:
+		p1_auth_failed(e, sa, sa->aggressive ? "aggressive mode AM1" : "main mode MM1");
 		break;
 	case V1_N_INVALID_KEY_INFORMATION:
 		p1_fail_from_notify(e, sa, IKE_CAUSE_DH_GROUP_MISMATCH,
@@ -273,31 +307,9 @@ static void protected_notify(struct ikev1 *e, struct v1_sa *sa, const struct v1_
 			                "(subnets differ)");
 		break;
 	case V1_N_AUTHENTICATION_FAILED:
-		/*
-		 * Protected by keys from the same PSK, so the key is right: after
-		 * our MM5 the peer refuses who we are (strongSwan: no matching
-		 * peer config for our ID).
-		 */
+		/* Protected by keys from the same PSK: the key is right (p1_auth_failed). */
 		if (p1 && sa->st == P1_I_MM5) {
-			char id[128];
-			struct ike_id ours;
-
-			ike_id_from_config(&ours, &e->conns[sa->conn].cfg->ike.local_id);
-			ike_id_str(&ours, id, sizeof(id));
-			v1_log(e, IKE_LOG_ERR, sa->conn,
-			       "phase 1 failed: peer sent AUTHENTICATION_FAILED to our MM5");
-			/* strongSwan says so too when its config wants aggressive mode. */
-			if (v1_may_fail_status(e, sa))
-				ike_status_fail(
-				        &e->status[sa->conn], IKE_STATE_PHASE1_FAILED,
-				        IKE_CAUSE_ID_MISMATCH, e->now,
-				        "set matching local_id / remote_id on both sides (and "
-				        "the same mode, main or aggressive)",
-				        "peer sent AUTHENTICATION_FAILED to our MM5: it does "
-				        "not accept our ID %s (or main mode)",
-				        id);
-			v1_sa_kill(e, sa);
-			v1_conn_restart_later(e, sa->conn);
+			p1_auth_failed(e, sa, "MM5 (under the shared keys, so the PSK matches)");
 			break;
 		}
 		/* fall through */

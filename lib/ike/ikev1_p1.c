@@ -239,11 +239,15 @@ static bool auth_verify(const struct v1_sa *sa, bool initiator, const struct v1_
 	return n != 0 && m->hash.len == n && crypto_ct_equal(m->hash.p, h, n);
 }
 
-static void fail(struct ikev1 *e, struct v1_sa *sa, enum ike_cause cause, const char *fmt, ...)
-        VPNGW_PRINTF(4, 5);
+static void fail_remedy(struct ikev1 *e, struct v1_sa *sa, enum ike_cause cause, const char *remedy,
+                        const char *fmt, ...) VPNGW_PRINTF(5, 6);
 
-/* Phase 1 failed: log, status (evidence as printf), drop the SA, retry later if wanted. */
-static void fail(struct ikev1 *e, struct v1_sa *sa, enum ike_cause cause, const char *fmt, ...)
+/*
+ * Phase 1 failed: log, status (evidence as printf, remedy NULL: the
+ * cause's), drop the SA, retry later if wanted.
+ */
+static void fail_remedy(struct ikev1 *e, struct v1_sa *sa, enum ike_cause cause, const char *remedy,
+                        const char *fmt, ...)
 {
 	char ev[IKE_EVIDENCE_MAX];
 	va_list ap;
@@ -254,11 +258,13 @@ static void fail(struct ikev1 *e, struct v1_sa *sa, enum ike_cause cause, const 
 	v1_log(e, IKE_LOG_ERR, sa->conn, "phase 1 failed (%s): %s", ike_cause_code(cause), ev);
 	/* A failed rekey (or a stray attempt) leaves a working tunnel's status alone. */
 	if (v1_may_fail_status(e, sa))
-		ike_status_fail(&e->status[sa->conn], IKE_STATE_PHASE1_FAILED, cause, e->now, NULL,
-		                "%s", ev);
+		ike_status_fail(&e->status[sa->conn], IKE_STATE_PHASE1_FAILED, cause, e->now,
+		                remedy, "%s", ev);
 	v1_sa_kill(e, sa);
 	v1_conn_restart_later(e, sa->conn);
 }
+
+#define fail(e, sa, cause, ...) fail_remedy(e, sa, cause, NULL, __VA_ARGS__)
 
 /* ---- sending ------------------------------------------------------------------------- */
 
@@ -503,10 +509,12 @@ struct v1_sa *v1_p1_responder(struct ikev1 *e, const struct ike_endpoint *local,
 		v1_sa_kill(e, sa);
 		return NULL;
 	}
-	if (v1_p1_choose(&e->conns[conn].cfg->ike, p, &ch, &idx, &cause, why, sizeof(why)) != 0) {
+	const char *remedy;
+	if (v1_p1_choose(&e->conns[conn].cfg->ike, p, &ch, &idx, &cause, &remedy, why,
+	                 sizeof(why)) != 0) {
 		free(p);
 		notify_plain(e, sa, V1_N_NO_PROPOSAL_CHOSEN);
-		fail(e, sa, cause, "%s", why);
+		fail_remedy(e, sa, cause, remedy, "%s", why);
 		return NULL;
 	}
 	sa->encr = ch.encr;

@@ -253,31 +253,104 @@ int v1_p1_check_choice(const struct v1_proposal *ours, const struct v1_proposal 
 	return -1;
 }
 
+/* RFC 2409 appendix A and the XAUTH / hybrid drafts' private values. */
+static const char *auth_method_name(uint32_t m)
+{
+	switch (m) {
+	case 1:
+		return "pre-shared key";
+	case 2:
+		return "DSS signatures";
+	case 3:
+		return "RSA signatures";
+	case 4:
+		return "RSA encryption";
+	case 5:
+		return "revised RSA encryption";
+	case 64221:
+	case 64222:
+		return "hybrid RSA";
+	case 65001:
+	case 65002:
+		return "XAUTH with pre-shared key";
+	case 65003:
+	case 65004:
+		return "XAUTH with DSS signatures";
+	case 65005:
+	case 65006:
+		return "XAUTH with RSA signatures";
+	default:
+		return "unknown";
+	}
+}
+
+/* Why a phase 1 transform that v1_p1_decode() refuses is skipped, as text. */
+static void p1_skip_reason(const struct v1_transform *t, char *buf, size_t len, bool *auth)
+{
+	uint32_t am = v1_attr_get(t, V1_A_AUTH, 0), enc = v1_attr_get(t, V1_A_ENC, 0);
+	uint32_t kl = v1_attr_get(t, V1_A_KEY_LEN, 0);
+	const struct crypto_alg *en =
+	        crypto_alg_by_ikev1_ike(CRYPTO_ENCR, (uint16_t)enc, (uint16_t)kl);
+
+	*auth = false;
+	if (t->id != V1_KEY_IKE) {
+		snprintf(buf, len, "transform id %u (not KEY_IKE)", t->id);
+	} else if (am != V1_AUTH_PSK) {
+		*auth = true;
+		snprintf(buf, len, "auth method %s (%u)", auth_method_name(am), am);
+	} else if (en == NULL || !p1_encr_ok(en->id)) {
+		snprintf(buf, len, "encryption %u (key length %u)", enc, kl);
+	} else if (crypto_alg_by_ikev1_ike(CRYPTO_PRF, (uint16_t)v1_attr_get(t, V1_A_HASH, 0), 0) ==
+	           NULL) {
+		snprintf(buf, len, "hash %u", v1_attr_get(t, V1_A_HASH, 0));
+	} else {
+		snprintf(buf, len, "group %u", v1_attr_get(t, V1_A_GROUP, 0));
+	}
+}
+
+/* "no acceptable <kind>: peer offers <offered>, we allow <allowed>[ (skipped: ...)]" */
+static void mismatch_why(char *why, size_t why_len, const char *kind, const char *offered,
+                         const char *allowed, const char *skipped)
+{
+	snprintf(why, why_len, "no acceptable %s: peer offers %s, we allow %s%s%s%s", kind, offered,
+	         allowed, skipped[0] ? " (skipped: " : "", skipped, skipped[0] ? ")" : "");
+}
+
 /*
  * Responder's choice: the first transform of the peer whose algorithms
  * are all in our lists. If none, *why names the kind that differs.
  */
 int v1_p1_choose(const struct config_ike *ike, const struct v1_proposal *p,
-                 struct v1_p1_choice *out, unsigned *idx, enum ike_cause *cause, char *why,
-                 size_t why_len)
+                 struct v1_p1_choice *out, unsigned *idx, enum ike_cause *cause,
+                 const char **remedy, char *why, size_t why_len)
 {
-	bool any_enc = false, any_prf = false, any_grp = false;
-	char offered[128], allowed[128];
+	bool any_enc = false, any_prf = false, any_grp = false, any = false, auth = false;
+	char offered[128], allowed[128], skipped[96] = "";
 
+	*remedy = NULL;
+	*cause = IKE_CAUSE_PROPOSAL_MISMATCH;
 	if (p->proto != V1_PROTO_ISAKMP) {
-		*cause = IKE_CAUSE_PROPOSAL_MISMATCH;
 		snprintf(why, why_len, "proposal is not for ISAKMP (protocol %u)", p->proto);
 		return -1;
 	}
 	for (unsigned i = 0; i < p->n_t; i++) {
 		struct v1_p1_choice c;
 
-		if (!v1_p1_decode(&p->t[i], &c))
+		if (!v1_p1_decode(&p->t[i], &c)) {
+			bool a;
+
+			/* The first one skipped says what the peer wants that we lack. */
+			if (skipped[0] == '\0') {
+				p1_skip_reason(&p->t[i], skipped, sizeof(skipped), &a);
+				auth = a;
+			}
 			continue;
+		}
 		bool en = ike_algs_has(&ike->encryption, c.encr);
 		bool pr = ike_algs_has(&ike->prf, c.prf);
 		bool gr = ike_algs_has(&ike->dh, c.group);
 
+		any = true;
 		any_enc |= en;
 		any_prf |= pr;
 		any_grp |= gr;
@@ -287,23 +360,27 @@ int v1_p1_choose(const struct config_ike *ike, const struct v1_proposal *p,
 			return 0;
 		}
 	}
-	if (!any_enc) {
-		*cause = IKE_CAUSE_PROPOSAL_MISMATCH;
-		snprintf(why, why_len, "no acceptable encryption: peer offers %s, we allow %s",
-		         transform_names(p, 0, offered, sizeof(offered)),
-		         ike_algs_str(&ike->encryption, allowed, sizeof(allowed)));
+	if (!any) {
+		snprintf(why, why_len, "no acceptable transform: peer offers %s, we allow %s",
+		         skipped, auth ? "pre-shared key" : "the algorithms of our catalogue");
+		if (auth)
+			*remedy = "set pre-shared key authentication on the peer (vpngw "
+			          "authenticates "
+			          "with pre-shared keys only)";
+	} else if (!any_enc) {
+		mismatch_why(why, why_len, "encryption",
+		             transform_names(p, 0, offered, sizeof(offered)),
+		             ike_algs_str(&ike->encryption, allowed, sizeof(allowed)), skipped);
 	} else if (!any_prf) {
-		*cause = IKE_CAUSE_PROPOSAL_MISMATCH;
-		snprintf(why, why_len, "no acceptable integrity: peer offers %s, we allow %s",
-		         transform_names(p, 1, offered, sizeof(offered)),
-		         ike_algs_str(&ike->prf, allowed, sizeof(allowed)));
+		mismatch_why(why, why_len, "integrity",
+		             transform_names(p, 1, offered, sizeof(offered)),
+		             ike_algs_str(&ike->prf, allowed, sizeof(allowed)), skipped);
 	} else if (!any_grp) {
 		*cause = IKE_CAUSE_DH_GROUP_MISMATCH;
-		snprintf(why, why_len, "no acceptable dh_group: peer offers %s, we allow %s",
-		         transform_names(p, 2, offered, sizeof(offered)),
-		         ike_algs_str(&ike->dh, allowed, sizeof(allowed)));
+		mismatch_why(why, why_len, "dh_group",
+		             transform_names(p, 2, offered, sizeof(offered)),
+		             ike_algs_str(&ike->dh, allowed, sizeof(allowed)), skipped);
 	} else {
-		*cause = IKE_CAUSE_PROPOSAL_MISMATCH;
 		snprintf(why, why_len,
 		         "no acceptable combination of encryption/integrity/dh_group");
 	}
@@ -494,6 +571,7 @@ bool v1_encap_ok(uint16_t m)
 	return m == V1_ENCAP_TUNNEL || m == V1_ENCAP_UDP_TUNNEL || m == V1_ENCAP_UDP_TUNNEL_DRAFT;
 }
 
+/* The names of the transforms the responder considers (known algorithms, a mode we do). */
 static void names_of(const struct v1_proposal *p, bool integ, char *buf, size_t len)
 {
 	size_t off = 0;
@@ -504,7 +582,7 @@ static void names_of(const struct v1_proposal *p, bool integ, char *buf, size_t 
 		enum crypto_alg_id g;
 		int n;
 
-		if (!v1_esp_decode(&p->t[i], &c, &g))
+		if (!v1_esp_decode(&p->t[i], &c, &g) || !v1_encap_ok(c.encap))
 			continue;
 		const char *name = crypto_alg(integ ? c.integ : c.encr)->name;
 		if (strstr(buf, name) != NULL)
@@ -516,24 +594,73 @@ static void names_of(const struct v1_proposal *p, bool integ, char *buf, size_t 
 	}
 }
 
+static const char *encap_name(uint32_t m)
+{
+	switch (m) {
+	case V1_ENCAP_TUNNEL:
+		return "tunnel";
+	case 2:
+		return "transport";
+	case V1_ENCAP_UDP_TUNNEL:
+		return "UDP tunnel";
+	case 4:
+		return "UDP transport";
+	case V1_ENCAP_UDP_TUNNEL_DRAFT:
+		return "UDP tunnel (draft)";
+	case 61444:
+		return "UDP transport (draft)";
+	default:
+		return "unknown";
+	}
+}
+
+/* Why an ESP transform is skipped before its algorithms are compared, as text. */
+static void esp_skip_reason(const struct v1_transform *t, char *buf, size_t len, bool *mode)
+{
+	uint32_t kl = v1_attr_get(t, V1_Q_KEY_LEN, 0), auth = v1_attr_get(t, V1_Q_AUTH, 0);
+	uint32_t g = v1_attr_get(t, V1_Q_GROUP, 0);
+	uint32_t encap = v1_attr_get(t, V1_Q_ENCAP, V1_ENCAP_TUNNEL);
+
+	*mode = false;
+	if (crypto_alg_by_ikev1_esp(CRYPTO_ENCR, t->id, (uint16_t)kl) == NULL) {
+		snprintf(buf, len, "ESP transform %u (key length %u)", t->id, kl);
+	} else if (auth != 0 && crypto_alg_by_ikev1_esp(CRYPTO_INTEG, (uint16_t)auth, 0) == NULL) {
+		snprintf(buf, len, "auth algorithm %u", auth);
+	} else if (g != 0 && crypto_alg_by_ikev1_esp(CRYPTO_DH, (uint16_t)g, 0) == NULL) {
+		snprintf(buf, len, "group %u", g);
+	} else {
+		*mode = true;
+		snprintf(buf, len, "encapsulation mode %s (%u)", encap_name(encap), encap);
+	}
+}
+
 /* Picks the peer's first acceptable ESP transform, or explains why none is. */
 int v1_esp_choose(const struct config_ipsec *ip, const struct v1_proposal *p, bool has_ke,
-                  struct v1_esp_choice *out, unsigned *idx, enum ike_cause *cause, char *why,
-                  size_t why_len)
+                  struct v1_esp_choice *out, unsigned *idx, enum ike_cause *cause,
+                  const char **remedy, char *why, size_t why_len)
 {
 	enum crypto_alg_id want = ip->pfs ? ip->pfs_group : CRYPTO_INTEG_NONE;
-	bool any_enc = false, any_integ = false, any_algs = false;
+	bool any = false, any_enc = false, any_integ = false, any_algs = false, mode = false;
 	enum crypto_alg_id peer_grp = CRYPTO_INTEG_NONE;
-	char offered[128], allowed[128];
+	char offered[128], allowed[128], skipped[96] = "";
 
+	*remedy = NULL;
 	for (unsigned i = 0; i < p->n_t; i++) {
 		struct v1_esp_choice c;
 		enum crypto_alg_id g;
 
-		if (!v1_esp_decode(&p->t[i], &c, &g) || !v1_encap_ok(c.encap))
+		if (!v1_esp_decode(&p->t[i], &c, &g) || !v1_encap_ok(c.encap)) {
+			bool m;
+
+			if (skipped[0] == '\0') {
+				esp_skip_reason(&p->t[i], skipped, sizeof(skipped), &m);
+				mode = m;
+			}
 			continue;
+		}
 		bool en = ike_algs_has(&ip->encryption, c.encr), in = v1_esp_integ_ok(ip, &c);
 
+		any = true;
 		any_enc |= en;
 		any_integ |= in;
 		if (!en || !in)
@@ -547,14 +674,19 @@ int v1_esp_choose(const struct config_ipsec *ip, const struct v1_proposal *p, bo
 		}
 	}
 	*cause = IKE_CAUSE_PROPOSAL_MISMATCH;
-	if (!any_enc) {
+	if (!any) {
+		snprintf(why, why_len, "no acceptable ESP transform: peer offers %s, we allow %s",
+		         skipped, mode ? "tunnel mode" : "the algorithms of our catalogue");
+		if (mode)
+			*remedy = "set tunnel mode on the peer (vpngw does tunnel mode only)";
+	} else if (!any_enc) {
 		names_of(p, false, offered, sizeof(offered));
-		snprintf(why, why_len, "no acceptable encryption: peer offers %s, we allow %s",
-		         offered, ike_algs_str(&ip->encryption, allowed, sizeof(allowed)));
+		mismatch_why(why, why_len, "encryption", offered,
+		             ike_algs_str(&ip->encryption, allowed, sizeof(allowed)), skipped);
 	} else if (!any_integ) {
 		names_of(p, true, offered, sizeof(offered));
-		snprintf(why, why_len, "no acceptable integrity: peer offers %s, we allow %s",
-		         offered, ike_algs_str(&ip->integrity, allowed, sizeof(allowed)));
+		mismatch_why(why, why_len, "integrity", offered,
+		             ike_algs_str(&ip->integrity, allowed, sizeof(allowed)), skipped);
 	} else if (any_algs) {
 		*cause = IKE_CAUSE_PFS_MISMATCH;
 		snprintf(why, why_len, "pfs: peer %s%s, we %s%s",

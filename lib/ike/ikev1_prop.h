@@ -59,12 +59,14 @@ int v1_p1_check_choice(const struct v1_proposal *ours, const struct v1_proposal 
 bool v1_p1_decode(const struct v1_transform *t, struct v1_p1_choice *c);
 /*
  * Responder: the first of the peer's transforms whose algorithms are all
- * in our lists (*idx its index). -1 with *cause and why ("no acceptable
- * encryption: peer offers aes256, we allow aes") when none is.
+ * in our lists (*idx its index). -1 with *cause, why ("no acceptable
+ * encryption: peer offers aes256, we allow aes"; what we skipped, such as
+ * "auth method RSA signatures (3)") and a *remedy when the cause's own
+ * does not fit (else NULL) when none is.
  */
 int v1_p1_choose(const struct config_ike *ike, const struct v1_proposal *p,
-                 struct v1_p1_choice *out, unsigned *idx, enum ike_cause *cause, char *why,
-                 size_t why_len);
+                 struct v1_p1_choice *out, unsigned *idx, enum ike_cause *cause,
+                 const char **remedy, char *why, size_t why_len);
 
 /* Our ESP SA payload: a transform per encryption x integrity. */
 void v1_esp_wr_sa(struct v1_wr *w, const struct config_ipsec *ip, uint32_t life, uint32_t spi,
@@ -73,10 +75,14 @@ void v1_esp_wr_sa(struct v1_wr *w, const struct config_ipsec *ip, uint32_t life,
 bool v1_esp_decode(const struct v1_transform *t, struct v1_esp_choice *c, enum crypto_alg_id *grp);
 bool v1_esp_integ_ok(const struct config_ipsec *ip, const struct v1_esp_choice *c);
 bool v1_encap_ok(uint16_t mode);
-/* Responder: the first acceptable ESP transform (*idx its index), or -1 with *cause and why. */
+/*
+ * Responder: the first acceptable ESP transform (*idx its index), or -1
+ * with *cause, why (as v1_p1_choose: "encapsulation mode transport (2)")
+ * and *remedy (NULL: the cause's).
+ */
 int v1_esp_choose(const struct config_ipsec *ip, const struct v1_proposal *p, bool has_ke,
-                  struct v1_esp_choice *out, unsigned *idx, enum ike_cause *cause, char *why,
-                  size_t why_len);
+                  struct v1_esp_choice *out, unsigned *idx, enum ike_cause *cause,
+                  const char **remedy, char *why, size_t why_len);
 
 /* A quick mode ID payload for a selector (subnet, else range), and back. */
 void v1_wr_ts_id(struct v1_wr *w, const struct ts *t);

@@ -483,10 +483,11 @@ static int qm_conn(struct ikev1 *e, struct v1_sa *sa, const struct ts *tsl, cons
 }
 
 static void qm_r_fail(struct ikev1 *e, struct v1_sa *sa, uint32_t conn, enum ike_cause cause,
-                      uint16_t notify, const char *why)
+                      uint16_t notify, const char *remedy, const char *why)
 {
 	v1_log(e, IKE_LOG_ERR, conn, "quick mode from peer refused: %s", why);
-	ike_status_fail(&e->status[conn], IKE_STATE_PHASE2_FAILED, cause, e->now, NULL, "%s", why);
+	ike_status_fail(&e->status[conn], IKE_STATE_PHASE2_FAILED, cause, e->now, remedy, "%s",
+	                why);
 	v1_info_notify(e, sa, V1_PROTO_ESP, NULL, 0, notify, NULL, 0);
 }
 
@@ -511,7 +512,7 @@ static void qm_r1(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, con
 	if (m->n_id == 2) {
 		if (v1_ts_from_id(&m->id[0], &tsr) != 0 || v1_ts_from_id(&m->id[1], &tsl) != 0) {
 			qm_r_fail(e, sa, sa->conn, IKE_CAUSE_TS_MISMATCH,
-			          V1_N_INVALID_ID_INFORMATION,
+			          V1_N_INVALID_ID_INFORMATION, NULL,
 			          "quick mode ID payloads we cannot read");
 			return;
 		}
@@ -533,7 +534,8 @@ static void qm_r1(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, con
 		         "remote "
 		         "subnets",
 		         r, l);
-		qm_r_fail(e, sa, sa->conn, IKE_CAUSE_TS_MISMATCH, V1_N_INVALID_ID_INFORMATION, why);
+		qm_r_fail(e, sa, sa->conn, IKE_CAUSE_TS_MISMATCH, V1_N_INVALID_ID_INFORMATION, NULL,
+		          why);
 		return;
 	}
 	const struct config_ipsec *ip = &e->conns[conn].cfg->ipsec;
@@ -548,10 +550,11 @@ static void qm_r1(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, con
 	}
 	uint32_t spi_out = get_be32(p->spi);
 	unsigned idx;
-	rc = v1_esp_choose(ip, p, m->ke.p != NULL, &ch, &idx, &cause, why, sizeof(why));
+	const char *remedy;
+	rc = v1_esp_choose(ip, p, m->ke.p != NULL, &ch, &idx, &cause, &remedy, why, sizeof(why));
 	if (rc != 0) {
 		free(p);
-		qm_r_fail(e, sa, (uint32_t)conn, cause, V1_N_NO_PROPOSAL_CHOSEN, why);
+		qm_r_fail(e, sa, (uint32_t)conn, cause, V1_N_NO_PROPOSAL_CHOSEN, remedy, why);
 		return;
 	}
 	q = qm_slot(sa);
@@ -589,7 +592,7 @@ static void qm_r1(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, con
 		q->dh = NULL;
 		if (gqm_len <= 0) {
 			qm_r_fail(e, sa, q->conn, IKE_CAUSE_PFS_MISMATCH,
-			          V1_N_INVALID_KEY_INFORMATION,
+			          V1_N_INVALID_KEY_INFORMATION, NULL,
 			          "quick mode KE does not fit our PFS group");
 			goto fail;
 		}

@@ -1064,6 +1064,226 @@ START_TEST(test_fail_peer_not_responding)
 }
 END_TEST
 
+/* ---- diagnoses ------------------------------------------------------------------------------ */
+
+static void mangle_mm1_auth_rsa(struct net *n, struct pkt *p)
+{
+	if (p->to == 1 && n->mangled == 0) {
+		ck_assert(pkt_set_attr(p, V1_A_AUTH, 3));
+		n->mangled++;
+	}
+}
+
+START_TEST(test_diag_phase1_auth_method_not_psk)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+	struct net *n = net_new(&a, &b);
+
+	n->mangle = mangle_mm1_auth_rsa; /* A offers RSA signatures */
+	start(n);
+	expect_cause(&n->s[1], IKE_CAUSE_PROPOSAL_MISMATCH,
+	             "no acceptable transform: peer offers auth method RSA signatures (3), we "
+	             "allow pre-shared key");
+	ck_assert_ptr_null(strstr(n->s[1].st[0].evidence, "offers ,"));
+	ck_assert_ptr_nonnull(strstr(n->s[1].st[0].remedy, "pre-shared key authentication"));
+	expect_cause(&n->s[0], IKE_CAUSE_PROPOSAL_MISMATCH, "NO_PROPOSAL_CHOSEN");
+	net_free(n);
+}
+END_TEST
+
+static void t_attr(struct v1_transform *t, uint16_t type, uint32_t v)
+{
+	t->attr[t->n_attr++] = (struct v1_attr){ type, v };
+}
+
+START_TEST(test_diag_phase1_names_skipped_transforms)
+{
+	struct tcfg b = cfg_b();
+	struct config *cfg = load(&b);
+	struct v1_proposal *p = calloc(1, sizeof(*p));
+	struct v1_p1_choice ch;
+	enum ike_cause cause;
+	const char *remedy;
+	unsigned idx;
+	char why[IKE_EVIDENCE_MAX];
+
+	ck_assert_ptr_nonnull(p);
+	p->proto = V1_PROTO_ISAKMP;
+	p->n_t = 3;
+	for (unsigned i = 0; i < 3; i++) {
+		struct v1_transform *t = &p->t[i];
+
+		t->id = V1_KEY_IKE;
+		t_attr(t, V1_A_ENC, 7);
+		t_attr(t, V1_A_KEY_LEN, 128);
+		t_attr(t, V1_A_HASH, i == 2 ? 4 : 2); /* the last: sha256, we allow sha1 */
+		t_attr(t, V1_A_AUTH, i == 0 ? 65001 : i == 1 ? 3 : 1);
+		t_attr(t, V1_A_GROUP, 2);
+	}
+	ck_assert_int_eq(v1_p1_choose(&cfg->connections[0].ike, p, &ch, &idx, &cause, &remedy, why,
+	                              sizeof(why)),
+	                 -1);
+	ck_assert_int_eq(cause, IKE_CAUSE_PROPOSAL_MISMATCH);
+	ck_assert_str_eq(why,
+	                 "no acceptable integrity: peer offers sha256, we allow sha1 (skipped: "
+	                 "auth method XAUTH with pre-shared key (65001))");
+	/* Nothing but an algorithm we do not know. */
+	p->n_t = 1;
+	p->t[0].attr[0].value = 65010;
+	ck_assert_int_eq(v1_p1_choose(&cfg->connections[0].ike, p, &ch, &idx, &cause, &remedy, why,
+	                              sizeof(why)),
+	                 -1);
+	ck_assert_ptr_null(strstr(why, "offers ,"));
+	ck_assert_ptr_nonnull(strstr(why, "auth method XAUTH"));
+	p->t[0].attr[3].value = 1; /* PSK now: the unknown encryption is named */
+	ck_assert_int_eq(v1_p1_choose(&cfg->connections[0].ike, p, &ch, &idx, &cause, &remedy, why,
+	                              sizeof(why)),
+	                 -1);
+	ck_assert_str_eq(why, "no acceptable transform: peer offers encryption 65010 (key length "
+	                      "128), we allow the algorithms of our catalogue");
+	ck_assert_ptr_null(remedy);
+	free(p);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_diag_esp_transport_mode)
+{
+	struct tcfg b = cfg_b();
+	struct config *cfg = load(&b);
+	struct v1_proposal *p = calloc(1, sizeof(*p));
+	struct v1_esp_choice ch;
+	enum ike_cause cause;
+	const char *remedy;
+	unsigned idx;
+	char why[IKE_EVIDENCE_MAX];
+
+	ck_assert_ptr_nonnull(p);
+	p->proto = V1_PROTO_ESP;
+	p->spi_len = 4;
+	p->n_t = 1;
+	p->t[0].id = 12; /* AES-CBC: what we allow, but in transport mode */
+	t_attr(&p->t[0], V1_Q_LIFE_TYPE, V1_LIFE_SECONDS);
+	t_attr(&p->t[0], V1_Q_LIFE_DUR, 3600);
+	t_attr(&p->t[0], V1_Q_GROUP, 2);
+	t_attr(&p->t[0], V1_Q_ENCAP, 2);
+	t_attr(&p->t[0], V1_Q_AUTH, 2);
+	t_attr(&p->t[0], V1_Q_KEY_LEN, 128);
+	ck_assert_int_eq(v1_esp_choose(&cfg->connections[0].ipsec, p, true, &ch, &idx, &cause,
+	                               &remedy, why, sizeof(why)),
+	                 -1);
+	ck_assert_int_eq(cause, IKE_CAUSE_PROPOSAL_MISMATCH);
+	ck_assert_str_eq(why, "no acceptable ESP transform: peer offers encapsulation mode "
+	                      "transport (2), we allow tunnel mode");
+	ck_assert_ptr_nonnull(remedy);
+	ck_assert_ptr_nonnull(strstr(remedy, "tunnel mode"));
+	/* The same in tunnel mode with an integrity we do not allow: that is what is named. */
+	p->t[0].attr[3].value = V1_ENCAP_TUNNEL;
+	p->t[0].attr[4].value = 5; /* sha256 */
+	ck_assert_int_eq(v1_esp_choose(&cfg->connections[0].ipsec, p, true, &ch, &idx, &cause,
+	                               &remedy, why, sizeof(why)),
+	                 -1);
+	ck_assert_str_eq(why, "no acceptable integrity: peer offers sha256, we allow sha1");
+	free(p);
+	config_free(cfg);
+}
+END_TEST
+
+/* A plain informational with one ISAKMP notify, as if from sa's peer, into side `to`. */
+static void inject_plain_notify(struct net *n, int to, const struct v1_sa *sa, uint16_t type)
+{
+	uint8_t buf[128], cr[8] = { 9, 9, 9, 9, 9, 9, 9, 9 };
+	struct v1_wr w;
+
+	v1_wr_init(&w, buf, sizeof(buf));
+	v1_wr_hdr(&w, sa->cky_i, cr, V1_EXCH_INFO, 0, 0);
+	size_t at = v1_wr_begin(&w, V1_PL_N);
+	v1_wr_be32(&w, V1_DOI_IPSEC);
+	v1_wr_u8(&w, V1_PROTO_ISAKMP);
+	v1_wr_u8(&w, 0);
+	v1_wr_be16(&w, type);
+	v1_wr_end(&w, at);
+	size_t len = v1_wr_finish(&w);
+	ck_assert_uint_gt(len, 0);
+	ikev1_input(n->s[to].e, &sa->local, &sa->remote, buf, len, n->now);
+}
+
+START_TEST(test_diag_auth_failed_to_aggressive_first_message)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.mode = b.mode = "aggressive";
+	struct net *n = net_new(&a, &b);
+	n->drop_to = 1;
+	start(n);
+	/* The peer answers AM1 with a bare AUTHENTICATION_FAILED (strongSwan does so both
+	 * when it refuses aggressive mode and when it has no connection for our ID). */
+	inject_plain_notify(n, 0, n->s[0].e->conns[0].neg, V1_N_AUTHENTICATION_FAILED);
+	expect_cause(
+	        &n->s[0], IKE_CAUSE_PEER_REJECTED,
+	        "peer sent AUTHENTICATION_FAILED to our aggressive mode AM1: it accepts neither "
+	        "our ID ipv4:198.51.100.1 nor aggressive mode");
+	ck_assert_uint_eq(n->s[0].st[0].failures[IKE_CAUSE_MODE_MISMATCH], 0);
+	ck_assert_ptr_nonnull(strstr(n->s[0].st[0].remedy, "allow aggressive mode"));
+	net_free(n);
+}
+END_TEST
+
+static bool drop_mm5(struct net *n, const struct pkt *p)
+{
+	(void)n;
+	return p->to == 1 && p->buf[18] == V1_EXCH_MAIN && (p->buf[19] & V1_FLAG_E);
+}
+
+START_TEST(test_diag_auth_failed_after_mm5)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+	struct net *n = net_new(&a, &b);
+	struct v1_sa *sa_b = NULL;
+
+	n->drop_if = drop_mm5;
+	start(n);
+	ck_assert_uint_eq(n->dropped, 1);
+	const struct v1_sa *sa_a = n->s[0].e->conns[0].neg;
+	ck_assert_int_eq(sa_a->st, P1_I_MM5);
+	for (struct v1_sa *o = n->s[1].e->all; o != NULL; o = o->anext)
+		if (o->st == P1_R_MM4)
+			sa_b = o;
+	ck_assert_ptr_nonnull(sa_b);
+	/*
+	 * B refuses A after reading MM5, under the phase 1 keys (as strongSwan does
+	 * when no connection has A's ID): its IV chain went on with MM5, as A's did.
+	 */
+	memcpy(sa_b->keys->iv, sa_a->keys->iv, sizeof(sa_b->keys->iv));
+	v1_info_notify(n->s[1].e, sa_b, V1_PROTO_ISAKMP, NULL, 0, V1_N_AUTHENTICATION_FAILED, NULL,
+	               0);
+	n->drop_if = NULL;
+	deliver(n);
+	expect_cause(
+	        &n->s[0], IKE_CAUSE_PEER_REJECTED,
+	        "peer sent AUTHENTICATION_FAILED to our MM5 (under the shared keys, so the PSK "
+	        "matches): it accepts neither our ID ipv4:198.51.100.1 nor main mode");
+	ck_assert_uint_eq(n->s[0].st[0].failures[IKE_CAUSE_ID_MISMATCH], 0);
+	ck_assert_uint_eq(n->s[0].st[0].failures[IKE_CAUSE_PSK_MISMATCH], 0);
+	ck_assert_ptr_nonnull(strstr(n->s[0].st[0].remedy, "local_id ipv4:198.51.100.1"));
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_fail_ts_mismatch_aggressive)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.mode = b.mode = "aggressive";
+	b.remote = "10.9.0.0/16";
+	struct net *n = fail_case(&a, &b, 1000);
+	expect_cause(&n->s[1], IKE_CAUSE_TS_MISMATCH, "INVALID_ID_INFORMATION");
+	expect_cause(&n->s[0], IKE_CAUSE_TS_MISMATCH, "INVALID_ID_INFORMATION");
+	ck_assert_str_eq(ike_state_name(n->s[0].st[0].state), "phase2 failed");
+	net_free(n);
+}
+END_TEST
+
 /* ---- the responder's choice (RFC 2408 4.2) ------------------------------------------------- */
 
 START_TEST(test_responder_echoes_transform_unchanged)
@@ -1733,6 +1953,12 @@ static Suite *ikev1_suite(void)
 	tcase_add_test(c, test_fail_pfs_mismatch);
 	tcase_add_test(c, test_fail_esp_proposal_mismatch);
 	tcase_add_test(c, test_fail_peer_not_responding);
+	tcase_add_test(c, test_fail_ts_mismatch_aggressive);
+	tcase_add_test(c, test_diag_phase1_auth_method_not_psk);
+	tcase_add_test(c, test_diag_phase1_names_skipped_transforms);
+	tcase_add_test(c, test_diag_esp_transport_mode);
+	tcase_add_test(c, test_diag_auth_failed_to_aggressive_first_message);
+	tcase_add_test(c, test_diag_auth_failed_after_mm5);
 	tcase_add_test(c, test_responder_echoes_transform_unchanged);
 	tcase_add_test(c, test_initiator_refuses_changed_lifetime);
 	tcase_add_test(c, test_initiator_refuses_transform_not_offered);
