@@ -171,6 +171,8 @@ struct ike_child {
 	struct ts ts_remote[IKE_TS_MAX];
 	unsigned n_ts_remote;
 	uint32_t lifetime_s; /* hard limit the data plane enforces; 0: none */
+	/* Hard limit in bytes (a kilobyte lifetime the peer proposed or answered); 0: none. */
+	uint64_t lifetime_bytes;
 };
 
 /* The non-secret part of a child, for status. */

@@ -66,6 +66,11 @@ struct ikev1_tunables {
 	bool no_jitter;
 	/* Tests: announce only the draft NAT-T vendor IDs (NAT-D 130, encapsulation 61443). */
 	bool natt_draft_only;
+	/*
+	 * A kilobyte lifetime to propose for IPsec SAs besides the seconds
+	 * (0: none; the config has no key for it yet, tests use it).
+	 */
+	uint32_t esp_lifetime_kb;
 };
 void ikev1_tune(struct ikev1 *e, const struct ikev1_tunables *t);
 

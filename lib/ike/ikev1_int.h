@@ -35,6 +35,8 @@ enum {
 	V1_HALF_OPEN_MAX = 4096,
 	/* Quick mode waits this long after our AM3. */
 	V1_AM_QM_DELAY_MS = 200,
+	/* An IPsec SA lifetime left unspecified (RFC 2407 4.5). */
+	V1_LIFE_DEFAULT_S = 28800,
 };
 
 enum v1_p1_state {
@@ -70,6 +72,7 @@ struct v1_qm {
 	struct ts tsl, tsr;
 	enum crypto_alg_id encr, integ, pfs;
 	uint32_t lifetime_s;
+	uint32_t lifetime_kb; /* 0: none */
 	uint16_t encap;
 	uint32_t rekey_of;       /* inbound SPI of the child this replaces, 0: none */
 	struct ike_child *child; /* keys ready to install (locked memory) */
@@ -143,6 +146,7 @@ struct v1_child {
 	bool udp_encap;
 	bool initiator;
 	uint32_t lifetime_s;
+	uint32_t lifetime_kb; /* the data plane's byte limit, 0: none */
 	uint64_t installed_ms, rekey_at_ms, expire_at_ms;
 	bool rekeying;
 	/*

@@ -49,10 +49,12 @@ void v1_p1_wr_sa(struct v1_wr *w, const struct config_ike *ike, bool aggressive)
 		for (uint32_t j = 0; j < ike->prf.n; j++)
 			for (uint32_t k = 0; k < n_dh && n < ARRAY_SIZE(list); k++)
 				if (p1_encr_ok(ike->encryption.ids[i]))
-					list[n++] = (struct v1_p1_choice){ ike->encryption.ids[i],
-						                           ike->prf.ids[j],
-						                           ike->dh.ids[k],
-						                           ike->lifetime };
+					list[n++] = (struct v1_p1_choice){
+						.encr = ike->encryption.ids[i],
+						.prf = ike->prf.ids[j],
+						.group = ike->dh.ids[k],
+						.life = ike->lifetime
+					};
 	size_t sa_s = v1_wr_begin(w, V1_PL_SA);
 	v1_wr_be32(w, V1_DOI_IPSEC);
 	v1_wr_be32(w, V1_SIT_IDENTITY_ONLY);
@@ -96,6 +98,47 @@ void v1_wr_sa_echo(struct v1_wr *w, uint8_t proto, const uint8_t *spi, uint8_t s
 	v1_wr_end(w, sa_s);
 }
 
+void v1_lifetimes(const struct v1_transform *t, uint16_t type_attr, uint16_t dur_attr,
+                  uint32_t *seconds, uint32_t *kilobytes)
+{
+	uint32_t type = 0;
+
+	*seconds = 0;
+	*kilobytes = 0;
+	for (unsigned i = 0; i < t->n_attr; i++) {
+		const struct v1_attr *a = &t->attr[i];
+		uint32_t *to = NULL;
+
+		if (a->type == type_attr) {
+			type = a->value;
+			continue;
+		}
+		if (a->type != dur_attr)
+			continue;
+		/* A duration with no type before it means nothing: ignored. */
+		if (type == V1_LIFE_SECONDS)
+			to = seconds;
+		else if (type == V1_LIFE_KB)
+			to = kilobytes;
+		if (to != NULL && a->value != 0 && (*to == 0 || a->value < *to))
+			*to = a->value;
+		type = 0;
+	}
+}
+
+int v1_responder_lifetime(const uint8_t *data, size_t len, uint32_t *seconds, uint32_t *kilobytes)
+{
+	struct v1_transform t;
+
+	memset(&t, 0, sizeof(t));
+	*seconds = 0;
+	*kilobytes = 0;
+	if (v1_attrs_parse(data, len, &t) != 0)
+		return -1;
+	v1_lifetimes(&t, V1_Q_LIFE_TYPE, V1_Q_LIFE_DUR, seconds, kilobytes);
+	return 0;
+}
+
 /* A transform's algorithms; false when one is unknown or not PSK. */
 bool v1_p1_decode(const struct v1_transform *t, struct v1_p1_choice *c)
 {
@@ -112,9 +155,7 @@ bool v1_p1_decode(const struct v1_transform *t, struct v1_p1_choice *c)
 	c->encr = en->id;
 	c->prf = pr->id;
 	c->group = gr->id;
-	c->life = 0;
-	if (v1_attr_get(t, V1_A_LIFE_TYPE, V1_LIFE_SECONDS) == V1_LIFE_SECONDS)
-		c->life = v1_attr_get(t, V1_A_LIFE_DUR, 0);
+	v1_lifetimes(t, V1_A_LIFE_TYPE, V1_A_LIFE_DUR, &c->life, &c->life_kb);
 	return true;
 }
 
@@ -464,8 +505,8 @@ int v1_ts_from_id(const struct v1_pl *pl, struct ts *t)
 /* ---- ESP proposals ---------------------------------------------------------------------- */
 
 static void wr_esp_transform(struct v1_wr *w, uint8_t num, bool last, enum crypto_alg_id encr,
-                             enum crypto_alg_id integ, uint32_t life, uint16_t encap,
-                             enum crypto_alg_id pfs)
+                             enum crypto_alg_id integ, uint32_t life, uint32_t life_kb,
+                             uint16_t encap, enum crypto_alg_id pfs)
 {
 	size_t s = w->len;
 
@@ -475,6 +516,10 @@ static void wr_esp_transform(struct v1_wr *w, uint8_t num, bool last, enum crypt
 	v1_wr_u8(w, num);
 	v1_wr_u8(w, (uint8_t)crypto_alg(encr)->ikev1_esp);
 	v1_wr_be16(w, 0);
+	if (life_kb != 0) {
+		v1_wr_attr(w, V1_Q_LIFE_TYPE, V1_LIFE_KB);
+		v1_wr_attr(w, V1_Q_LIFE_DUR, life_kb);
+	}
 	v1_wr_attr(w, V1_Q_LIFE_TYPE, V1_LIFE_SECONDS);
 	v1_wr_attr(w, V1_Q_LIFE_DUR, life);
 	if (pfs != CRYPTO_INTEG_NONE)
@@ -488,8 +533,8 @@ static void wr_esp_transform(struct v1_wr *w, uint8_t num, bool last, enum crypt
 }
 
 /* SA payload for ESP: our proposal, every encryption x integrity. */
-void v1_esp_wr_sa(struct v1_wr *w, const struct config_ipsec *ip, uint32_t life, uint32_t spi,
-                  uint16_t encap, enum crypto_alg_id pfs)
+void v1_esp_wr_sa(struct v1_wr *w, const struct config_ipsec *ip, uint32_t life, uint32_t life_kb,
+                  uint32_t spi, uint16_t encap, enum crypto_alg_id pfs)
 {
 	struct v1_esp_choice list[64];
 	unsigned n = 0;
@@ -524,7 +569,7 @@ void v1_esp_wr_sa(struct v1_wr *w, const struct config_ipsec *ip, uint32_t life,
 	v1_wr_be32(w, spi);
 	for (unsigned i = 0; i < n; i++)
 		wr_esp_transform(w, (uint8_t)(i + 1), i + 1 == n, list[i].encr, list[i].integ, life,
-		                 encap, pfs);
+		                 life_kb, encap, pfs);
 	v1_wr_end(w, p_s);
 	v1_wr_end(w, sa_s);
 }
@@ -549,9 +594,7 @@ bool v1_esp_decode(const struct v1_transform *t, struct v1_esp_choice *c, enum c
 	}
 	c->encr = en->id;
 	c->integ = in != NULL ? in->id : CRYPTO_INTEG_NONE;
-	c->life = 0;
-	if (v1_attr_get(t, V1_Q_LIFE_TYPE, V1_LIFE_SECONDS) == V1_LIFE_SECONDS)
-		c->life = v1_attr_get(t, V1_Q_LIFE_DUR, 0);
+	v1_lifetimes(t, V1_Q_LIFE_TYPE, V1_Q_LIFE_DUR, &c->life, &c->life_kb);
 	c->encap = (uint16_t)v1_attr_get(t, V1_Q_ENCAP, V1_ENCAP_TUNNEL);
 	c->num = t->num;
 	c->prop = t->prop;

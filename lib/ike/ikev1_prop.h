@@ -25,12 +25,14 @@ enum {
 struct v1_p1_choice {
 	enum crypto_alg_id encr, prf, group;
 	uint32_t life;
+	uint32_t life_kb; /* kilobytes, 0: none (we keep no byte count of ISAKMP SAs) */
 };
 
-/* One ESP transform: algorithms, lifetime, encapsulation mode, numbers. */
+/* One ESP transform: algorithms, lifetimes (0: none), encapsulation mode, numbers. */
 struct v1_esp_choice {
 	enum crypto_alg_id encr, integ;
 	uint32_t life;
+	uint32_t life_kb;
 	uint16_t encap;
 	uint8_t num;
 	uint8_t prop;
@@ -68,9 +70,20 @@ int v1_p1_choose(const struct config_ike *ike, const struct v1_proposal *p,
                  struct v1_p1_choice *out, unsigned *idx, enum ike_cause *cause,
                  const char **remedy, char *why, size_t why_len);
 
-/* Our ESP SA payload: a transform per encryption x integrity. */
-void v1_esp_wr_sa(struct v1_wr *w, const struct config_ipsec *ip, uint32_t life, uint32_t spi,
-                  uint16_t encap, enum crypto_alg_id pfs);
+/*
+ * Lifetimes in an attribute list (RFC 2407 4.5, RFC 2409 appendix A):
+ * each Life Duration applies to the Life Type before it; seconds and
+ * kilobytes in any order, the smaller one if a type repeats; 0 when
+ * absent. type_attr/dur_attr: V1_A_LIFE_* (phase 1) or V1_Q_LIFE_*.
+ */
+void v1_lifetimes(const struct v1_transform *t, uint16_t type_attr, uint16_t dur_attr,
+                  uint32_t *seconds, uint32_t *kilobytes);
+/* The lifetimes of a RESPONDER-LIFETIME notify's data (an attribute list); -1 if malformed. */
+int v1_responder_lifetime(const uint8_t *data, size_t len, uint32_t *seconds, uint32_t *kilobytes);
+
+/* Our ESP SA payload: a transform per encryption x integrity (life_kb 0: seconds only). */
+void v1_esp_wr_sa(struct v1_wr *w, const struct config_ipsec *ip, uint32_t life, uint32_t life_kb,
+                  uint32_t spi, uint16_t encap, enum crypto_alg_id pfs);
 /* An ESP transform; *grp the PFS group (CRYPTO_INTEG_NONE: none). */
 bool v1_esp_decode(const struct v1_transform *t, struct v1_esp_choice *c, enum crypto_alg_id *grp);
 bool v1_esp_integ_ok(const struct config_ipsec *ip, const struct v1_esp_choice *c);

@@ -21,6 +21,12 @@ enum v1_qm_state {
 	QM_DONE,   /* initiator: sent QM3 (kept to answer a repeated QM2) */
 };
 
+/* The shorter of two lifetimes where 0 means none. */
+static uint32_t life_min(uint32_t a, uint32_t b)
+{
+	return a == 0 ? b : b == 0 ? a : MIN(a, b);
+}
+
 static uint16_t encap_mode(const struct v1_sa *sa)
 {
 	if (!(sa->nat_local || sa->nat_remote) || !(sa->peer_natt || sa->peer_natt_draft))
@@ -73,6 +79,7 @@ static int qm_keys(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q, const uin
 	c->ts_remote[0] = q->tsr;
 	c->n_ts_remote = 1;
 	c->lifetime_s = q->lifetime_s;
+	c->lifetime_bytes = (uint64_t)q->lifetime_kb * 1024;
 	crypto_key_free(q->child);
 	q->child = c;
 	return 0;
@@ -139,6 +146,7 @@ static bool qm_install(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q)
 	ch->udp_encap = q->child->udp_encap;
 	ch->initiator = q->initiator;
 	ch->lifetime_s = q->lifetime_s;
+	ch->lifetime_kb = q->lifetime_kb;
 	ch->installed_ms = e->now;
 	ch->expire_at_ms = e->now + life;
 	/*
@@ -265,9 +273,12 @@ int v1_qm_start(struct ikev1 *e, struct v1_sa *sa, uint32_t conn, const struct t
 	 * own shorter lifetime without telling (RESPONDER-LIFETIME) is matched.
 	 */
 	q->lifetime_s = ip->lifetime;
+	q->lifetime_kb = e->tun.esp_lifetime_kb;
 	for (unsigned i = 0; rekey_of != 0 && i < e->conns[conn].n_ch; i++)
-		if (e->conns[conn].ch[i].spi_in == rekey_of && e->conns[conn].ch[i].lifetime_s != 0)
-			q->lifetime_s = MIN(q->lifetime_s, e->conns[conn].ch[i].lifetime_s);
+		if (e->conns[conn].ch[i].spi_in == rekey_of) {
+			q->lifetime_s = life_min(q->lifetime_s, e->conns[conn].ch[i].lifetime_s);
+			q->lifetime_kb = life_min(q->lifetime_kb, e->conns[conn].ch[i].lifetime_kb);
+		}
 	do {
 		crypto_random(&q->msgid, sizeof(q->msgid));
 	} while (q->msgid == 0 || qm_find(sa, q->msgid) != q);
@@ -284,7 +295,7 @@ int v1_qm_start(struct ikev1 *e, struct v1_sa *sa, uint32_t conn, const struct t
 	v1_wr_init(&w, e->buf, IKE_MSG_MAX);
 	v1_wr_hdr(&w, sa->cky_i, sa->cky_r, V1_EXCH_QUICK, 0, q->msgid);
 	size_t hash_at = v1_wr_hash_slot(sa, &w);
-	v1_esp_wr_sa(&w, ip, q->lifetime_s, q->spi_in, q->encap, q->pfs);
+	v1_esp_wr_sa(&w, ip, q->lifetime_s, q->lifetime_kb, q->spi_in, q->encap, q->pfs);
 	v1_wr_payload(&w, V1_PL_NONCE, q->ni, q->ni_len);
 	if (ke_len > 0)
 		v1_wr_payload(&w, V1_PL_KE, ke, (size_t)ke_len);
@@ -393,33 +404,18 @@ static void qm_i2(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q, const stru
 	q->encr = ch.encr;
 	q->integ = ch.integ;
 	q->encap = ch.encap;
-	q->lifetime_s = ch.life != 0 ? MIN(ch.life, q->lifetime_s) : q->lifetime_s;
+	/* The responder may keep the pair for less (in its answer or RESPONDER-LIFETIME). */
+	q->lifetime_s = life_min(q->lifetime_s, ch.life);
+	q->lifetime_kb = life_min(q->lifetime_kb, ch.life_kb);
 	for (unsigned i = 0; i < m->n_n; i++) {
 		struct v1_notify n;
-		struct v1_transform t;
-		struct cursor c;
+		uint32_t secs, kb;
 
-		if (v1_notify_parse(&m->n[i], &n) != 0 || n.type != V1_N_RESPONDER_LIFETIME)
+		if (v1_notify_parse(&m->n[i], &n) != 0 || n.type != V1_N_RESPONDER_LIFETIME ||
+		    v1_responder_lifetime(n.data, n.data_len, &secs, &kb) != 0)
 			continue;
-		/* Attributes as in a transform: life type then duration. */
-		memset(&t, 0, sizeof(t));
-		c = cursor_init(n.data, n.data_len);
-		while (cursor_left(&c) >= 4 && t.n_attr < 16) {
-			uint16_t type = cursor_be16(&c);
-			uint32_t v = (type & 0x8000) ? cursor_be16(&c) : 0;
-
-			if (!(type & 0x8000)) {
-				uint16_t l = cursor_be16(&c);
-				const uint8_t *b = cursor_take(&c, l);
-
-				for (uint16_t k = 0; b != NULL && k < l && k < 4; k++)
-					v = v << 8 | b[k];
-			}
-			t.attr[t.n_attr++] = (struct v1_attr){ (uint16_t)(type & 0x7fff), v };
-		}
-		if (v1_attr_get(&t, V1_Q_LIFE_TYPE, V1_LIFE_SECONDS) == V1_LIFE_SECONDS &&
-		    v1_attr_get(&t, V1_Q_LIFE_DUR, 0) != 0)
-			q->lifetime_s = MIN(q->lifetime_s, v1_attr_get(&t, V1_Q_LIFE_DUR, 0));
+		q->lifetime_s = life_min(q->lifetime_s, secs);
+		q->lifetime_kb = life_min(q->lifetime_kb, kb);
 	}
 	if (q->dh != NULL) {
 		gqm_len = crypto_dh_shared(q->dh, m->ke.p, m->ke.len, gqm, sizeof(gqm));
@@ -573,7 +569,13 @@ static void qm_r1(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, con
 	q->integ = ch.integ;
 	q->encap = ch.encap;
 	q->pfs = ip->pfs ? ip->pfs_group : CRYPTO_INTEG_NONE;
-	q->lifetime_s = ch.life != 0 ? MIN(ch.life, ip->lifetime) : ip->lifetime;
+	/*
+	 * No lifetime at all means 28800 s to the peer (RFC 2407 4.5); only
+	 * kilobytes, no time limit. Ours applies if shorter (and is said below).
+	 */
+	uint32_t peer_s = ch.life != 0 || ch.life_kb != 0 ? ch.life : V1_LIFE_DEFAULT_S;
+	q->lifetime_s = life_min(ip->lifetime, peer_s);
+	q->lifetime_kb = ch.life_kb; /* we have no byte limit of our own: the peer's applies */
 	memcpy(q->iv, next_iv, crypto_alg(sa->encr)->block_len);
 	memcpy(q->rx_digest, digest, sizeof(q->rx_digest));
 	memcpy(q->ni, m->nonce.p, m->nonce.len);
@@ -619,7 +621,7 @@ static void qm_r1(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, con
 		v1_wr_payload(&w, V1_PL_ID, m->id[0].p, m->id[0].len);
 		v1_wr_payload(&w, V1_PL_ID, m->id[1].p, m->id[1].len);
 	}
-	if (ch.life > q->lifetime_s) {
+	if (peer_s == 0 || peer_s > q->lifetime_s) {
 		/* RFC 2407 4.6.3.1: we keep the SA for less than the peer asked. */
 		size_t s = v1_wr_begin(&w, V1_PL_N);
 

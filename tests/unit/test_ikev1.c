@@ -618,6 +618,12 @@ START_TEST(test_codec_roundtrip)
 }
 END_TEST
 
+/* Appends an attribute to a transform built by hand. */
+static void t_attr(struct v1_transform *t, uint16_t type, uint32_t v)
+{
+	t->attr[t->n_attr++] = (struct v1_attr){ type, v };
+}
+
 /* ---- whole exchanges -------------------------------------------------------------------- */
 
 static void happy(const char *mode, const char *enc, const char *integ, const char *dh,
@@ -722,6 +728,87 @@ START_TEST(test_responder_lifetime)
 	check_up(n, 1);
 	ck_assert_uint_eq(n->s[0].live[0].lifetime_s, 3600);
 	ck_assert_uint_eq(n->s[1].live[0].lifetime_s, 3600);
+	net_free(n);
+}
+END_TEST
+
+START_TEST(test_lifetimes_in_any_order)
+{
+	struct v1_transform t;
+	uint32_t secs, kb;
+
+	memset(&t, 0, sizeof(t));
+	t_attr(&t, V1_Q_LIFE_TYPE, V1_LIFE_KB);
+	t_attr(&t, V1_Q_LIFE_DUR, 1000);
+	t_attr(&t, V1_Q_LIFE_TYPE, V1_LIFE_SECONDS);
+	t_attr(&t, V1_Q_LIFE_DUR, 3600);
+	v1_lifetimes(&t, V1_Q_LIFE_TYPE, V1_Q_LIFE_DUR, &secs, &kb);
+	ck_assert_uint_eq(secs, 3600);
+	ck_assert_uint_eq(kb, 1000);
+	/* Seconds first, then kilobytes; a repeated type keeps the smaller. */
+	memset(&t, 0, sizeof(t));
+	t_attr(&t, V1_Q_LIFE_TYPE, V1_LIFE_SECONDS);
+	t_attr(&t, V1_Q_LIFE_DUR, 3600);
+	t_attr(&t, V1_Q_ENCAP, V1_ENCAP_TUNNEL);
+	t_attr(&t, V1_Q_LIFE_TYPE, V1_LIFE_KB);
+	t_attr(&t, V1_Q_LIFE_DUR, 1000);
+	t_attr(&t, V1_Q_LIFE_TYPE, V1_LIFE_SECONDS);
+	t_attr(&t, V1_Q_LIFE_DUR, 600);
+	v1_lifetimes(&t, V1_Q_LIFE_TYPE, V1_Q_LIFE_DUR, &secs, &kb);
+	ck_assert_uint_eq(secs, 600);
+	ck_assert_uint_eq(kb, 1000);
+	/* A duration with no type before it is no lifetime. */
+	memset(&t, 0, sizeof(t));
+	t_attr(&t, V1_Q_LIFE_DUR, 99);
+	v1_lifetimes(&t, V1_Q_LIFE_TYPE, V1_Q_LIFE_DUR, &secs, &kb);
+	ck_assert_uint_eq(secs, 0);
+	ck_assert_uint_eq(kb, 0);
+	/* Phase 1: kilobytes before seconds no longer hide the seconds. */
+	memset(&t, 0, sizeof(t));
+	t.id = V1_KEY_IKE;
+	t_attr(&t, V1_A_ENC, 7);
+	t_attr(&t, V1_A_HASH, 2);
+	t_attr(&t, V1_A_AUTH, V1_AUTH_PSK);
+	t_attr(&t, V1_A_GROUP, 2);
+	t_attr(&t, V1_A_LIFE_TYPE, V1_LIFE_KB);
+	t_attr(&t, V1_A_LIFE_DUR, 50000);
+	t_attr(&t, V1_A_LIFE_TYPE, V1_LIFE_SECONDS);
+	t_attr(&t, V1_A_LIFE_DUR, 7200);
+	struct v1_p1_choice c;
+	ck_assert(v1_p1_decode(&t, &c));
+	ck_assert_uint_eq(c.life, 7200);
+	ck_assert_uint_eq(c.life_kb, 50000);
+	/* RESPONDER-LIFETIME data: TV kilobytes, an 8-byte TLV duration saturates. */
+	const uint8_t rl[] = { 0x80, 0x01, 0x00, 0x02, 0x00, 0x02, 0x00, 0x08, 0,    0,
+		               0,    1,    0,    0,    0,    0,    0x80, 0x01, 0x00, 0x01,
+		               0x00, 0x02, 0x00, 0x04, 0x00, 0x01, 0x51, 0x80 };
+	ck_assert_int_eq(v1_responder_lifetime(rl, sizeof(rl), &secs, &kb), 0);
+	ck_assert_uint_eq(kb, UINT32_MAX);
+	ck_assert_uint_eq(secs, 86400);
+	ck_assert_int_eq(v1_responder_lifetime(rl, sizeof(rl) - 1, &secs, &kb), -1);
+}
+END_TEST
+
+START_TEST(test_esp_kilobyte_lifetime_honoured)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.esp_life = 1800; /* shorter than B's 3600: B takes it, though after the kilobytes */
+	struct net *n = net_new(&a, &b);
+	struct ikev1_tunables tun = { .no_jitter = true, .esp_lifetime_kb = 4096 };
+	ikev1_tune(n->s[0].e, &tun);
+	start(n);
+	check_up(n, 1);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_uint_eq(n->s[i].live[0].lifetime_s, 1800);
+		ck_assert_uint_eq(n->s[i].live[0].lifetime_bytes, 4096ull * 1024);
+	}
+	/* A rekey asks for them again. */
+	ikev1_child_expired(n->s[0].e, 0, n->s[0].live[0].spi_in, false, n->now);
+	deliver(n);
+	ck_assert_uint_eq(n->s[1].st[0].child_sa_up, 2);
+	for (unsigned i = 0; i < n->s[1].n_live; i++)
+		ck_assert_uint_eq(n->s[1].live[i].lifetime_bytes, 4096ull * 1024);
 	net_free(n);
 }
 END_TEST
@@ -1090,11 +1177,6 @@ START_TEST(test_diag_phase1_auth_method_not_psk)
 	net_free(n);
 }
 END_TEST
-
-static void t_attr(struct v1_transform *t, uint16_t type, uint32_t v)
-{
-	t->attr[t->n_attr++] = (struct v1_attr){ type, v };
-}
 
 START_TEST(test_diag_phase1_names_skipped_transforms)
 {
@@ -1932,6 +2014,8 @@ static Suite *ikev1_suite(void)
 	tcase_add_test(c, test_aggressive_aes256_sha256_modp2048_nopfs);
 	tcase_add_test(c, test_main_ecp_and_lists);
 	tcase_add_test(c, test_responder_lifetime);
+	tcase_add_test(c, test_lifetimes_in_any_order);
+	tcase_add_test(c, test_esp_kilobyte_lifetime_honoured);
 	tcase_add_test(c, test_ipv6_outer_and_inner);
 	tcase_add_test(c, test_two_remote_subnets_two_pairs);
 	tcase_add_test(c, test_twenty_pairs_more_than_slots);
