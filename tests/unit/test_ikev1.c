@@ -214,6 +214,7 @@ struct tcfg {
 	const char *enc, *integ, *dh;
 	unsigned ike_life;
 	const char *remote_id; /* NULL: default */
+	const char *local_id;  /* NULL: default (our address) */
 	const char *esp_enc, *esp_integ, *pfs;
 	unsigned esp_life;
 };
@@ -254,11 +255,16 @@ static struct tcfg cfg_b(void)
 
 static struct config *load(const struct tcfg *t)
 {
-	char y[4096], rid[128] = "", err[512];
+	char y[4096], rid[256] = "", err[512];
 	struct config *cfg = NULL;
 
-	if (t->remote_id != NULL)
-		snprintf(rid, sizeof(rid), "      remote_id: %s\n", t->remote_id);
+	if (t->remote_id != NULL || t->local_id != NULL)
+		snprintf(rid, sizeof(rid), "%s%s%s%s%s%s",
+		         t->remote_id != NULL ? "      remote_id: \"" : "",
+		         t->remote_id != NULL ? t->remote_id : "",
+		         t->remote_id != NULL ? "\"\n" : "",
+		         t->local_id != NULL ? "      local_id: \"" : "",
+		         t->local_id != NULL ? t->local_id : "", t->local_id != NULL ? "\"\n" : "");
 	snprintf(y, sizeof(y),
 	         "gateway:\n"
 	         "  name: gw\n"
@@ -488,6 +494,24 @@ static void check_up(struct net *n, unsigned children)
 	ck_assert_uint_eq(ikev1_stats(n->s[1].e)->isakmp_sas, 1);
 }
 
+static struct net *fail_case(struct tcfg *a, struct tcfg *b, uint64_t ms)
+{
+	struct net *n = net_new(a, b);
+
+	start(n);
+	advance(n, ms);
+	return n;
+}
+
+static void expect_cause(struct side *s, enum ike_cause c, const char *evidence)
+{
+	ck_assert_msg(s->st[0].failures[c] > 0, "side %d: no %s (cause now %s, evidence '%s')",
+	              s->idx, ike_cause_code(c), ike_cause_code(s->st[0].cause), s->st[0].evidence);
+	if (evidence != NULL && s->st[0].cause == c)
+		ck_assert_msg(strstr(s->st[0].evidence, evidence) != NULL,
+		              "evidence '%s' lacks '%s'", s->st[0].evidence, evidence);
+}
+
 /* ---- known answers ---------------------------------------------------------------------- */
 
 /*
@@ -693,6 +717,107 @@ START_TEST(test_aggressive_aes256_sha256_modp2048_nopfs)
 {
 	happy("aggressive", "aes256", "sha256", "group14", "aes256", "sha256", "disabled",
 	      CRYPTO_ENCR_AES256_CBC);
+}
+END_TEST
+
+/*
+ * The catalogue, main mode and quick mode with PFS in the same group:
+ * every phase 1 encryption and hash twice, every DH group once, every
+ * ESP encryption (IKEv1 has no ChaCha20) and integrity at least once.
+ */
+static const struct {
+	const char *enc, *hash, *dh, *esp_enc, *esp_integ;
+	enum crypto_alg_id p1_encr, p1_prf, group, encr, integ;
+} catalogue[] = {
+	{ "aes", "md5", "group1", "aes", "md5", CRYPTO_ENCR_AES128_CBC, CRYPTO_PRF_HMAC_MD5,
+	  CRYPTO_DH_MODP768, CRYPTO_ENCR_AES128_CBC, CRYPTO_INTEG_HMAC_MD5_96 },
+	{ "aes192", "sha1", "group2", "aes192", "sha1", CRYPTO_ENCR_AES192_CBC,
+	  CRYPTO_PRF_HMAC_SHA1, CRYPTO_DH_MODP1024, CRYPTO_ENCR_AES192_CBC,
+	  CRYPTO_INTEG_HMAC_SHA1_96 },
+	{ "aes256", "sha256", "group5", "aes256", "sha256", CRYPTO_ENCR_AES256_CBC,
+	  CRYPTO_PRF_HMAC_SHA256, CRYPTO_DH_MODP1536, CRYPTO_ENCR_AES256_CBC,
+	  CRYPTO_INTEG_HMAC_SHA256_128 },
+	{ "des", "sha384", "group14", "des", "sha384", CRYPTO_ENCR_DES_CBC, CRYPTO_PRF_HMAC_SHA384,
+	  CRYPTO_DH_MODP2048, CRYPTO_ENCR_DES_CBC, CRYPTO_INTEG_HMAC_SHA384_192 },
+	{ "3des", "sha512", "group15", "3des", "sha512", CRYPTO_ENCR_3DES_CBC,
+	  CRYPTO_PRF_HMAC_SHA512, CRYPTO_DH_MODP3072, CRYPTO_ENCR_3DES_CBC,
+	  CRYPTO_INTEG_HMAC_SHA512_256 },
+	{ "aes", "sha256", "group16", "aes-gcm-128", "none", CRYPTO_ENCR_AES128_CBC,
+	  CRYPTO_PRF_HMAC_SHA256, CRYPTO_DH_MODP4096, CRYPTO_ENCR_AES128_GCM16, CRYPTO_INTEG_NONE },
+	{ "aes192", "sha512", "group19", "aes-gcm-192", "none", CRYPTO_ENCR_AES192_CBC,
+	  CRYPTO_PRF_HMAC_SHA512, CRYPTO_DH_ECP256, CRYPTO_ENCR_AES192_GCM16, CRYPTO_INTEG_NONE },
+	{ "aes256", "sha384", "group20", "aes-gcm-256", "none", CRYPTO_ENCR_AES256_CBC,
+	  CRYPTO_PRF_HMAC_SHA384, CRYPTO_DH_ECP384, CRYPTO_ENCR_AES256_GCM16, CRYPTO_INTEG_NONE },
+	{ "des", "md5", "group21", "null", "sha256", CRYPTO_ENCR_DES_CBC, CRYPTO_PRF_HMAC_MD5,
+	  CRYPTO_DH_ECP521, CRYPTO_ENCR_NULL, CRYPTO_INTEG_HMAC_SHA256_128 },
+	{ "3des", "sha1", "group31", "3des", "md5", CRYPTO_ENCR_3DES_CBC, CRYPTO_PRF_HMAC_SHA1,
+	  CRYPTO_DH_CURVE25519, CRYPTO_ENCR_3DES_CBC, CRYPTO_INTEG_HMAC_MD5_96 },
+};
+
+START_TEST(test_catalogue_main_mode_pfs)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.enc = b.enc = catalogue[_i].enc;
+	a.integ = b.integ = catalogue[_i].hash;
+	a.dh = b.dh = a.pfs = b.pfs = catalogue[_i].dh;
+	a.esp_enc = b.esp_enc = catalogue[_i].esp_enc;
+	a.esp_integ = b.esp_integ = catalogue[_i].esp_integ;
+	struct net *n = net_new(&a, &b);
+	start(n);
+	check_up(n, 1);
+	for (int i = 0; i < 2; i++) {
+		const struct v1_sa *sa = n->s[i].e->conns[0].sa;
+		const struct ike_child *c = &n->s[i].live[0];
+
+		ck_assert_int_eq(sa->encr, catalogue[_i].p1_encr);
+		ck_assert_int_eq(sa->prf, catalogue[_i].p1_prf);
+		ck_assert_int_eq(sa->group, catalogue[_i].group);
+		ck_assert_int_eq(c->encr, catalogue[_i].encr);
+		ck_assert_int_eq(c->integ, catalogue[_i].integ);
+		ck_assert_uint_eq(c->enc_key_len, crypto_alg(catalogue[_i].encr)->key_len);
+		ck_assert_uint_eq(c->auth_key_len, crypto_alg(catalogue[_i].integ)->key_len);
+	}
+	ck_assert_ptr_nonnull(strstr(n->s[0].log, crypto_alg(catalogue[_i].group)->name));
+	ck_assert_ptr_nonnull(strstr(n->s[0].log, ", pfs "));
+	net_free(n);
+}
+END_TEST
+
+/* FQDN and user@FQDN identities, both modes; the FQDN compared without regard to case. */
+static void named_ids(const char *mode)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.mode = b.mode = mode;
+	a.local_id = "gw-a.example.net";
+	b.remote_id = "GW-A.Example.NET";
+	b.local_id = "vpn@b.example.net";
+	a.remote_id = "vpn@b.example.net";
+	struct net *n = net_new(&a, &b);
+	start(n);
+	advance(n, 500);
+	check_up(n, 1);
+	ck_assert_uint_eq(n->s[0].e->conns[0].sa->id_b[0], IKE_ID_FQDN);
+	ck_assert_uint_eq(n->s[1].e->conns[0].sa->id_b[0], IKE_ID_USER_FQDN);
+	net_free(n);
+	/* A user@FQDN must match exactly: the user part is not a host name. */
+	a.remote_id = "VPN@b.example.net";
+	n = fail_case(&a, &b, 1000);
+	expect_cause(&n->s[0], IKE_CAUSE_ID_MISMATCH,
+	             "does not match to user_fqdn:VPN@b.example.net");
+	net_free(n);
+}
+
+START_TEST(test_fqdn_ids_main)
+{
+	named_ids("main");
+}
+END_TEST
+
+START_TEST(test_fqdn_ids_aggressive)
+{
+	named_ids("aggressive");
 }
 END_TEST
 
@@ -974,24 +1099,6 @@ START_TEST(test_duplicated_messages)
 	net_free(n);
 }
 END_TEST
-
-static struct net *fail_case(struct tcfg *a, struct tcfg *b, uint64_t ms)
-{
-	struct net *n = net_new(a, b);
-
-	start(n);
-	advance(n, ms);
-	return n;
-}
-
-static void expect_cause(struct side *s, enum ike_cause c, const char *evidence)
-{
-	ck_assert_msg(s->st[0].failures[c] > 0, "side %d: no %s (cause now %s, evidence '%s')",
-	              s->idx, ike_cause_code(c), ike_cause_code(s->st[0].cause), s->st[0].evidence);
-	if (evidence != NULL && s->st[0].cause == c)
-		ck_assert_msg(strstr(s->st[0].evidence, evidence) != NULL,
-		              "evidence '%s' lacks '%s'", s->st[0].evidence, evidence);
-}
 
 START_TEST(test_fail_psk_mismatch)
 {
@@ -2013,6 +2120,9 @@ static Suite *ikev1_suite(void)
 	tcase_add_test(c, test_aggressive_aes_sha1_modp1024_pfs);
 	tcase_add_test(c, test_aggressive_aes256_sha256_modp2048_nopfs);
 	tcase_add_test(c, test_main_ecp_and_lists);
+	tcase_add_loop_test(c, test_catalogue_main_mode_pfs, 0, (int)ARRAY_SIZE(catalogue));
+	tcase_add_test(c, test_fqdn_ids_main);
+	tcase_add_test(c, test_fqdn_ids_aggressive);
 	tcase_add_test(c, test_responder_lifetime);
 	tcase_add_test(c, test_lifetimes_in_any_order);
 	tcase_add_test(c, test_esp_kilobyte_lifetime_honoured);
