@@ -57,11 +57,17 @@ struct v1_keys {
 	uint8_t iv[V1_BLOCK_MAX]; /* phase 1 CBC chain */
 };
 
+enum v1_qm_state {
+	QM_I1 = 1, /* initiator: sent QM1, waiting QM2 */
+	QM_R2,     /* responder: sent QM2, waiting QM3 */
+	QM_DONE,   /* initiator: sent QM3 (kept to answer a repeated QM2) */
+};
+
 /* Keys of a negotiated child while it waits to be installed. */
 struct v1_qm {
 	bool used;
 	bool initiator;
-	uint8_t st; /* enum v1_qm_state (ikev1_qm.c) */
+	uint8_t st; /* enum v1_qm_state */
 	uint32_t msgid;
 	uint8_t iv[V1_BLOCK_MAX];
 	uint8_t ni[V1_NONCE_MAX], nr[V1_NONCE_MAX];

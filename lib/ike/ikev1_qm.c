@@ -15,12 +15,6 @@
 #include "crypto_mem.h"
 #include "crypto_rand.h"
 
-enum v1_qm_state {
-	QM_I1 = 1, /* initiator: sent QM1, waiting QM2 */
-	QM_R2,     /* responder: sent QM2, waiting QM3 */
-	QM_DONE,   /* initiator: sent QM3 (kept to answer a repeated QM2) */
-};
-
 /* The shorter of two lifetimes where 0 means none. */
 static uint32_t life_min(uint32_t a, uint32_t b)
 {
