@@ -7,26 +7,12 @@
  */
 #include "ikev1_int.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crypto_mem.h"
 #include "crypto_rand.h"
-
-void v1_log(struct ikev1 *e, enum ike_log_level lvl, uint32_t conn, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	if (e->ops.log == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	e->ops.log(e->ops.ctx, lvl, conn, line);
-}
 
 struct v1_conn *v1_conn(struct ikev1 *e, uint32_t conn)
 {
@@ -231,28 +217,28 @@ void v1_p1_send(struct ikev1 *e, struct v1_sa *sa, const uint8_t *msg, size_t le
 	v1_send_raw(e, sa, msg, len);
 }
 
-uint32_t v1_rtx_timeout(const struct ikev1 *e, unsigned n)
-{
-	uint64_t t = ike_retransmit_timeout_ms(n);
-
-	/* A tuned base scales the shared schedule (tests run it fast). */
-	t = t * e->tun.retransmit_base_ms / IKE_RETRANSMIT_BASE_MS;
-	return t == 0 ? 1 : (uint32_t)t;
-}
-
 unsigned v1_rtx_tries(const struct ikev1 *e)
 {
 	return e->tun.retransmit_tries;
 }
 
-uint64_t v1_jitter(struct ikev1 *e, uint64_t max)
+void v1_log_retransmit(struct ikev1 *e, uint32_t conn, unsigned n, uint32_t msgid, unsigned seq)
 {
-	uint32_t r;
+	e->st.retransmits++;
+	ike_log(&e->ops, IKE_LOG_INFO, conn,
+	        "sending retransmit %u of request message ID %u, seq %u", n, msgid, seq);
+}
 
-	if (e->tun.no_jitter || max == 0)
-		return 0;
-	crypto_random(&r, sizeof(r));
-	return r % max;
+void v1_retransmits_exhausted(struct ikev1 *e, uint32_t conn, enum ike_state state, bool set_status,
+                              unsigned n, uint32_t msgid, unsigned seq)
+{
+	ike_log(&e->ops, IKE_LOG_WARN, conn,
+	        "giving up after %u retransmits of request message ID %u, seq %u", n, msgid, seq);
+	if (set_status)
+		ike_status_fail(&e->status[conn], state, IKE_CAUSE_PEER_NOT_RESPONDING, e->now,
+		                NULL,
+		                "sending retransmit %u of request message ID %u, seq %u: no answer",
+		                n, msgid, seq);
 }
 
 static uint64_t soft_at(struct ikev1 *e, uint64_t life_ms, uint64_t jitter)
@@ -268,14 +254,14 @@ static uint64_t soft_at(struct ikev1 *e, uint64_t life_ms, uint64_t jitter)
 
 uint64_t v1_soft_ms(struct ikev1 *e, uint64_t life_ms)
 {
-	return soft_at(e, life_ms, v1_jitter(e, life_ms / 20));
+	return soft_at(e, life_ms, ike_jitter_ms(life_ms / 20, e->tun.no_jitter));
 }
 
 uint64_t v1_late_ms(struct ikev1 *e, uint64_t life_ms)
 {
 	uint64_t base = soft_at(e, life_ms, 0), room = life_ms > base ? life_ms - base : 0;
 
-	return base + room / 2 - v1_jitter(e, room / 4);
+	return base + room / 2 - ike_jitter_ms(room / 4, e->tun.no_jitter);
 }
 
 bool v1_id_matches(const struct ikev1 *e, uint32_t conn, const struct v1_idpl *id, char *got,
@@ -412,22 +398,8 @@ static void conn_init(struct ikev1 *e, uint32_t i)
 	ike_endpoint_from_config(&c->peer, &g->address, IKE_PORT);
 	if (ike_local_endpoint(e->cfg, &c->peer, &c->local) != 0)
 		c->v1 = false; /* no public port of the peer's family: nothing to run */
-	for (uint32_t k = 0; k < cc->n_local_subnets && c->n_loc < IKE_TS_MAX; k++) {
-		const struct config_prefix *p = &cc->local_subnets[k];
-		uint8_t fam = p->addr.family == AF_INET6 ? TS_IPV6 : TS_IPV4;
-
-		if (ts_from_prefix(&c->loc[c->n_loc], fam, p->addr.u.bytes, p->len,
-		                   TS_ALLOW_HOST_BITS) == TS_OK)
-			c->n_loc++;
-	}
-	for (uint32_t k = 0; k < cc->n_remote_subnets && c->n_rem < IKE_TS_MAX; k++) {
-		const struct config_prefix *p = &cc->remote_subnets[k];
-		uint8_t fam = p->addr.family == AF_INET6 ? TS_IPV6 : TS_IPV4;
-
-		if (ts_from_prefix(&c->rem[c->n_rem], fam, p->addr.u.bytes, p->len,
-		                   TS_ALLOW_HOST_BITS) == TS_OK)
-			c->n_rem++;
-	}
+	c->n_loc = ike_prefixes_to_ts(cc->local_subnets, cc->n_local_subnets, c->loc, IKE_TS_MAX);
+	c->n_rem = ike_prefixes_to_ts(cc->remote_subnets, cc->n_remote_subnets, c->rem, IKE_TS_MAX);
 	if (c->v1)
 		ike_status_set(&e->status[i], IKE_STATE_DOWN, e->now);
 }
@@ -614,25 +586,16 @@ static void p1_rtx_tick(struct ikev1 *e, struct v1_sa *sa)
 	if (!sa->tx_rtx || sa->tx == NULL || e->now < sa->rtx_at)
 		return;
 	if (sa->rtx_n >= v1_rtx_tries(e)) {
-		struct v1_conn *c = v1_conn(e, sa->conn);
-
-		v1_log(e, IKE_LOG_WARN, sa->conn,
-		       "giving up after %u retransmits of request message ID 0, seq %u", sa->rtx_n,
-		       sa->seq);
-		if (sa->st != P1_ESTABLISHED && c != NULL && v1_may_fail_status(e, sa))
-			ike_status_fail(&e->status[sa->conn], IKE_STATE_PHASE1_FAILED,
-			                IKE_CAUSE_PEER_NOT_RESPONDING, e->now, NULL,
-			                "sending retransmit %u of request message ID 0, seq %u: "
-			                "no answer",
-			                sa->rtx_n, sa->seq);
+		v1_retransmits_exhausted(e, sa->conn, IKE_STATE_PHASE1_FAILED,
+		                         sa->st != P1_ESTABLISHED && v1_conn(e, sa->conn) != NULL &&
+		                                 v1_may_fail_status(e, sa),
+		                         sa->rtx_n, 0, sa->seq);
 		v1_sa_kill(e, sa);
 		v1_conn_restart_later(e, sa->conn);
 		return;
 	}
 	sa->rtx_n++;
-	e->st.retransmits++;
-	v1_log(e, IKE_LOG_INFO, sa->conn, "sending retransmit %u of request message ID 0, seq %u",
-	       sa->rtx_n, sa->seq);
+	v1_log_retransmit(e, sa->conn, sa->rtx_n, 0, sa->seq);
 	v1_send_raw(e, sa, sa->tx, sa->tx_len);
 	sa->rtx_at = e->now + v1_rtx_timeout(e, sa->rtx_n);
 }
@@ -644,7 +607,7 @@ static void sa_lifetime_tick(struct ikev1 *e, struct v1_sa *sa)
 	if (sa->st != P1_ESTABLISHED || c == NULL)
 		return;
 	if (sa->expire_at_ms != 0 && e->now >= sa->expire_at_ms) {
-		v1_log(e, IKE_LOG_INFO, sa->conn, "ISAKMP SA expired");
+		ike_log(&e->ops, IKE_LOG_INFO, sa->conn, "ISAKMP SA expired");
 		v1_info_delete(e, sa, V1_PROTO_ISAKMP, sa->cky_i, 16);
 		v1_sa_kill(e, sa);
 		/*
@@ -667,9 +630,9 @@ static void sa_lifetime_tick(struct ikev1 *e, struct v1_sa *sa)
 	if (c->sa == sa && c->neg == NULL && sa->rekey_at_ms != 0 && e->now >= sa->rekey_at_ms &&
 	    v1_conn_needs_ike(c)) {
 		sa->rekey_at_ms = e->now + e->tun.restart_delay_ms;
-		v1_log(e, IKE_LOG_INFO, sa->conn, "%s",
-		       sa->initiator ? "rekeying ISAKMP SA"
-		                     : "rekeying ISAKMP SA as its responder: the peer has not");
+		ike_log(&e->ops, IKE_LOG_INFO, sa->conn, "%s",
+		        sa->initiator ? "rekeying ISAKMP SA"
+		                      : "rekeying ISAKMP SA as its responder: the peer has not");
 		v1_initiate(e, sa->conn, true);
 	}
 }
@@ -682,8 +645,9 @@ void ikev1_tick(struct ikev1 *e, uint64_t now_ms)
 			continue;
 		if (!sa->initiator && sa->st != P1_ESTABLISHED &&
 		    now_ms - sa->started_ms >= V1_HALF_OPEN_MS) {
-			v1_log(e, IKE_LOG_INFO, sa->conn, "dropping half-open phase 1 after %u ms",
-			       (unsigned)V1_HALF_OPEN_MS);
+			ike_log(&e->ops, IKE_LOG_INFO, sa->conn,
+			        "dropping half-open phase 1 after %u ms",
+			        (unsigned)V1_HALF_OPEN_MS);
 			v1_sa_kill(e, sa);
 			continue;
 		}

@@ -163,7 +163,7 @@ void v1_info_delete(struct ikev1 *e, struct v1_sa *sa, uint8_t proto, const uint
 static void p1_fail_remedy(struct ikev1 *e, struct v1_sa *sa, enum ike_cause cause,
                            const char *remedy, const char *what)
 {
-	v1_log(e, IKE_LOG_ERR, sa->conn, "phase 1 failed: %s", what);
+	ike_log(&e->ops, IKE_LOG_ERR, sa->conn, "phase 1 failed: %s", what);
 	if (v1_may_fail_status(e, sa))
 		ike_status_fail(&e->status[sa->conn], IKE_STATE_PHASE1_FAILED, cause, e->now,
 		                remedy, "%s", what);
@@ -221,7 +221,7 @@ static void qm_fail_pending(struct ikev1 *e, struct v1_sa *sa, enum ike_cause ca
 					c->ch[k].rekeying = false;
 		v1_qm_free(q);
 	}
-	v1_log(e, IKE_LOG_ERR, sa->conn, "quick mode failed: %s", what);
+	ike_log(&e->ops, IKE_LOG_ERR, sa->conn, "quick mode failed: %s", what);
 	ike_status_fail(&e->status[sa->conn], IKE_STATE_PHASE2_FAILED, cause, e->now, NULL, "%s",
 	                what);
 	if (c != NULL)
@@ -358,7 +358,7 @@ static void delete_isakmp(struct ikev1 *e, struct v1_sa *sa, const struct v1_del
 	/* The SA it came under, or another of the same connection (found by cookie). */
 	struct v1_sa *o = v1_sa_find(e, d->spis, d->spis + 8);
 	if (o != NULL && o->conn == sa->conn) {
-		v1_log(e, IKE_LOG_INFO, sa->conn, "peer deleted ISAKMP SA");
+		ike_log(&e->ops, IKE_LOG_INFO, sa->conn, "peer deleted ISAKMP SA");
 		v1_sa_kill(e, o);
 	}
 	if (c == NULL || c->sa != NULL || c->neg != NULL)
@@ -404,8 +404,8 @@ void v1_info_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, co
 		e->st.decrypt_failed++;
 		/* strongSwan answers a PSK mismatch under its own keys (INTEROP.md). */
 		if (sa->st == P1_I_MM5) {
-			v1_log(e, IKE_LOG_ERR, sa->conn,
-			       "invalid HASH_V1 payload length, decryption failed?");
+			ike_log(&e->ops, IKE_LOG_ERR, sa->conn,
+			        "invalid HASH_V1 payload length, decryption failed?");
 			p1_fail_from_notify(e, sa, IKE_CAUSE_PSK_MISMATCH,
 			                    "invalid HASH_V1 payload length, decryption failed?");
 		}
@@ -437,8 +437,8 @@ static void peer_dead(struct ikev1 *e, struct v1_sa *sa)
 	uint32_t conn = sa->conn;
 
 	e->st.dead_peers++;
-	v1_log(e, IKE_LOG_WARN, conn, "DPD: peer did not answer %u R-U-THERE, declaring it dead",
-	       sa->dpd_tries + 1);
+	ike_log(&e->ops, IKE_LOG_WARN, conn,
+	        "DPD: peer did not answer %u R-U-THERE, declaring it dead", sa->dpd_tries + 1);
 	v1_children_delete_all(e, conn, false);
 	for (struct v1_sa *o = e->all; o != NULL; o = o->anext)
 		if (!o->dead && o->conn == conn)

@@ -217,12 +217,9 @@ struct ikev1 {
 	uint8_t out[IKE_MSG_MAX + 4];            /* a datagram with the non-ESP marker */
 	struct ike_endpoint rx_local, rx_remote; /* of the message being handled */
 	uint64_t now;
-	uint32_t rnd_state;
 };
 
 /* ---- ikev1.c ---- */
-void v1_log(struct ikev1 *e, enum ike_log_level lvl, uint32_t conn, const char *fmt, ...)
-        VPNGW_PRINTF(4, 5);
 struct v1_sa *v1_sa_new(struct ikev1 *e, uint32_t conn, bool initiator,
                         const struct ike_endpoint *local, const struct ike_endpoint *remote);
 void v1_sa_link(struct ikev1 *e, struct v1_sa *sa);
@@ -240,8 +237,17 @@ static inline bool v1_keyed(const struct v1_sa *sa)
 void v1_send_raw(struct ikev1 *e, const struct v1_sa *sa, const uint8_t *msg, size_t len);
 /* Keeps a copy of a phase 1 message as the SA's last and sends it. */
 void v1_p1_send(struct ikev1 *e, struct v1_sa *sa, const uint8_t *msg, size_t len, bool rtx);
-uint32_t v1_rtx_timeout(const struct ikev1 *e, unsigned n);
+/* The shared schedule (ike.h) at the tuned base. */
+static inline uint32_t v1_rtx_timeout(const struct ikev1 *e, unsigned n)
+{
+	return ike_retransmit_timeout_base_ms(e->tun.retransmit_base_ms, n);
+}
 unsigned v1_rtx_tries(const struct ikev1 *e);
+/* "sending retransmit N of request message ID M, seq S" (DESIGN.md's evidence), counted. */
+void v1_log_retransmit(struct ikev1 *e, uint32_t conn, unsigned n, uint32_t msgid, unsigned seq);
+/* Retransmits of a request exhausted: logged; the status says so when set_status. */
+void v1_retransmits_exhausted(struct ikev1 *e, uint32_t conn, enum ike_state state, bool set_status,
+                              unsigned n, uint32_t msgid, unsigned seq);
 /* Whether a repeated peer message may be answered again now (rate limit). */
 static inline bool v1_may_resend(uint64_t now, uint64_t *resent_at)
 {
@@ -262,9 +268,7 @@ uint64_t v1_soft_ms(struct ikev1 *e, uint64_t life_ms);
  * limit, minus jitter, so the two sides do not race.
  */
 uint64_t v1_late_ms(struct ikev1 *e, uint64_t life_ms);
-/* Random jitter in [0, max) unless no_jitter. */
-uint64_t v1_jitter(struct ikev1 *e, uint64_t max);
-/* Builds an encrypted message: payloads appended by fill after the header. */
+/* The connection's engine state, NULL when it is not an IKEv1 connection. */
 struct v1_conn *v1_conn(struct ikev1 *e, uint32_t conn);
 void v1_conn_restart_later(struct ikev1 *e, uint32_t conn);
 /* Starts a phase 1 if the connection needs an ISAKMP SA and has none, nor one under way. */

@@ -113,9 +113,9 @@ static void check_natd(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m
 		    (alt_remote != NULL && natd_is(sa, spis, &m->natd[i], alt_remote)))
 			sa->nat_remote = false;
 	if (sa->nat_local || sa->nat_remote)
-		v1_log(e, IKE_LOG_INFO, sa->conn, "NAT detected:%s%s",
-		       sa->nat_local ? " we are behind a NAT" : "",
-		       sa->nat_remote ? " the peer is behind a NAT (or fakes it)" : "");
+		ike_log(&e->ops, IKE_LOG_INFO, sa->conn, "NAT detected:%s%s",
+		        sa->nat_local ? " we are behind a NAT" : "",
+		        sa->nat_remote ? " the peer is behind a NAT (or fakes it)" : "");
 }
 
 /* Initiator after NAT-D: move to 4500 when a NAT is on the path (RFC 3947 4). */
@@ -255,7 +255,8 @@ static void fail_remedy(struct ikev1 *e, struct v1_sa *sa, enum ike_cause cause,
 	va_start(ap, fmt);
 	vsnprintf(ev, sizeof(ev), fmt, ap);
 	va_end(ap);
-	v1_log(e, IKE_LOG_ERR, sa->conn, "phase 1 failed (%s): %s", ike_cause_code(cause), ev);
+	ike_log(&e->ops, IKE_LOG_ERR, sa->conn, "phase 1 failed (%s): %s", ike_cause_code(cause),
+	        ev);
 	/* A failed rekey (or a stray attempt) leaves a working tunnel's status alone. */
 	if (v1_may_fail_status(e, sa))
 		ike_status_fail(&e->status[sa->conn], IKE_STATE_PHASE1_FAILED, cause, e->now,
@@ -347,7 +348,7 @@ void v1_initial_contact(struct ikev1 *e, struct v1_sa *sa)
 	 * Only what predates this phase 1: when both sides start at once,
 	 * the other side's fresh SAs and children are not stale.
 	 */
-	v1_log(e, IKE_LOG_INFO, sa->conn, "INITIAL-CONTACT: dropping old SAs of this peer");
+	ike_log(&e->ops, IKE_LOG_INFO, sa->conn, "INITIAL-CONTACT: dropping old SAs of this peer");
 	for (unsigned i = 0; i < c->n_ch; i++) {
 		if (c->ch[i].installed_ms >= sa->started_ms)
 			continue;
@@ -394,9 +395,9 @@ void v1_p1_established(struct ikev1 *e, struct v1_sa *sa)
 		sa->keepalive_at = e->now + e->tun.keepalive_ms;
 	e->st.isakmp_sas++;
 	e->status[sa->conn].ike_sa_up++;
-	v1_log(e, IKE_LOG_INFO, sa->conn, "ISAKMP SA established (%s, %s/%s/%s)",
-	       sa->aggressive ? "aggressive mode" : "main mode", crypto_alg(sa->encr)->name,
-	       crypto_alg(sa->prf)->name, crypto_alg(sa->group)->name);
+	ike_log(&e->ops, IKE_LOG_INFO, sa->conn, "ISAKMP SA established (%s, %s/%s/%s)",
+	        sa->aggressive ? "aggressive mode" : "main mode", crypto_alg(sa->encr)->name,
+	        crypto_alg(sa->prf)->name, crypto_alg(sa->group)->name);
 	if (c == NULL)
 		return;
 	old = c->sa;
@@ -474,8 +475,9 @@ struct v1_sa *v1_p1_responder(struct ikev1 *e, const struct ike_endpoint *local,
 	conn = conn_for_peer(e, remote);
 	if (conn < 0) {
 		e->st.unknown_peer++;
-		v1_log(e, IKE_LOG_WARN, UINT32_MAX, "IKEv1 from %s: no customer gateway has it",
-		       ike_endpoint_str(remote, buf, sizeof(buf)));
+		ike_log(&e->ops, IKE_LOG_WARN, UINT32_MAX,
+		        "IKEv1 from %s: no customer gateway has it",
+		        ike_endpoint_str(remote, buf, sizeof(buf)));
 		return NULL;
 	}
 	sa = v1_sa_new(e, (uint32_t)conn, false, local, remote);

@@ -172,11 +172,11 @@ static bool qm_install(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q)
 	e->status[q->conn].child_sa_up++;
 	ts_format(&q->tsl, l, sizeof(l));
 	ts_format(&q->tsr, r, sizeof(r));
-	v1_log(e, IKE_LOG_INFO, q->conn,
-	       "IPsec SA established: %s === %s, spi in 0x%08x out 0x%08x, %s/%s%s%s", l, r,
-	       q->spi_in, q->spi_out, crypto_alg(q->encr)->name, crypto_alg(q->integ)->name,
-	       q->pfs != CRYPTO_INTEG_NONE ? ", pfs " : "",
-	       q->pfs != CRYPTO_INTEG_NONE ? crypto_alg(q->pfs)->name : "");
+	ike_log(&e->ops, IKE_LOG_INFO, q->conn,
+	        "IPsec SA established: %s === %s, spi in 0x%08x out 0x%08x, %s/%s%s%s", l, r,
+	        q->spi_in, q->spi_out, crypto_alg(q->encr)->name, crypto_alg(q->integ)->name,
+	        q->pfs != CRYPTO_INTEG_NONE ? ", pfs " : "",
+	        q->pfs != CRYPTO_INTEG_NONE ? crypto_alg(q->pfs)->name : "");
 	ike_status_set(&e->status[q->conn], IKE_STATE_PHASE2_SUCCEEDED, e->now);
 	(void)sa;
 	crypto_key_free(q->child);
@@ -347,7 +347,7 @@ void v1_qm_fill(struct ikev1 *e, struct v1_sa *sa)
 
 static void qm_fail_proposal(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q, const char *why)
 {
-	v1_log(e, IKE_LOG_ERR, q->conn, "quick mode failed: %s", why);
+	ike_log(&e->ops, IKE_LOG_ERR, q->conn, "quick mode failed: %s", why);
 	ike_status_fail(&e->status[q->conn], IKE_STATE_PHASE2_FAILED, IKE_CAUSE_PROPOSAL_MISMATCH,
 	                e->now, NULL, "%s", why);
 	q->st = QM_DONE;
@@ -475,7 +475,7 @@ static int qm_conn(struct ikev1 *e, struct v1_sa *sa, const struct ts *tsl, cons
 static void qm_r_fail(struct ikev1 *e, struct v1_sa *sa, uint32_t conn, enum ike_cause cause,
                       uint16_t notify, const char *remedy, const char *why)
 {
-	v1_log(e, IKE_LOG_ERR, conn, "quick mode from peer refused: %s", why);
+	ike_log(&e->ops, IKE_LOG_ERR, conn, "quick mode from peer refused: %s", why);
 	ike_status_fail(&e->status[conn], IKE_STATE_PHASE2_FAILED, cause, e->now, remedy, "%s",
 	                why);
 	v1_info_notify(e, sa, V1_PROTO_ESP, NULL, 0, notify, NULL, 0);
@@ -760,17 +760,10 @@ void v1_qm_tick(struct ikev1 *e, struct v1_sa *sa)
 		if (q->rtx_n >= v1_rtx_tries(e)) {
 			struct v1_conn *c = v1_conn(e, q->conn);
 
-			v1_log(e, IKE_LOG_WARN, q->conn,
-			       "quick mode: giving up after %u retransmits of message ID %u",
-			       q->rtx_n, q->msgid);
 			/* A failed extra exchange leaves a working tunnel's status alone. */
-			if (q->rekey_of == 0 && (c == NULL || c->n_ch == 0))
-				ike_status_fail(
-				        &e->status[q->conn], IKE_STATE_PHASE2_FAILED,
-				        IKE_CAUSE_PEER_NOT_RESPONDING, e->now, NULL,
-				        "sending retransmit %u of request message ID %u, seq "
-				        "%u: no answer",
-				        q->rtx_n, q->msgid, q->seq);
+			v1_retransmits_exhausted(e, q->conn, IKE_STATE_PHASE2_FAILED,
+			                         q->rekey_of == 0 && (c == NULL || c->n_ch == 0),
+			                         q->rtx_n, q->msgid, q->seq);
 			if (c != NULL) {
 				for (unsigned k = 0; k < c->n_ch; k++) {
 					if (c->ch[k].spi_in == q->rekey_of)
@@ -788,10 +781,7 @@ void v1_qm_tick(struct ikev1 *e, struct v1_sa *sa)
 			continue;
 		}
 		q->rtx_n++;
-		e->st.retransmits++;
-		v1_log(e, IKE_LOG_INFO, q->conn,
-		       "sending retransmit %u of request message ID %u, seq %u", q->rtx_n, q->msgid,
-		       q->seq);
+		v1_log_retransmit(e, q->conn, q->rtx_n, q->msgid, q->seq);
 		v1_send_raw(e, sa, q->tx, q->tx_len);
 		q->rtx_at = e->now + v1_rtx_timeout(e, q->rtx_n);
 	}
@@ -803,16 +793,17 @@ void v1_child_peer_deleted(struct ikev1 *e, uint32_t conn, unsigned i)
 	struct v1_child *ch = &c->ch[i];
 
 	if (ch->retire_at_ms != 0 && e->now < ch->retire_at_ms) {
-		v1_log(e, IKE_LOG_INFO, conn,
-		       "peer deleted rekeyed IPsec SA: spi in 0x%08x out 0x%08x kept %u ms more "
-		       "for "
-		       "packets in flight",
-		       ch->spi_in, ch->spi_out, (unsigned)(ch->retire_at_ms - e->now));
+		ike_log(&e->ops, IKE_LOG_INFO, conn,
+		        "peer deleted rekeyed IPsec SA: spi in 0x%08x out 0x%08x kept %u ms more "
+		        "for "
+		        "packets in flight",
+		        ch->spi_in, ch->spi_out, (unsigned)(ch->retire_at_ms - e->now));
 		ch->peer_deleted = true;
 		return;
 	}
-	v1_log(e, IKE_LOG_INFO, conn, "peer deleted IPsec SA: removing spi in 0x%08x out 0x%08x",
-	       ch->spi_in, ch->spi_out);
+	ike_log(&e->ops, IKE_LOG_INFO, conn,
+	        "peer deleted IPsec SA: removing spi in 0x%08x out 0x%08x", ch->spi_in,
+	        ch->spi_out);
 	child_remove(e, c, conn, i, false);
 }
 
@@ -833,14 +824,14 @@ void v1_child_tick(struct ikev1 *e, uint32_t conn)
 		struct v1_child *ch = &c->ch[i];
 
 		if (child_retire_due(e, ch)) {
-			v1_log(e, IKE_LOG_INFO, conn, "rekeyed IPsec SA 0x%08x retired",
-			       ch->spi_in);
+			ike_log(&e->ops, IKE_LOG_INFO, conn, "rekeyed IPsec SA 0x%08x retired",
+			        ch->spi_in);
 			child_remove(e, c, conn, i, !ch->peer_deleted);
 			i--;
 			continue;
 		}
 		if (e->now >= ch->expire_at_ms) {
-			v1_log(e, IKE_LOG_INFO, conn, "IPsec SA 0x%08x expired", ch->spi_in);
+			ike_log(&e->ops, IKE_LOG_INFO, conn, "IPsec SA 0x%08x expired", ch->spi_in);
 			child_remove(e, c, conn, i, true);
 			i--;
 			v1_conn_children_gone(e, conn, true);
@@ -848,7 +839,8 @@ void v1_child_tick(struct ikev1 *e, uint32_t conn)
 		}
 		if (ch->rekey_at_ms != 0 && e->now >= ch->rekey_at_ms && !ch->rekeying &&
 		    c->sa != NULL && c->sa->st == P1_ESTABLISHED) {
-			v1_log(e, IKE_LOG_INFO, conn, "rekeying IPsec SA 0x%08x", ch->spi_in);
+			ike_log(&e->ops, IKE_LOG_INFO, conn, "rekeying IPsec SA 0x%08x",
+			        ch->spi_in);
 			if (v1_qm_start(e, c->sa, conn, &ch->tsl, &ch->tsr, ch->spi_in) == 0)
 				ch->rekeying = true;
 		}
