@@ -40,10 +40,23 @@ size_t v1_wr_hash_slot(const struct v1_sa *sa, struct v1_wr *w)
 	return at;
 }
 
+size_t v1_wr_encrypt(const struct v1_sa *sa, struct v1_wr *w, uint8_t *iv)
+{
+	size_t len = v1_wr_finish(w), clen;
+
+	if (len == 0 || v1_encrypt(&sa->keys->sym, iv, w->buf + V1_HDR_LEN, len - V1_HDR_LEN,
+	                           w->cap - V1_HDR_LEN, &clen) != 0)
+		return 0;
+	len = V1_HDR_LEN + clen;
+	w->buf[V1_HDR_FLAGS_AT] |= V1_FLAG_E;
+	put_be32(w->buf + V1_HDR_LEN_AT, (uint32_t)len);
+	return len;
+}
+
 size_t v1_seal(struct v1_sa *sa, struct v1_wr *w, size_t hash_at, uint32_t msgid, const uint8_t *ni,
                size_t ni_len, uint8_t *iv)
 {
-	size_t len = v1_wr_finish(w), hl = sa->keys->k.len, clen;
+	size_t len = v1_wr_finish(w), hl = sa->keys->k.len;
 
 	if (len == 0)
 		return 0;
@@ -51,13 +64,7 @@ size_t v1_seal(struct v1_sa *sa, struct v1_wr *w, size_t hash_at, uint32_t msgid
 	if (v1_hash_a(sa, false, msgid, ni, ni_len, NULL, 0, rest, (size_t)(w->buf + len - rest),
 	              w->buf + hash_at + V1_GEN_LEN) != hl)
 		return 0;
-	if (v1_encrypt(&sa->keys->sym, iv, w->buf + V1_HDR_LEN, len - V1_HDR_LEN,
-	               w->cap - V1_HDR_LEN, &clen) != 0)
-		return 0;
-	len = V1_HDR_LEN + clen;
-	w->buf[19] |= V1_FLAG_E;
-	put_be32(w->buf + 24, (uint32_t)len);
-	return len;
+	return v1_wr_encrypt(sa, w, iv);
 }
 
 int v1_open(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, const uint8_t *msg,
@@ -120,15 +127,8 @@ void v1_info_notify(struct ikev1 *e, struct v1_sa *sa, uint8_t proto, const uint
 	struct v1_wr w;
 	uint32_t msgid;
 	size_t hash_at = info_start(e, sa, &w, &msgid);
-	size_t s = v1_wr_begin(&w, V1_PL_N);
 
-	v1_wr_be32(&w, V1_DOI_IPSEC);
-	v1_wr_u8(&w, proto);
-	v1_wr_u8(&w, (uint8_t)spi_len);
-	v1_wr_be16(&w, type);
-	v1_wr_bytes(&w, spi, spi_len);
-	v1_wr_bytes(&w, data, data_len);
-	v1_wr_end(&w, s);
+	v1_wr_notify(&w, proto, spi, spi_len, type, data, data_len);
 	info_send(e, sa, &w, hash_at, msgid);
 }
 
@@ -142,8 +142,7 @@ void v1_info_delete(struct ikev1 *e, struct v1_sa *sa, uint8_t proto, const uint
 	if (!v1_keyed(sa) || sa->st != P1_ESTABLISHED)
 		return; /* deletes are only sent protected */
 	if (proto == V1_PROTO_ISAKMP) {
-		memcpy(cookies, sa->cky_i, 8);
-		memcpy(cookies + 8, sa->cky_r, 8);
+		v1_cookies(sa, cookies);
 		spi = cookies;
 		spi_len = 16;
 	}
@@ -271,8 +270,7 @@ static void protected_notify(struct ikev1 *e, struct v1_sa *sa, const struct v1_
 		if (n->data_len == 4 && sa->st == P1_ESTABLISHED) {
 			uint8_t cookies[16];
 
-			memcpy(cookies, sa->cky_i, 8);
-			memcpy(cookies + 8, sa->cky_r, 8);
+			v1_cookies(sa, cookies);
 			v1_info_notify(e, sa, V1_PROTO_ISAKMP, cookies, 16, V1_N_DPD_R_U_THERE_ACK,
 			               n->data, 4);
 		}
@@ -452,8 +450,7 @@ static void send_dpd(struct ikev1 *e, struct v1_sa *sa)
 {
 	uint8_t cookies[16], seq[4];
 
-	memcpy(cookies, sa->cky_i, 8);
-	memcpy(cookies + 8, sa->cky_r, 8);
+	v1_cookies(sa, cookies);
 	put_be32(seq, sa->dpd_seq);
 	e->st.dpd_sent++;
 	v1_info_notify(e, sa, V1_PROTO_ISAKMP, cookies, 16, V1_N_DPD_R_U_THERE, seq, 4);

@@ -12,6 +12,8 @@
 #ifndef VPNGW_IKEV1_INT_H
 #define VPNGW_IKEV1_INT_H
 
+#include <string.h>
+
 #include "crypto_dh.h"
 #include "ikev1.h"
 #include "ikev1_crypto.h"
@@ -228,6 +230,12 @@ struct v1_sa *v1_sa_find(struct ikev1 *e, const uint8_t cky_i[8], const uint8_t 
 void v1_sa_kill(struct ikev1 *e, struct v1_sa *sa);
 /* After an authenticated message: last_rx, and follow the peer to 4500 / a new NAT mapping. */
 void v1_sa_follow(struct ikev1 *e, struct v1_sa *sa);
+/* CKY-I | CKY-R: the ISAKMP SA's SPI in notifies, deletes and NAT-D hashes. */
+static inline void v1_cookies(const struct v1_sa *sa, uint8_t out[16])
+{
+	memcpy(out, sa->cky_i, 8);
+	memcpy(out + 8, sa->cky_r, 8);
+}
 /* The keys of a phase 1 are in place (SKEYID derived). */
 static inline bool v1_keyed(const struct v1_sa *sa)
 {
@@ -348,6 +356,12 @@ void v1_info_delete(struct ikev1 *e, struct v1_sa *sa, uint8_t proto, const uint
 size_t v1_hash_a(const struct v1_sa *sa, bool zero, uint32_t msgid, const uint8_t *ni,
                  size_t ni_len, const uint8_t *nr, size_t nr_len, const uint8_t *rest,
                  size_t rest_len, uint8_t *out);
+/*
+ * Finishes w and encrypts all after the header with sa's cipher and iv
+ * (then the last cipher block), sets the E flag and the new length.
+ * Returns the message length, 0 on error.
+ */
+size_t v1_wr_encrypt(const struct v1_sa *sa, struct v1_wr *w, uint8_t *iv);
 /* Opens a HASH payload with a zero body; returns its offset for v1_seal(). */
 size_t v1_wr_hash_slot(const struct v1_sa *sa, struct v1_wr *w);
 /*

@@ -370,10 +370,24 @@ void v1_wr_attr(struct v1_wr *w, uint16_t type, uint32_t value)
 	}
 }
 
+void v1_wr_notify(struct v1_wr *w, uint8_t proto, const uint8_t *spi, size_t spi_len, uint16_t type,
+                  const uint8_t *data, size_t data_len)
+{
+	size_t s = v1_wr_begin(w, V1_PL_N);
+
+	v1_wr_be32(w, V1_DOI_IPSEC);
+	v1_wr_u8(w, proto);
+	v1_wr_u8(w, (uint8_t)spi_len);
+	v1_wr_be16(w, type);
+	v1_wr_bytes(w, spi, spi_len);
+	v1_wr_bytes(w, data, data_len);
+	v1_wr_end(w, s);
+}
+
 size_t v1_wr_finish(struct v1_wr *w)
 {
 	if (w->failed || w->len < V1_HDR_LEN)
 		return 0;
-	put_be32(w->buf + 24, (uint32_t)w->len);
+	put_be32(w->buf + V1_HDR_LEN_AT, (uint32_t)w->len);
 	return w->len;
 }

@@ -18,6 +18,8 @@
 
 enum {
 	V1_HDR_LEN = 28,
+	V1_HDR_FLAGS_AT = 19, /* offsets in the header */
+	V1_HDR_LEN_AT = 24,
 	V1_GEN_LEN = 4, /* generic payload header */
 	V1_VERSION = 0x10,
 	V1_FLAG_E = 0x01,
@@ -274,6 +276,9 @@ void v1_wr_end(struct v1_wr *w, size_t start);
 void v1_wr_payload(struct v1_wr *w, uint8_t type, const void *body, size_t len);
 /* Attributes: TV when the value fits 16 bits and tv is allowed, else 4-byte TLV. */
 void v1_wr_attr(struct v1_wr *w, uint16_t type, uint32_t value);
+/* A Notification payload (RFC 2408 3.14) of the IPsec DOI. */
+void v1_wr_notify(struct v1_wr *w, uint8_t proto, const uint8_t *spi, size_t spi_len, uint16_t type,
+                  const uint8_t *data, size_t data_len);
 /* Writes the header's total length; returns the message length, or 0 if the writer failed. */
 size_t v1_wr_finish(struct v1_wr *w);
 

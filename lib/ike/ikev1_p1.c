@@ -73,8 +73,7 @@ static void wr_natd(struct v1_sa *sa, struct v1_wr *w)
 
 	if (!natt(sa))
 		return;
-	memcpy(spis, sa->cky_i, 8);
-	memcpy(spis + 8, sa->cky_r, 8);
+	v1_cookies(sa, spis);
 	n = ike_natd_hash(sa->prf, spis, &sa->remote, h);
 	v1_wr_payload(w, type, h, n);
 	n = ike_natd_hash(sa->prf, spis, &sa->local, h);
@@ -102,8 +101,7 @@ static void check_natd(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m
 
 	if (!natt(sa) || m->n_natd < 2)
 		return;
-	memcpy(spis, sa->cky_i, 8);
-	memcpy(spis + 8, sa->cky_r, 8);
+	v1_cookies(sa, spis);
 	/* The peer's first hash is of us as it sees us. */
 	sa->nat_local = !natd_is(sa, spis, &m->natd[0], &sa->local) &&
 	                (alt_local == NULL || !natd_is(sa, spis, &m->natd[0], alt_local));
@@ -272,20 +270,10 @@ static void fail_remedy(struct ikev1 *e, struct v1_sa *sa, enum ike_cause cause,
 /* Finishes w: encrypts it under the phase 1 chain when enc, sends and caches it. */
 static int p1_finish(struct ikev1 *e, struct v1_sa *sa, struct v1_wr *w, bool enc, bool rtx)
 {
-	size_t len = v1_wr_finish(w);
+	size_t len = enc ? v1_wr_encrypt(sa, w, sa->keys->iv) : v1_wr_finish(w);
 
 	if (len == 0)
 		return -1;
-	if (enc) {
-		size_t clen;
-
-		if (v1_encrypt(&sa->keys->sym, sa->keys->iv, w->buf + V1_HDR_LEN, len - V1_HDR_LEN,
-		               w->cap - V1_HDR_LEN, &clen) != 0)
-			return -1;
-		len = V1_HDR_LEN + clen;
-		w->buf[19] |= V1_FLAG_E;
-		put_be32(w->buf + 24, (uint32_t)len);
-	}
 	v1_p1_send(e, sa, w->buf, len, rtx);
 	return 0;
 }
@@ -812,15 +800,11 @@ void v1_p1_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, cons
 		wr_id(e, sa, &w);
 		v1_wr_payload(&w, V1_PL_HASH, hb, auth_hash(sa, true, sa->id_b, sa->id_len, hb));
 		if (sa->initial_contact) {
-			size_t s = v1_wr_begin(&w, V1_PL_N);
+			uint8_t cookies[16];
 
-			v1_wr_be32(&w, V1_DOI_IPSEC);
-			v1_wr_u8(&w, V1_PROTO_ISAKMP);
-			v1_wr_u8(&w, 16);
-			v1_wr_be16(&w, V1_N_INITIAL_CONTACT);
-			v1_wr_bytes(&w, sa->cky_i, 8);
-			v1_wr_bytes(&w, sa->cky_r, 8);
-			v1_wr_end(&w, s);
+			v1_cookies(sa, cookies);
+			v1_wr_notify(&w, V1_PROTO_ISAKMP, cookies, 16, V1_N_INITIAL_CONTACT, NULL,
+			             0);
 		}
 		sa->st = P1_I_MM5;
 		sa->seq = 3;
@@ -917,8 +901,7 @@ void v1_p1_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, cons
 			/* AM3 went in the clear: INITIAL-CONTACT in a protected informational. */
 			uint8_t cookies[16];
 
-			memcpy(cookies, sa->cky_i, 8);
-			memcpy(cookies + 8, sa->cky_r, 8);
+			v1_cookies(sa, cookies);
 			v1_info_notify(e, sa, V1_PROTO_ISAKMP, cookies, 16, V1_N_INITIAL_CONTACT,
 			               NULL, 0);
 		}

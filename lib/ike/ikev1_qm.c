@@ -304,8 +304,7 @@ int v1_qm_start(struct ikev1 *e, struct v1_sa *sa, uint32_t conn, const struct t
 	v1_send_raw(e, sa, q->tx, q->tx_len);
 	return 0;
 fail:
-	if (q->spi_in != 0)
-		e->ops.child_delete(e->ops.ctx, conn, q->spi_in); /* releases the SPI */
+	/* An SPI never installed needs no delete: the host forgets unused ones itself. */
 	v1_qm_free(q);
 	return -1;
 }
@@ -435,14 +434,8 @@ static void qm_i2(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q, const stru
 	v1_wr_init(&w, e->buf, IKE_MSG_MAX);
 	v1_wr_hdr(&w, sa->cky_i, sa->cky_r, V1_EXCH_QUICK, 0, q->msgid);
 	v1_wr_payload(&w, V1_PL_HASH, hb, hl);
-	size_t len = v1_wr_finish(&w), clen;
-	if (len == 0 || v1_encrypt(&sa->keys->sym, q->iv, w.buf + V1_HDR_LEN, len - V1_HDR_LEN,
-	                           w.cap - V1_HDR_LEN, &clen) != 0)
-		return;
-	len = V1_HDR_LEN + clen;
-	w.buf[19] |= V1_FLAG_E;
-	put_be32(w.buf + 24, (uint32_t)len);
-	if (qm_keep_tx(q, w.buf, len) != 0)
+	size_t len = v1_wr_encrypt(sa, &w, q->iv);
+	if (len == 0 || qm_keep_tx(q, w.buf, len) != 0)
 		return;
 	(void)h;
 	v1_send_raw(e, sa, q->tx, q->tx_len);
@@ -617,16 +610,14 @@ static void qm_r1(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, con
 	}
 	if (peer_s == 0 || peer_s > q->lifetime_s) {
 		/* RFC 2407 4.6.3.1: we keep the SA for less than the peer asked. */
-		size_t s = v1_wr_begin(&w, V1_PL_N);
+		uint8_t spi[4], attrs[16];
+		struct v1_wr aw;
 
-		v1_wr_be32(&w, V1_DOI_IPSEC);
-		v1_wr_u8(&w, V1_PROTO_ESP);
-		v1_wr_u8(&w, 4);
-		v1_wr_be16(&w, V1_N_RESPONDER_LIFETIME);
-		v1_wr_be32(&w, q->spi_out);
-		v1_wr_attr(&w, V1_Q_LIFE_TYPE, V1_LIFE_SECONDS);
-		v1_wr_attr(&w, V1_Q_LIFE_DUR, q->lifetime_s);
-		v1_wr_end(&w, s);
+		put_be32(spi, q->spi_out);
+		v1_wr_init(&aw, attrs, sizeof(attrs));
+		v1_wr_attr(&aw, V1_Q_LIFE_TYPE, V1_LIFE_SECONDS);
+		v1_wr_attr(&aw, V1_Q_LIFE_DUR, q->lifetime_s);
+		v1_wr_notify(&w, V1_PROTO_ESP, spi, 4, V1_N_RESPONDER_LIFETIME, attrs, aw.len);
 	}
 	size_t len = v1_seal(sa, &w, hash_at, q->msgid, q->ni, q->ni_len, q->iv);
 	if (len == 0 || qm_keep_tx(q, w.buf, len) != 0)
