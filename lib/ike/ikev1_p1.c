@@ -692,16 +692,260 @@ static int p1_open(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, co
 	return 0;
 }
 
+/* The peer's message is taken: a repeat of it gets our answer again. */
+static void p1_remember(struct v1_sa *sa, const uint8_t d[20])
+{
+	memcpy(sa->rx_digest, d, 20);
+	sa->has_rx_digest = true;
+}
+
+/* Our answer to MM2 / MM3, retransmitted until the next message comes. */
+static void p1_answer(struct ikev1 *e, struct v1_sa *sa, struct v1_wr *w, const uint8_t d[20])
+{
+	p1_remember(sa, d);
+	if (p1_finish(e, sa, w, false, true) != 0)
+		fail(e, sa, IKE_CAUSE_INTERNAL, "could not build a phase 1 message");
+}
+
+/* MM2 (initiator): the responder's choice; MM3 with KE, Ni, NAT-D. */
+static void p1_mm2(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h,
+                   const struct v1_msg *m, const uint8_t d[20])
+{
+	uint8_t ke[CRYPTO_DH_MAX_PUBLIC];
+	char why[IKE_EVIDENCE_MAX];
+	struct v1_wr w;
+
+	memcpy(sa->cky_r, h->cky_r, 8);
+	read_vids(e, sa, m);
+	if (!p1_accept_choice(e, sa, m, why, sizeof(why))) {
+		fail(e, sa, IKE_CAUSE_PROPOSAL_MISMATCH, "%s", why);
+		return;
+	}
+	if (new_ke(sa, ke) != 0) {
+		e->st.malformed++;
+		return;
+	}
+	memcpy(sa->gxi, ke, sa->gx_len);
+	sa->ni_len = V1_NONCE_LEN;
+	crypto_random(sa->ni, sa->ni_len);
+	wr_start(e, sa, &w, V1_EXCH_MAIN);
+	v1_wr_payload(&w, V1_PL_KE, ke, sa->gx_len);
+	v1_wr_payload(&w, V1_PL_NONCE, sa->ni, sa->ni_len);
+	wr_natd(sa, &w);
+	sa->st = P1_I_MM3;
+	sa->seq = 2;
+	p1_answer(e, sa, &w, d);
+}
+
+/* MM3 (responder): KE, Ni, NAT-D; the keys; MM4 with ours. */
+static void p1_mm3(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m, const uint8_t d[20])
+{
+	uint8_t ke[CRYPTO_DH_MAX_PUBLIC];
+	struct v1_wr w;
+
+	if (!take_ke(sa, &m->ke, sa->gxi) || !take_nonce(&m->nonce, sa->ni, &sa->ni_len)) {
+		e->st.malformed++;
+		return;
+	}
+	if (new_ke(sa, ke) != 0) {
+		e->st.malformed++;
+		return;
+	}
+	memcpy(sa->gxr, ke, sa->gx_len);
+	sa->nr_len = V1_NONCE_LEN;
+	crypto_random(sa->nr, sa->nr_len);
+	if (derive(e, sa) != 0) {
+		fail(e, sa, IKE_CAUSE_INTERNAL, "key derivation failed (bad KE?)");
+		return;
+	}
+	check_natd(e, sa, m, NULL, NULL);
+	wr_start(e, sa, &w, V1_EXCH_MAIN);
+	v1_wr_payload(&w, V1_PL_KE, ke, sa->gx_len);
+	v1_wr_payload(&w, V1_PL_NONCE, sa->nr, sa->nr_len);
+	wr_natd(sa, &w);
+	sa->st = P1_R_MM4;
+	sa->seq = 2;
+	p1_answer(e, sa, &w, d);
+}
+
+/* MM4 (initiator): KE, Nr, NAT-D; the keys, 4500 if a NAT; MM5 with IDii, HASH_I. */
+static void p1_mm4(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m, const uint8_t d[20])
+{
+	uint8_t hb[V1_HASH_MAX];
+	struct v1_wr w;
+
+	if (!take_ke(sa, &m->ke, sa->gxr) || !take_nonce(&m->nonce, sa->nr, &sa->nr_len)) {
+		e->st.malformed++;
+		return;
+	}
+	if (derive(e, sa) != 0) {
+		fail(e, sa, IKE_CAUSE_INTERNAL, "key derivation failed (bad KE?)");
+		return;
+	}
+	check_natd(e, sa, m, NULL, NULL);
+	maybe_float(sa);
+	wr_start(e, sa, &w, V1_EXCH_MAIN);
+	wr_id(e, sa, &w);
+	v1_wr_payload(&w, V1_PL_HASH, hb, auth_hash(sa, true, sa->id_b, sa->id_len, hb));
+	if (sa->initial_contact) {
+		uint8_t cookies[16];
+
+		v1_cookies(sa, cookies);
+		v1_wr_notify(&w, V1_PROTO_ISAKMP, cookies, 16, V1_N_INITIAL_CONTACT, NULL, 0);
+	}
+	sa->st = P1_I_MM5;
+	sa->seq = 3;
+	p1_remember(sa, d);
+	if (p1_finish(e, sa, &w, true, true) != 0)
+		fail(e, sa, IKE_CAUSE_INTERNAL, "could not build MM5");
+}
+
+/* MM5 (responder): IDii, HASH_I; MM6 with IDir, HASH_R; established. */
+static void p1_mm5(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m, const uint8_t d[20])
+{
+	uint8_t hb[V1_HASH_MAX];
+	struct v1_wr w;
+	bool ok;
+
+	if (!auth_verify(sa, true, m)) {
+		v1_info_notify(e, sa, V1_PROTO_ISAKMP, NULL, 0, V1_N_AUTHENTICATION_FAILED, NULL,
+		               0);
+		psk_fail(e, sa);
+		return;
+	}
+	check_peer_id(e, sa, m, "IDii", &ok);
+	if (!ok)
+		return;
+	v1_sa_follow(e, sa);
+	if (has_initial_contact(m))
+		v1_initial_contact(e, sa);
+	wr_start(e, sa, &w, V1_EXCH_MAIN);
+	wr_id(e, sa, &w);
+	v1_wr_payload(&w, V1_PL_HASH, hb, auth_hash(sa, false, sa->id_b, sa->id_len, hb));
+	p1_remember(sa, d);
+	sa->seq = 3;
+	if (p1_finish(e, sa, &w, true, false) != 0) {
+		fail(e, sa, IKE_CAUSE_INTERNAL, "could not build MM6");
+		return;
+	}
+	v1_p1_established(e, sa);
+}
+
+/* MM6 (initiator): IDir, HASH_R; established. */
+static void p1_mm6(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m, const uint8_t d[20])
+{
+	bool ok;
+
+	if (!auth_verify(sa, false, m)) {
+		psk_fail(e, sa);
+		return;
+	}
+	check_peer_id(e, sa, m, "IDir", &ok);
+	if (!ok)
+		return;
+	v1_sa_follow(e, sa);
+	p1_remember(sa, d);
+	v1_p1_established(e, sa);
+}
+
+/* AM2 (initiator): SA, KE, Nr, IDir, HASH_R, NAT-D; AM3 with HASH_I; established. */
+static void p1_am2(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h,
+                   const struct v1_msg *m, const uint8_t d[20])
+{
+	uint8_t hb[V1_HASH_MAX];
+	char why[IKE_EVIDENCE_MAX];
+	struct v1_wr w;
+	bool ok;
+
+	memcpy(sa->cky_r, h->cky_r, 8);
+	read_vids(e, sa, m);
+	if (!p1_accept_choice(e, sa, m, why, sizeof(why))) {
+		fail(e, sa, IKE_CAUSE_PROPOSAL_MISMATCH, "%s", why);
+		return;
+	}
+	if (!take_ke(sa, &m->ke, sa->gxr) || !take_nonce(&m->nonce, sa->nr, &sa->nr_len) ||
+	    m->hash.p == NULL) {
+		e->st.malformed++;
+		return;
+	}
+	if (derive(e, sa) != 0) {
+		fail(e, sa, IKE_CAUSE_INTERNAL, "key derivation failed (bad KE?)");
+		return;
+	}
+	if (!auth_verify(sa, false, m)) {
+		psk_fail(e, sa);
+		return;
+	}
+	check_peer_id(e, sa, m, "IDir", &ok);
+	if (!ok)
+		return;
+	check_natd(e, sa, m, NULL, NULL);
+	maybe_float(sa);
+	wr_start(e, sa, &w, V1_EXCH_AGGR);
+	v1_wr_payload(&w, V1_PL_HASH, hb, auth_hash(sa, true, sa->id_b, sa->id_len, hb));
+	wr_natd(sa, &w);
+	p1_remember(sa, d);
+	sa->seq = 2;
+	if (p1_finish(e, sa, &w, false, false) != 0) {
+		fail(e, sa, IKE_CAUSE_INTERNAL, "could not build AM3");
+		return;
+	}
+	v1_sa_follow(e, sa);
+	if (sa->initial_contact) {
+		/* AM3 went in the clear: INITIAL-CONTACT in a protected informational. */
+		uint8_t cookies[16];
+
+		v1_cookies(sa, cookies);
+		v1_info_notify(e, sa, V1_PROTO_ISAKMP, cookies, 16, V1_N_INITIAL_CONTACT, NULL, 0);
+	}
+	v1_p1_established(e, sa);
+}
+
+/* AM3 (responder): HASH_I, NAT-D; established. */
+static void p1_am3(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m, const uint8_t d[20])
+{
+	uint8_t hb[V1_HASH_MAX];
+
+	if (m->hash.p == NULL) {
+		e->st.malformed++;
+		return;
+	}
+	/* HASH_I covers the initiator's ID body from AM1. */
+	if (m->hash.len != sa->keys->k.len ||
+	    auth_hash(sa, true, sa->peer_id_b, sa->peer_id_len, hb) != m->hash.len ||
+	    !crypto_ct_equal(m->hash.p, hb, m->hash.len)) {
+		psk_fail(e, sa);
+		return;
+	}
+	/*
+	 * The initiator floated to 4500 before AM3 and hashes the ports it
+	 * sends from: follow it first, then compare (RFC 3947 4).
+	 */
+	struct ike_endpoint was_local = sa->local, was_remote = sa->remote;
+	v1_sa_follow(e, sa);
+	check_natd(e, sa, m, &was_local, &was_remote);
+	p1_remember(sa, d);
+	v1_p1_established(e, sa);
+}
+
+/* A message the peer sent before: it lost our answer. */
+static bool p1_repeat(struct ikev1 *e, struct v1_sa *sa, const uint8_t d[20])
+{
+	if (!sa->has_rx_digest || memcmp(d, sa->rx_digest, 20) != 0)
+		return false;
+	if (sa->tx != NULL && v1_may_resend(e->now, &sa->resent_at)) {
+		e->st.resp_resent++;
+		v1_send_raw(e, sa, sa->tx, sa->tx_len);
+	}
+	return true;
+}
+
 void v1_p1_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, const uint8_t *msg,
                  size_t len)
 {
 	struct v1_msg m;
-	struct v1_wr w;
-	uint8_t d[20], ke[CRYPTO_DH_MAX_PUBLIC], hb[V1_HASH_MAX];
-	char why[IKE_EVIDENCE_MAX];
-	bool enc = h->flags & V1_FLAG_E, ok;
-
-	v1_wr_init(&w, NULL, 0);
+	uint8_t d[20];
+	bool enc = h->flags & V1_FLAG_E;
 
 	if ((h->exch == V1_EXCH_AGGR) != sa->aggressive) {
 		if (sa->initiator && (sa->st == P1_I_MM1 || sa->st == P1_I_AM1))
@@ -713,19 +957,13 @@ void v1_p1_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, cons
 		return;
 	}
 	v1_digest(msg, len, d);
-	if (sa->has_rx_digest && memcmp(d, sa->rx_digest, sizeof(d)) == 0) {
-		/* The peer repeats itself: it lost our answer. */
-		if (sa->tx != NULL && v1_may_resend(e->now, &sa->resent_at)) {
-			e->st.resp_resent++;
-			v1_send_raw(e, sa, sa->tx, sa->tx_len);
-		}
+	if (p1_repeat(e, sa, d))
 		return;
-	}
 	if (enc) {
 		if (p1_open(e, sa, h, msg, len, &m) != 0) {
 			if (sa->st == P1_I_MM5 || sa->st == P1_R_MM4 || sa->st == P1_R_AM2) {
-				if (!sa->initiator) /* as strongSwan does: tell it, under our keys
-				                     */
+				/* As strongSwan does: tell it, under our keys. */
+				if (!sa->initiator)
 					v1_info_notify(e, sa, V1_PROTO_ISAKMP, NULL, 0,
 					               V1_N_PAYLOAD_MALFORMED, NULL, 0);
 				psk_fail(e, sa);
@@ -738,210 +976,36 @@ void v1_p1_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, cons
 		e->st.malformed++;
 		return;
 	}
-
+	/* Messages 2 to 4 of main mode and 2 of aggressive mode come in the clear, 5 and 6 not. */
+	bool want_enc = sa->st == P1_R_MM4 || sa->st == P1_I_MM5;
+	if (sa->st != P1_ESTABLISHED && sa->st != P1_R_AM2 && enc != want_enc) {
+		e->st.malformed++;
+		return;
+	}
 	switch (sa->st) {
-	case P1_I_MM1: /* MM2: the responder's choice */
-		if (enc)
-			break;
-		memcpy(sa->cky_r, h->cky_r, 8);
-		read_vids(e, sa, &m);
-		if (!p1_accept_choice(e, sa, &m, why, sizeof(why))) {
-			fail(e, sa, IKE_CAUSE_PROPOSAL_MISMATCH, "%s", why);
-			return;
-		}
-		if (new_ke(sa, ke) != 0)
-			break;
-		memcpy(sa->gxi, ke, sa->gx_len);
-		sa->ni_len = V1_NONCE_LEN;
-		crypto_random(sa->ni, sa->ni_len);
-		wr_start(e, sa, &w, V1_EXCH_MAIN);
-		v1_wr_payload(&w, V1_PL_KE, ke, sa->gx_len);
-		v1_wr_payload(&w, V1_PL_NONCE, sa->ni, sa->ni_len);
-		wr_natd(sa, &w);
-		sa->st = P1_I_MM3;
-		sa->seq = 2;
+	case P1_I_MM1:
+		p1_mm2(e, sa, h, &m, d);
 		break;
-	case P1_R_MM2: /* MM3: KE, Ni, NAT-D */
-		if (enc || !take_ke(sa, &m.ke, sa->gxi) ||
-		    !take_nonce(&m.nonce, sa->ni, &sa->ni_len)) {
-			e->st.malformed++;
-			return;
-		}
-		if (new_ke(sa, ke) != 0)
-			break;
-		memcpy(sa->gxr, ke, sa->gx_len);
-		sa->nr_len = V1_NONCE_LEN;
-		crypto_random(sa->nr, sa->nr_len);
-		if (derive(e, sa) != 0) {
-			fail(e, sa, IKE_CAUSE_INTERNAL, "key derivation failed (bad KE?)");
-			return;
-		}
-		check_natd(e, sa, &m, NULL, NULL);
-		wr_start(e, sa, &w, V1_EXCH_MAIN);
-		v1_wr_payload(&w, V1_PL_KE, ke, sa->gx_len);
-		v1_wr_payload(&w, V1_PL_NONCE, sa->nr, sa->nr_len);
-		wr_natd(sa, &w);
-		sa->st = P1_R_MM4;
-		sa->seq = 2;
+	case P1_R_MM2:
+		p1_mm3(e, sa, &m, d);
 		break;
-	case P1_I_MM3: /* MM4: KE, Nr, NAT-D */
-		if (enc || !take_ke(sa, &m.ke, sa->gxr) ||
-		    !take_nonce(&m.nonce, sa->nr, &sa->nr_len)) {
-			e->st.malformed++;
-			return;
-		}
-		if (derive(e, sa) != 0) {
-			fail(e, sa, IKE_CAUSE_INTERNAL, "key derivation failed (bad KE?)");
-			return;
-		}
-		check_natd(e, sa, &m, NULL, NULL);
-		maybe_float(sa);
-		wr_start(e, sa, &w, V1_EXCH_MAIN);
-		wr_id(e, sa, &w);
-		v1_wr_payload(&w, V1_PL_HASH, hb, auth_hash(sa, true, sa->id_b, sa->id_len, hb));
-		if (sa->initial_contact) {
-			uint8_t cookies[16];
-
-			v1_cookies(sa, cookies);
-			v1_wr_notify(&w, V1_PROTO_ISAKMP, cookies, 16, V1_N_INITIAL_CONTACT, NULL,
-			             0);
-		}
-		sa->st = P1_I_MM5;
-		sa->seq = 3;
-		memcpy(sa->rx_digest, d, sizeof(d));
-		sa->has_rx_digest = true;
-		if (p1_finish(e, sa, &w, true, true) != 0)
-			fail(e, sa, IKE_CAUSE_INTERNAL, "could not build MM5");
-		return;
-	case P1_R_MM4: /* MM5: IDii, HASH_I */
-		if (!enc) {
-			e->st.malformed++;
-			return;
-		}
-		if (!auth_verify(sa, true, &m)) {
-			v1_info_notify(e, sa, V1_PROTO_ISAKMP, NULL, 0, V1_N_AUTHENTICATION_FAILED,
-			               NULL, 0);
-			psk_fail(e, sa);
-			return;
-		}
-		check_peer_id(e, sa, &m, "IDii", &ok);
-		if (!ok)
-			return;
-		v1_sa_follow(e, sa);
-		if (has_initial_contact(&m))
-			v1_initial_contact(e, sa);
-		wr_start(e, sa, &w, V1_EXCH_MAIN);
-		wr_id(e, sa, &w);
-		v1_wr_payload(&w, V1_PL_HASH, hb, auth_hash(sa, false, sa->id_b, sa->id_len, hb));
-		memcpy(sa->rx_digest, d, sizeof(d));
-		sa->has_rx_digest = true;
-		sa->seq = 3;
-		if (p1_finish(e, sa, &w, true, false) != 0) {
-			fail(e, sa, IKE_CAUSE_INTERNAL, "could not build MM6");
-			return;
-		}
-		v1_p1_established(e, sa);
-		return;
-	case P1_I_MM5: /* MM6: IDir, HASH_R */
-		if (!enc) {
-			e->st.malformed++;
-			return;
-		}
-		if (!auth_verify(sa, false, &m)) {
-			psk_fail(e, sa);
-			return;
-		}
-		check_peer_id(e, sa, &m, "IDir", &ok);
-		if (!ok)
-			return;
-		v1_sa_follow(e, sa);
-		memcpy(sa->rx_digest, d, sizeof(d));
-		sa->has_rx_digest = true;
-		v1_p1_established(e, sa);
-		return;
-	case P1_I_AM1: /* AM2: SA, KE, Nr, IDir, HASH_R, NAT-D */
-		if (enc)
-			break;
-		memcpy(sa->cky_r, h->cky_r, 8);
-		read_vids(e, sa, &m);
-		if (!p1_accept_choice(e, sa, &m, why, sizeof(why))) {
-			fail(e, sa, IKE_CAUSE_PROPOSAL_MISMATCH, "%s", why);
-			return;
-		}
-		if (!take_ke(sa, &m.ke, sa->gxr) || !take_nonce(&m.nonce, sa->nr, &sa->nr_len) ||
-		    m.hash.p == NULL) {
-			e->st.malformed++;
-			return;
-		}
-		if (derive(e, sa) != 0) {
-			fail(e, sa, IKE_CAUSE_INTERNAL, "key derivation failed (bad KE?)");
-			return;
-		}
-		if (!auth_verify(sa, false, &m)) {
-			psk_fail(e, sa);
-			return;
-		}
-		check_peer_id(e, sa, &m, "IDir", &ok);
-		if (!ok)
-			return;
-		check_natd(e, sa, &m, NULL, NULL);
-		maybe_float(sa);
-		wr_start(e, sa, &w, V1_EXCH_AGGR);
-		v1_wr_payload(&w, V1_PL_HASH, hb, auth_hash(sa, true, sa->id_b, sa->id_len, hb));
-		wr_natd(sa, &w);
-		memcpy(sa->rx_digest, d, sizeof(d));
-		sa->has_rx_digest = true;
-		sa->seq = 2;
-		if (p1_finish(e, sa, &w, false, false) != 0) {
-			fail(e, sa, IKE_CAUSE_INTERNAL, "could not build AM3");
-			return;
-		}
-		v1_sa_follow(e, sa);
-		if (sa->initial_contact) {
-			/* AM3 went in the clear: INITIAL-CONTACT in a protected informational. */
-			uint8_t cookies[16];
-
-			v1_cookies(sa, cookies);
-			v1_info_notify(e, sa, V1_PROTO_ISAKMP, cookies, 16, V1_N_INITIAL_CONTACT,
-			               NULL, 0);
-		}
-		v1_p1_established(e, sa);
-		return;
-	case P1_R_AM2: /* AM3: HASH_I, NAT-D */
-		if (m.hash.p == NULL) {
-			e->st.malformed++;
-			return;
-		}
-		/* HASH_I covers the initiator's ID body from AM1. */
-		if (m.hash.len != sa->keys->k.len ||
-		    auth_hash(sa, true, sa->peer_id_b, sa->peer_id_len, hb) != m.hash.len ||
-		    !crypto_ct_equal(m.hash.p, hb, m.hash.len)) {
-			psk_fail(e, sa);
-			return;
-		}
-		/*
-		 * The initiator floated to 4500 before AM3 and hashes the ports it
-		 * sends from: follow it first, then compare (RFC 3947 4).
-		 */
-		struct ike_endpoint was_local = sa->local, was_remote = sa->remote;
-		v1_sa_follow(e, sa);
-		check_natd(e, sa, &m, &was_local, &was_remote);
-		memcpy(sa->rx_digest, d, sizeof(d));
-		sa->has_rx_digest = true;
-		v1_p1_established(e, sa);
-		return;
+	case P1_I_MM3:
+		p1_mm4(e, sa, &m, d);
+		break;
+	case P1_R_MM4:
+		p1_mm5(e, sa, &m, d);
+		break;
+	case P1_I_MM5:
+		p1_mm6(e, sa, &m, d);
+		break;
+	case P1_I_AM1:
+		p1_am2(e, sa, h, &m, d);
+		break;
+	case P1_R_AM2:
+		p1_am3(e, sa, &m, d);
+		break;
 	case P1_ESTABLISHED:
 		/* A late repeat we no longer have the digest of, or garbage: drop. */
-		return;
+		break;
 	}
-	if (sa->dead)
-		return;
-	if (w.buf == NULL) {
-		e->st.malformed++; /* not the message this state waits for */
-		return;
-	}
-	memcpy(sa->rx_digest, d, sizeof(d));
-	sa->has_rx_digest = true;
-	if (p1_finish(e, sa, &w, false, true) != 0)
-		fail(e, sa, IKE_CAUSE_INTERNAL, "could not build a phase 1 message");
 }
