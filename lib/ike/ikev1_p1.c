@@ -442,17 +442,126 @@ void v1_digest(const uint8_t *msg, size_t len, uint8_t out[20])
 	crypto_hash_v(CRYPTO_PRF_HMAC_SHA1, &in, 1, out);
 }
 
+/*
+ * The responder's choice from the first message's proposal: SAi_b kept
+ * for the hashes, the chosen transform echoed into w. False when it
+ * failed (sa is then gone).
+ */
+static bool p1_r_choose(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m, struct v1_wr *w)
+{
+	const struct config_ike *ike = &e->conns[sa->conn].cfg->ike;
+	struct v1_proposal *p = malloc(sizeof(*p));
+	struct v1_p1_choice ch;
+	enum ike_cause cause;
+	const char *remedy;
+	char why[IKE_EVIDENCE_MAX];
+	unsigned idx;
+	int rc;
+
+	if (p == NULL) {
+		v1_sa_kill(e, sa);
+		return false;
+	}
+	rc = v1_sa_parse(&m->sa, p);
+	if (rc != 0) {
+		free(p);
+		v1_count_parse_error(e, rc);
+		v1_sa_kill(e, sa);
+		return false;
+	}
+	if (v1_p1_choose(ike, p, &ch, &idx, &cause, &remedy, why, sizeof(why)) != 0) {
+		free(p);
+		notify_plain(e, sa, V1_N_NO_PROPOSAL_CHOSEN);
+		fail_remedy(e, sa, cause, remedy, "%s", why);
+		return false;
+	}
+	sa->encr = ch.encr;
+	sa->prf = ch.prf;
+	sa->group = ch.group;
+	sa->lifetime_s = ch.life != 0 ? MIN(ch.life, ike->lifetime) : ike->lifetime;
+	sa->sai_b = malloc(m->sa.len);
+	if (sa->sai_b == NULL) {
+		free(p);
+		v1_sa_kill(e, sa);
+		return false;
+	}
+	memcpy(sa->sai_b, m->sa.p, m->sa.len);
+	sa->sai_len = m->sa.len;
+	/* The peer's transform as it sent it; our shorter lifetime applies here only. */
+	v1_wr_sa_echo(w, V1_PROTO_ISAKMP, NULL, 0, &p->t[idx]);
+	free(p);
+	return true;
+}
+
+/* AM1 brought KE, Ni and IDii with the proposal: AM2 with ours, HASH_R and NAT-D. */
+static void p1_am1(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m, struct v1_wr *w)
+{
+	uint8_t ke[CRYPTO_DH_MAX_PUBLIC], hr[V1_HASH_MAX];
+	struct v1_idpl id;
+	char got[128], want[128];
+	struct ike_id wid;
+
+	if (m->n_id < 1 || v1_id_parse(&m->id[0], &id) != 0 ||
+	    !take_nonce(&m->nonce, sa->ni, &sa->ni_len) || !take_ke(sa, &m->ke, sa->gxi)) {
+		if (m->ke.p != NULL && m->ke.len != crypto_alg(sa->group)->out_len) {
+			notify_plain(e, sa, V1_N_INVALID_KEY_INFORMATION);
+			fail(e, sa, IKE_CAUSE_DH_GROUP_MISMATCH,
+			     "aggressive mode KE does not fit %s", crypto_alg(sa->group)->name);
+			return;
+		}
+		e->st.malformed++;
+		v1_sa_kill(e, sa);
+		return;
+	}
+	if (!v1_id_matches(e, sa->conn, &id, got, sizeof(got))) {
+		ike_id_from_config(&wid, &e->conns[sa->conn].cfg->ike.remote_id);
+		notify_plain(e, sa, V1_N_INVALID_ID_INFORMATION);
+		fail(e, sa, IKE_CAUSE_ID_MISMATCH, "IDii %s does not match to %s", got,
+		     ike_id_str(&wid, want, sizeof(want)));
+		return;
+	}
+	if (id.len + 4 > sizeof(sa->peer_id_b)) {
+		e->st.malformed++;
+		v1_sa_kill(e, sa);
+		return;
+	}
+	memcpy(sa->peer_id_b, m->id[0].p, m->id[0].len);
+	sa->peer_id_len = m->id[0].len;
+	sa->gx_len = (uint16_t)m->ke.len;
+	if (new_ke(sa, ke) != 0 || sa->gx_len != m->ke.len) {
+		v1_sa_kill(e, sa);
+		return;
+	}
+	memcpy(sa->gxr, ke, sa->gx_len);
+	sa->nr_len = V1_NONCE_LEN;
+	crypto_random(sa->nr, sa->nr_len);
+	if (derive(e, sa) != 0) {
+		notify_plain(e, sa, V1_N_INVALID_KEY_INFORMATION);
+		fail(e, sa, IKE_CAUSE_INTERNAL, "key derivation failed (bad KE?)");
+		return;
+	}
+	v1_wr_payload(w, V1_PL_KE, ke, sa->gx_len);
+	v1_wr_payload(w, V1_PL_NONCE, sa->nr, sa->nr_len);
+	wr_id(e, sa, w);
+	size_t hl = auth_hash(sa, false, sa->id_b, sa->id_len, hr);
+	v1_wr_payload(w, V1_PL_HASH, hr, hl);
+	wr_vids(e, sa, w, true);
+	/* NAT-D: ours now, the peer's in AM3 (AM1 cannot have them: no responder cookie yet). */
+	wr_natd(sa, w);
+	sa->st = P1_R_AM2;
+	sa->seq = 1;
+	if (p1_finish(e, sa, w, false, true) != 0)
+		v1_sa_kill(e, sa);
+}
+
 struct v1_sa *v1_p1_responder(struct ikev1 *e, const struct ike_endpoint *local,
                               const struct ike_endpoint *remote, const struct v1_hdr *h,
                               const uint8_t *msg, size_t len)
 {
 	struct v1_msg m;
-	struct v1_proposal *p;
-	struct v1_p1_choice ch;
 	struct v1_sa *sa;
-	enum ike_cause cause;
-	char why[IKE_EVIDENCE_MAX], buf[64];
-	unsigned idx;
+	struct v1_wr w;
+	char buf[64];
 	int conn;
 	bool aggr = h->exch == V1_EXCH_AGGR;
 
@@ -487,110 +596,18 @@ struct v1_sa *v1_p1_responder(struct ikev1 *e, const struct ike_endpoint *local,
 		     aggr ? "aggressive" : "main", aggr ? "main" : "aggressive");
 		return NULL;
 	}
-	p = malloc(sizeof(*p));
-	if (p == NULL) {
-		v1_sa_kill(e, sa);
-		return NULL;
-	}
-	int rc = v1_sa_parse(&m.sa, p);
-	if (rc != 0) {
-		free(p);
-		v1_count_parse_error(e, rc);
-		v1_sa_kill(e, sa);
-		return NULL;
-	}
-	const char *remedy;
-	if (v1_p1_choose(&e->conns[conn].cfg->ike, p, &ch, &idx, &cause, &remedy, why,
-	                 sizeof(why)) != 0) {
-		free(p);
-		notify_plain(e, sa, V1_N_NO_PROPOSAL_CHOSEN);
-		fail_remedy(e, sa, cause, remedy, "%s", why);
-		return NULL;
-	}
-	sa->encr = ch.encr;
-	sa->prf = ch.prf;
-	sa->group = ch.group;
-	sa->lifetime_s = ch.life != 0 ? MIN(ch.life, e->conns[conn].cfg->ike.lifetime)
-	                              : e->conns[conn].cfg->ike.lifetime;
-	sa->sai_b = malloc(m.sa.len);
-	if (sa->sai_b == NULL) {
-		free(p);
-		v1_sa_kill(e, sa);
-		return NULL;
-	}
-	memcpy(sa->sai_b, m.sa.p, m.sa.len);
-	sa->sai_len = m.sa.len;
-
-	struct v1_wr w;
 	wr_start(e, sa, &w, h->exch);
-	/* The peer's transform as it sent it; our shorter lifetime applies here only. */
-	v1_wr_sa_echo(&w, V1_PROTO_ISAKMP, NULL, 0, &p->t[idx]);
-	free(p);
-	if (!aggr) {
-		wr_vids(e, sa, &w, true);
-		sa->st = P1_R_MM2;
-		sa->seq = 1;
-		if (p1_finish(e, sa, &w, false, false) != 0)
-			v1_sa_kill(e, sa);
-		return sa;
-	}
-
-	/* Aggressive: KE, Ni and IDii came with the proposal. */
-	uint8_t ke[CRYPTO_DH_MAX_PUBLIC], hr[V1_HASH_MAX];
-	struct v1_idpl id;
-	char got[128], want[128];
-	struct ike_id wid;
-
-	if (m.n_id < 1 || v1_id_parse(&m.id[0], &id) != 0 ||
-	    !take_nonce(&m.nonce, sa->ni, &sa->ni_len) || !take_ke(sa, &m.ke, sa->gxi)) {
-		if (m.ke.p != NULL && m.ke.len != crypto_alg(sa->group)->out_len) {
-			notify_plain(e, sa, V1_N_INVALID_KEY_INFORMATION);
-			fail(e, sa, IKE_CAUSE_DH_GROUP_MISMATCH,
-			     "aggressive mode KE does not fit %s", crypto_alg(sa->group)->name);
-			return NULL;
-		}
-		e->st.malformed++;
-		v1_sa_kill(e, sa);
+	if (!p1_r_choose(e, sa, &m, &w))
 		return NULL;
+	if (aggr) {
+		p1_am1(e, sa, &m, &w);
+		return sa->dead ? NULL : sa;
 	}
-	if (!v1_id_matches(e, (uint32_t)conn, &id, got, sizeof(got))) {
-		ike_id_from_config(&wid, &e->conns[conn].cfg->ike.remote_id);
-		notify_plain(e, sa, V1_N_INVALID_ID_INFORMATION);
-		fail(e, sa, IKE_CAUSE_ID_MISMATCH, "IDii %s does not match to %s", got,
-		     ike_id_str(&wid, want, sizeof(want)));
-		return NULL;
-	}
-	if (id.len + 4 > sizeof(sa->peer_id_b)) {
-		e->st.malformed++;
-		v1_sa_kill(e, sa);
-		return NULL;
-	}
-	memcpy(sa->peer_id_b, m.id[0].p, m.id[0].len);
-	sa->peer_id_len = m.id[0].len;
-	sa->gx_len = (uint16_t)m.ke.len;
-	if (new_ke(sa, ke) != 0 || sa->gx_len != m.ke.len) {
-		v1_sa_kill(e, sa);
-		return NULL;
-	}
-	memcpy(sa->gxr, ke, sa->gx_len);
-	sa->nr_len = V1_NONCE_LEN;
-	crypto_random(sa->nr, sa->nr_len);
-	if (derive(e, sa) != 0) {
-		notify_plain(e, sa, V1_N_INVALID_KEY_INFORMATION);
-		fail(e, sa, IKE_CAUSE_INTERNAL, "key derivation failed (bad KE?)");
-		return NULL;
-	}
-	v1_wr_payload(&w, V1_PL_KE, ke, sa->gx_len);
-	v1_wr_payload(&w, V1_PL_NONCE, sa->nr, sa->nr_len);
-	wr_id(e, sa, &w);
-	size_t hl = auth_hash(sa, false, sa->id_b, sa->id_len, hr);
-	v1_wr_payload(&w, V1_PL_HASH, hr, hl);
+	/* MM2: the choice and our vendor IDs. */
 	wr_vids(e, sa, &w, true);
-	/* NAT-D: ours now, the peer's in AM3 (AM1 cannot have them: no responder cookie yet). */
-	wr_natd(sa, &w);
-	sa->st = P1_R_AM2;
+	sa->st = P1_R_MM2;
 	sa->seq = 1;
-	if (p1_finish(e, sa, &w, false, true) != 0)
+	if (p1_finish(e, sa, &w, false, false) != 0)
 		v1_sa_kill(e, sa);
 	return sa;
 }
