@@ -8,6 +8,7 @@
  */
 #include "ikev1_int.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,53 +345,70 @@ void v1_qm_fill(struct ikev1 *e, struct v1_sa *sa)
 		}
 }
 
-static void qm_fail_proposal(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q, const char *why)
+/* g^xy of quick mode with PFS from the peer's KE into gqm; q's DH is done with. <= 0: no fit. */
+static int qm_dh_shared(struct v1_qm *q, const struct v1_pl *ke, uint8_t *gqm, size_t cap)
 {
-	ike_log(&e->ops, IKE_LOG_ERR, q->conn, "quick mode failed: %s", why);
-	ike_status_fail(&e->status[q->conn], IKE_STATE_PHASE2_FAILED, IKE_CAUSE_PROPOSAL_MISMATCH,
-	                e->now, NULL, "%s", why);
-	q->st = QM_DONE;
-	q->done_at = e->now;
-	(void)sa;
+	int n = crypto_dh_shared(q->dh, ke->p, ke->len, gqm, cap);
+
+	crypto_dh_free(q->dh);
+	q->dh = NULL;
+	return n;
 }
 
-/* QM2 as initiator: the responder's choice, Nr, [KE], then QM3 and install. */
-static void qm_i2(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q, const struct v1_hdr *h,
-                  const struct v1_msg *m)
+static void qm_i_fail(struct ikev1 *e, struct v1_qm *q, enum ike_cause cause, const char *fmt, ...)
+        VPNGW_PRINTF(4, 5);
+
+/* Our quick mode failed on the peer's answer: status, and the exchange is over. */
+static void qm_i_fail(struct ikev1 *e, struct v1_qm *q, enum ike_cause cause, const char *fmt, ...)
+{
+	char why[IKE_EVIDENCE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	ike_log(&e->ops, IKE_LOG_ERR, q->conn, "quick mode failed: %s", why);
+	ike_status_fail(&e->status[q->conn], IKE_STATE_PHASE2_FAILED, cause, e->now, NULL, "%s",
+	                why);
+	q->st = QM_DONE;
+	q->done_at = e->now;
+}
+
+/*
+ * QM2's choice: one ESP transform of ours, PFS as we asked, Nr; the
+ * lifetimes the responder keeps (its answer, RESPONDER-LIFETIME). -1
+ * when refused (the status says why) or malformed (counted).
+ */
+static int qm_i2_choice(struct ikev1 *e, struct v1_qm *q, const struct v1_msg *m)
 {
 	const struct config_ipsec *ip = &e->conns[q->conn].cfg->ipsec;
 	struct v1_proposal *p = malloc(sizeof(*p));
 	struct v1_esp_choice ch;
 	enum crypto_alg_id grp;
-	uint8_t gqm[CRYPTO_DH_MAX_SECRET];
-	int gqm_len = 0;
-	struct v1_wr w;
 
 	if (p == NULL)
-		return;
+		return -1;
 	int rc = m->sa.p != NULL ? v1_sa_parse(&m->sa, p) : V1_PARSE_MALFORMED;
 	if (rc != 0 || p->proto != V1_PROTO_ESP || p->spi_len != 4 || p->n_t != 1 ||
 	    !v1_esp_decode(&p->t[0], &ch, &grp) || m->nonce.p == NULL ||
 	    m->nonce.len < V1_NONCE_MIN || m->nonce.len > V1_NONCE_MAX) {
 		free(p);
 		v1_count_parse_error(e, rc);
-		return;
+		return -1;
 	}
 	q->spi_out = get_be32(p->spi);
 	free(p);
 	if (!ike_algs_has(&ip->encryption, ch.encr) || !v1_esp_integ_ok(ip, &ch) || grp != q->pfs) {
-		qm_fail_proposal(e, sa, q, "peer chose ESP transform we did not offer");
-		return;
+		qm_i_fail(e, q, IKE_CAUSE_PROPOSAL_MISMATCH,
+		          "peer chose ESP transform we did not offer");
+		return -1;
 	}
 	if ((q->pfs != CRYPTO_INTEG_NONE) != (m->ke.p != NULL)) {
-		ike_status_fail(&e->status[q->conn], IKE_STATE_PHASE2_FAILED,
-		                IKE_CAUSE_PFS_MISMATCH, e->now, NULL,
-		                "quick mode: we %s PFS, the peer's answer %s KE",
-		                q->pfs != CRYPTO_INTEG_NONE ? "use" : "do not use",
-		                m->ke.p != NULL ? "has" : "has no");
-		q->st = QM_DONE;
-		q->done_at = e->now;
-		return;
+		qm_i_fail(e, q, IKE_CAUSE_PFS_MISMATCH,
+		          "quick mode: we %s PFS, the peer's answer %s KE",
+		          q->pfs != CRYPTO_INTEG_NONE ? "use" : "do not use",
+		          m->ke.p != NULL ? "has" : "has no");
+		return -1;
 	}
 	memcpy(q->nr, m->nonce.p, m->nonce.len);
 	q->nr_len = (uint16_t)m->nonce.len;
@@ -410,40 +428,51 @@ static void qm_i2(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q, const stru
 		q->lifetime_s = life_min(q->lifetime_s, secs);
 		q->lifetime_kb = life_min(q->lifetime_kb, kb);
 	}
-	if (q->dh != NULL) {
-		gqm_len = crypto_dh_shared(q->dh, m->ke.p, m->ke.len, gqm, sizeof(gqm));
-		crypto_dh_free(q->dh);
-		q->dh = NULL;
-		if (gqm_len <= 0) {
-			ike_status_fail(&e->status[q->conn], IKE_STATE_PHASE2_FAILED,
-			                IKE_CAUSE_PFS_MISMATCH, e->now, NULL,
-			                "quick mode: the peer's KE does not fit %s",
-			                crypto_alg(q->pfs)->name);
-			q->st = QM_DONE;
-			q->done_at = e->now;
-			return;
-		}
-	}
-	rc = qm_keys(e, sa, q, gqm_len > 0 ? gqm : NULL, gqm_len > 0 ? (size_t)gqm_len : 0);
-	crypto_wipe(gqm, sizeof(gqm));
-	if (rc != 0)
-		return;
-	/* QM3: HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b). */
+	return 0;
+}
+
+/* QM3: HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b); then the pair is installed. */
+static void qm_i3(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q)
+{
 	uint8_t hb[CRYPTO_PRF_MAX_OUT];
 	size_t hl = v1_hash_a(sa, true, q->msgid, q->ni, q->ni_len, q->nr, q->nr_len, NULL, 0, hb);
+	struct v1_wr w;
+
 	v1_wr_init(&w, e->buf, IKE_MSG_MAX);
 	v1_wr_hdr(&w, sa->cky_i, sa->cky_r, V1_EXCH_QUICK, 0, q->msgid);
 	v1_wr_payload(&w, V1_PL_HASH, hb, hl);
 	size_t len = v1_wr_encrypt(sa, &w, q->iv);
 	if (len == 0 || qm_keep_tx(q, w.buf, len) != 0)
 		return;
-	(void)h;
 	v1_send_raw(e, sa, q->tx, q->tx_len);
 	q->st = QM_DONE;
 	q->seq = 2;
 	q->done_at = e->now;
 	q->installed = qm_install(e, sa, q);
 	v1_qm_fill(e, sa); /* pairs that waited for a free slot */
+}
+
+/* QM2 as initiator: the responder's choice, Nr, [KE], then QM3 and install. */
+static void qm_i2(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q, const struct v1_msg *m)
+{
+	uint8_t gqm[CRYPTO_DH_MAX_SECRET];
+	int gqm_len = 0, rc;
+
+	if (qm_i2_choice(e, q, m) != 0)
+		return;
+	if (q->dh != NULL) {
+		gqm_len = qm_dh_shared(q, &m->ke, gqm, sizeof(gqm));
+		if (gqm_len <= 0) {
+			qm_i_fail(e, q, IKE_CAUSE_PFS_MISMATCH,
+			          "quick mode: the peer's KE does not fit %s",
+			          crypto_alg(q->pfs)->name);
+			return;
+		}
+	}
+	rc = qm_keys(e, sa, q, gqm_len > 0 ? gqm : NULL, gqm_len > 0 ? (size_t)gqm_len : 0);
+	crypto_wipe(gqm, sizeof(gqm));
+	if (rc == 0)
+		qm_i3(e, sa, q);
 }
 
 /* ---- responder ------------------------------------------------------------------------------ */
@@ -688,7 +717,7 @@ void v1_qm_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, cons
 		memcpy(q->iv, next, bs);
 		memcpy(q->rx_digest, d, sizeof(d));
 		v1_sa_follow(e, sa);
-		qm_i2(e, sa, q, h, &m);
+		qm_i2(e, sa, q, &m);
 		return;
 	}
 	/* QM_R2: QM3 = HASH(3) alone. */
