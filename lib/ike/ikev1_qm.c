@@ -503,136 +503,64 @@ static void qm_r_fail(struct ikev1 *e, struct v1_sa *sa, uint32_t conn, enum ike
 	v1_info_notify(e, sa, V1_PROTO_ESP, NULL, 0, notify, NULL, 0);
 }
 
-static void qm_r1(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, const struct v1_msg *m,
-                  const uint8_t *next_iv, const uint8_t *digest)
+/*
+ * The pair QM1 proposes (its IDs, else the phase 1 addresses) and the
+ * connection whose subnets hold it; -1 when refused (the peer is told).
+ */
+static int qm_r1_selectors(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m,
+                           struct ts *tsl, struct ts *tsr)
 {
-	struct v1_proposal *p;
-	struct ts tsl, tsr;
-	struct v1_esp_choice ch;
-	enum ike_cause cause;
-	char why[2 * IKE_EVIDENCE_MAX];
+	char why[2 * IKE_EVIDENCE_MAX], l[TS_STR_MAX], r[TS_STR_MAX];
 	int conn;
-	struct v1_qm *q;
-	uint8_t ke[CRYPTO_DH_MAX_PUBLIC], gqm[CRYPTO_DH_MAX_SECRET];
-	int ke_len = 0, gqm_len = 0;
 
-	if (m->sa.p == NULL || m->nonce.p == NULL || m->nonce.len < V1_NONCE_MIN ||
-	    m->nonce.len > V1_NONCE_MAX || (m->n_id != 0 && m->n_id != 2)) {
-		e->st.malformed++;
-		return;
-	}
 	if (m->n_id == 2) {
-		if (v1_ts_from_id(&m->id[0], &tsr) != 0 || v1_ts_from_id(&m->id[1], &tsl) != 0) {
+		if (v1_ts_from_id(&m->id[0], tsr) != 0 || v1_ts_from_id(&m->id[1], tsl) != 0) {
 			qm_r_fail(e, sa, sa->conn, IKE_CAUSE_TS_MISMATCH,
 			          V1_N_INVALID_ID_INFORMATION, NULL,
 			          "quick mode ID payloads we cannot read");
-			return;
+			return -1;
 		}
 	} else {
 		/* No IDs: the phase 1 addresses themselves (RFC 2409 5.5). */
-		ts_from_prefix(&tsr, sa->remote.family, sa->remote.addr,
+		ts_from_prefix(tsr, sa->remote.family, sa->remote.addr,
 		               ts_family_bits(sa->remote.family), 0);
-		ts_from_prefix(&tsl, sa->local.family, sa->local.addr,
+		ts_from_prefix(tsl, sa->local.family, sa->local.addr,
 		               ts_family_bits(sa->local.family), 0);
 	}
-	conn = qm_conn(e, sa, &tsl, &tsr);
-	if (conn < 0) {
-		char l[TS_STR_MAX], r[TS_STR_MAX];
+	conn = qm_conn(e, sa, tsl, tsr);
+	if (conn >= 0)
+		return conn;
+	ts_format(tsr, r, sizeof(r));
+	ts_format(tsl, l, sizeof(l));
+	snprintf(why, sizeof(why),
+	         "INVALID_ID_INFORMATION: peer proposes %s === %s, outside our local x remote "
+	         "subnets",
+	         r, l);
+	qm_r_fail(e, sa, sa->conn, IKE_CAUSE_TS_MISMATCH, V1_N_INVALID_ID_INFORMATION, NULL, why);
+	return -1;
+}
 
-		ts_format(&tsr, r, sizeof(r));
-		ts_format(&tsl, l, sizeof(l));
-		snprintf(why, sizeof(why),
-		         "INVALID_ID_INFORMATION: peer proposes %s === %s, outside our local x "
-		         "remote "
-		         "subnets",
-		         r, l);
-		qm_r_fail(e, sa, sa->conn, IKE_CAUSE_TS_MISMATCH, V1_N_INVALID_ID_INFORMATION, NULL,
-		          why);
-		return;
-	}
-	const struct config_ipsec *ip = &e->conns[conn].cfg->ipsec;
-	p = malloc(sizeof(*p));
-	if (p == NULL)
-		return;
-	int rc = v1_sa_parse(&m->sa, p);
-	if (rc != 0 || p->proto != V1_PROTO_ESP || p->spi_len != 4) {
-		free(p);
-		v1_count_parse_error(e, rc);
-		return;
-	}
-	uint32_t spi_out = get_be32(p->spi);
-	unsigned idx;
-	const char *remedy;
-	rc = v1_esp_choose(ip, p, m->ke.p != NULL, &ch, &idx, &cause, &remedy, why, sizeof(why));
-	if (rc != 0) {
-		free(p);
-		qm_r_fail(e, sa, (uint32_t)conn, cause, V1_N_NO_PROPOSAL_CHOSEN, remedy, why);
-		return;
-	}
-	q = qm_slot(sa);
-	if (q == NULL) {
-		free(p);
-		return; /* busy: the peer retransmits */
-	}
-	memset(q, 0, sizeof(*q));
-	q->used = true;
-	q->msgid = h->msgid;
-	q->conn = (uint32_t)conn;
-	q->tsl = tsl;
-	q->tsr = tsr;
-	q->spi_out = spi_out;
-	q->encr = ch.encr;
-	q->integ = ch.integ;
-	q->encap = ch.encap;
-	q->pfs = ip->pfs ? ip->pfs_group : CRYPTO_INTEG_NONE;
-	/*
-	 * No lifetime at all means 28800 s to the peer (RFC 2407 4.5); only
-	 * kilobytes, no time limit. Ours applies if shorter (and is said below).
-	 */
-	uint32_t peer_s = ch.life != 0 || ch.life_kb != 0 ? ch.life : V1_LIFE_DEFAULT_S;
-	q->lifetime_s = life_min(ip->lifetime, peer_s);
-	q->lifetime_kb = ch.life_kb; /* we have no byte limit of our own: the peer's applies */
-	memcpy(q->iv, next_iv, crypto_alg(sa->encr)->block_len);
-	memcpy(q->rx_digest, digest, sizeof(q->rx_digest));
-	memcpy(q->ni, m->nonce.p, m->nonce.len);
-	q->ni_len = (uint16_t)m->nonce.len;
-	q->nr_len = V1_NONCE_LEN;
-	crypto_random(q->nr, q->nr_len);
-	q->spi_in = e->ops.spi_alloc(e->ops.ctx, q->conn);
-	if (q->spi_in == 0)
-		goto fail;
-	if (q->pfs != CRYPTO_INTEG_NONE) {
-		ke_len = dh_pub(q, q->pfs, ke);
-		if (ke_len < 0)
-			goto fail;
-		gqm_len = crypto_dh_shared(q->dh, m->ke.p, m->ke.len, gqm, sizeof(gqm));
-		crypto_dh_free(q->dh);
-		q->dh = NULL;
-		if (gqm_len <= 0) {
-			qm_r_fail(e, sa, q->conn, IKE_CAUSE_PFS_MISMATCH,
-			          V1_N_INVALID_KEY_INFORMATION, NULL,
-			          "quick mode KE does not fit our PFS group");
-			goto fail;
-		}
-	}
-	rc = qm_keys(e, sa, q, gqm_len > 0 ? gqm : NULL, gqm_len > 0 ? (size_t)gqm_len : 0);
-	crypto_wipe(gqm, sizeof(gqm));
-	if (rc != 0)
-		goto fail;
-
+/*
+ * QM2: the chosen transform t echoed, Nr, [KE], the peer's IDs back,
+ * RESPONDER-LIFETIME when we keep the pair for less than the peer
+ * (peer_s, 0: no time limit) asked. Sent, kept for repeats, and the
+ * pair installed. -1 if it could not be built.
+ */
+static int qm_r2(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q, const struct v1_msg *m,
+                 const struct v1_transform *t, const uint8_t *ke, size_t ke_len, uint32_t peer_s)
+{
+	uint8_t spi_in[4];
 	struct v1_wr w;
+
 	v1_wr_init(&w, e->buf, IKE_MSG_MAX);
 	v1_wr_hdr(&w, sa->cky_i, sa->cky_r, V1_EXCH_QUICK, 0, q->msgid);
 	size_t hash_at = v1_wr_hash_slot(sa, &w);
-	uint8_t spi_in[4];
 	put_be32(spi_in, q->spi_in);
 	/* The transform as the peer sent it; RESPONDER-LIFETIME below says if we keep it less. */
-	v1_wr_sa_echo(&w, V1_PROTO_ESP, spi_in, 4, &p->t[idx]);
-	free(p);
-	p = NULL;
+	v1_wr_sa_echo(&w, V1_PROTO_ESP, spi_in, 4, t);
 	v1_wr_payload(&w, V1_PL_NONCE, q->nr, q->nr_len);
 	if (ke_len > 0)
-		v1_wr_payload(&w, V1_PL_KE, ke, (size_t)ke_len);
+		v1_wr_payload(&w, V1_PL_KE, ke, ke_len);
 	if (m->n_id == 2) {
 		v1_wr_payload(&w, V1_PL_ID, m->id[0].p, m->id[0].len);
 		v1_wr_payload(&w, V1_PL_ID, m->id[1].p, m->id[1].len);
@@ -650,7 +578,7 @@ static void qm_r1(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, con
 	}
 	size_t len = v1_seal(sa, &w, hash_at, q->msgid, q->ni, q->ni_len, q->iv);
 	if (len == 0 || qm_keep_tx(q, w.buf, len) != 0)
-		goto fail;
+		return -1;
 	q->st = QM_R2;
 	q->seq = 1;
 	q->rtx_at = e->now + v1_rtx_timeout(e, 0);
@@ -665,6 +593,106 @@ static void qm_r1(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, con
 	 * If QM3 never comes the pair is removed again (v1_qm_tick).
 	 */
 	q->installed = qm_install(e, sa, q);
+	return 0;
+}
+
+/* A new exchange for QM1 as the responder chose it. */
+static void qm_r1_init(struct v1_qm *q, uint32_t msgid, uint32_t conn, const struct ts *tsl,
+                       const struct ts *tsr, const struct config_ipsec *ip,
+                       const struct v1_esp_choice *ch, uint32_t peer_s)
+{
+	memset(q, 0, sizeof(*q));
+	q->used = true;
+	q->msgid = msgid;
+	q->conn = conn;
+	q->tsl = *tsl;
+	q->tsr = *tsr;
+	q->encr = ch->encr;
+	q->integ = ch->integ;
+	q->encap = ch->encap;
+	q->pfs = ip->pfs ? ip->pfs_group : CRYPTO_INTEG_NONE;
+	q->lifetime_s = life_min(ip->lifetime, peer_s);
+	q->lifetime_kb = ch->life_kb; /* we have no byte limit of our own: the peer's applies */
+	q->nr_len = V1_NONCE_LEN;
+	crypto_random(q->nr, q->nr_len);
+}
+
+/* QM1 as responder: the pair, the ESP choice, [PFS], KEYMAT, then QM2 and install. */
+static void qm_r1(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, const struct v1_msg *m,
+                  const uint8_t *next_iv, const uint8_t *digest)
+{
+	struct v1_proposal *p;
+	struct ts tsl, tsr;
+	struct v1_esp_choice ch;
+	enum ike_cause cause;
+	const char *remedy;
+	char why[2 * IKE_EVIDENCE_MAX];
+	unsigned idx;
+	int conn, rc;
+	struct v1_qm *q;
+	uint8_t ke[CRYPTO_DH_MAX_PUBLIC], gqm[CRYPTO_DH_MAX_SECRET];
+	int ke_len = 0, gqm_len = 0;
+
+	if (m->sa.p == NULL || m->nonce.p == NULL || m->nonce.len < V1_NONCE_MIN ||
+	    m->nonce.len > V1_NONCE_MAX || (m->n_id != 0 && m->n_id != 2)) {
+		e->st.malformed++;
+		return;
+	}
+	conn = qm_r1_selectors(e, sa, m, &tsl, &tsr);
+	if (conn < 0)
+		return;
+	const struct config_ipsec *ip = &e->conns[conn].cfg->ipsec;
+	p = malloc(sizeof(*p));
+	if (p == NULL)
+		return;
+	rc = v1_sa_parse(&m->sa, p);
+	if (rc != 0 || p->proto != V1_PROTO_ESP || p->spi_len != 4) {
+		free(p);
+		v1_count_parse_error(e, rc);
+		return;
+	}
+	if (v1_esp_choose(ip, p, m->ke.p != NULL, &ch, &idx, &cause, &remedy, why, sizeof(why)) !=
+	    0) {
+		free(p);
+		qm_r_fail(e, sa, (uint32_t)conn, cause, V1_N_NO_PROPOSAL_CHOSEN, remedy, why);
+		return;
+	}
+	q = qm_slot(sa);
+	if (q == NULL) {
+		free(p);
+		return; /* busy: the peer retransmits */
+	}
+	/*
+	 * No lifetime at all means 28800 s to the peer (RFC 2407 4.5); only
+	 * kilobytes, no time limit. Ours applies if shorter (and is said in QM2).
+	 */
+	uint32_t peer_s = ch.life != 0 || ch.life_kb != 0 ? ch.life : V1_LIFE_DEFAULT_S;
+	qm_r1_init(q, h->msgid, (uint32_t)conn, &tsl, &tsr, ip, &ch, peer_s);
+	q->spi_out = get_be32(p->spi);
+	memcpy(q->iv, next_iv, crypto_alg(sa->encr)->block_len);
+	memcpy(q->rx_digest, digest, sizeof(q->rx_digest));
+	memcpy(q->ni, m->nonce.p, m->nonce.len);
+	q->ni_len = (uint16_t)m->nonce.len;
+	q->spi_in = e->ops.spi_alloc(e->ops.ctx, q->conn);
+	if (q->spi_in == 0)
+		goto fail;
+	if (q->pfs != CRYPTO_INTEG_NONE) {
+		ke_len = dh_pub(q, q->pfs, ke);
+		if (ke_len < 0)
+			goto fail;
+		gqm_len = qm_dh_shared(q, &m->ke, gqm, sizeof(gqm));
+		if (gqm_len <= 0) {
+			qm_r_fail(e, sa, q->conn, IKE_CAUSE_PFS_MISMATCH,
+			          V1_N_INVALID_KEY_INFORMATION, NULL,
+			          "quick mode KE does not fit our PFS group");
+			goto fail;
+		}
+	}
+	rc = qm_keys(e, sa, q, gqm_len > 0 ? gqm : NULL, gqm_len > 0 ? (size_t)gqm_len : 0);
+	crypto_wipe(gqm, sizeof(gqm));
+	if (rc != 0 || qm_r2(e, sa, q, m, &p->t[idx], ke, (size_t)ke_len, peer_s) != 0)
+		goto fail;
+	free(p);
 	return;
 fail:
 	free(p);
