@@ -577,6 +577,12 @@ void v1_sa_follow(struct ikev1 *e, struct v1_sa *sa)
 		return; /* never float back to 500 */
 	sa->local = e->rx_local;
 	sa->remote = e->rx_remote;
+	/* A new NAT mapping of the newest SA is where its successor is sent. */
+	struct v1_conn *c = v1_conn(e, sa->conn);
+	if (c != NULL && c->sa == sa) {
+		c->via_local = sa->local;
+		c->via_remote = sa->remote;
+	}
 }
 
 /* ---- timers --------------------------------------------------------------------- */
