@@ -304,6 +304,27 @@ enum {
 
 /* Timeout before retransmit n (n = 0: after the first send). */
 uint32_t ike_retransmit_timeout_ms(unsigned n);
+/*
+ * The same schedule scaled to a first timeout of base_ms (a tunable; 0:
+ * IKE_RETRANSMIT_BASE_MS), so tests can run it fast; never 0.
+ */
+uint32_t ike_retransmit_timeout_base_ms(uint32_t base_ms, unsigned n);
+
+/* ---- timing ---------------------------------------------------------------------- */
+
+/* A random delay in [0, span_ms) to spread rekeys, 0 when no_jitter or span_ms is 0. */
+uint64_t ike_jitter_ms(uint64_t span_ms, bool no_jitter);
+
+/* ---- rekeying ---------------------------------------------------------------- */
+
+enum {
+	/*
+	 * After a child rekey the old inbound SA keeps receiving this long
+	 * (outbound moves to the new one at once): ESP the peer sent on it
+	 * before it switched is still in flight.
+	 */
+	IKE_REKEY_GRACE_MS = 5000,
+};
 
 /* ---- proposals -------------------------------------------------------------- */
 
@@ -322,6 +343,13 @@ bool ike_algs_has(const struct config_algs *a, enum crypto_alg_id id);
 const char *ike_algs_str(const struct config_algs *a, char *buf, size_t len);
 
 /* ---- helpers for the host ---------------------------------------------------- */
+
+/*
+ * Config prefixes (a connection's local or remote subnets) as selectors,
+ * host bits allowed; at most cap of them. Returns how many were written.
+ */
+unsigned ike_prefixes_to_ts(const struct config_prefix *p, uint32_t n, struct ts *out,
+                            unsigned cap);
 
 /* Our public endpoint for talking to peer (first public port of the peer's family). */
 int ike_local_endpoint(const struct config *cfg, const struct ike_endpoint *peer,

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "crypto_prf.h"
+#include "crypto_rand.h"
 
 /* ---- endpoints ---------------------------------------------------------- */
 
@@ -392,6 +393,27 @@ uint32_t ike_retransmit_timeout_ms(unsigned n)
 	return t < IKE_RETRANSMIT_MAX_MS ? t : IKE_RETRANSMIT_MAX_MS;
 }
 
+uint32_t ike_retransmit_timeout_base_ms(uint32_t base_ms, unsigned n)
+{
+	uint64_t t = ike_retransmit_timeout_ms(n);
+
+	if (base_ms != 0)
+		t = t * base_ms / IKE_RETRANSMIT_BASE_MS;
+	return t != 0 ? (uint32_t)t : 1;
+}
+
+/* ---- timing ------------------------------------------------------------------------------ */
+
+uint64_t ike_jitter_ms(uint64_t span_ms, bool no_jitter)
+{
+	uint64_t r;
+
+	if (no_jitter || span_ms == 0)
+		return 0;
+	crypto_random(&r, sizeof(r));
+	return r % span_ms;
+}
+
 /* ---- proposals -------------------------------------------------------------------------- */
 
 const char *ike_choice_str(const struct ike_choice *c, char *buf, size_t len)
@@ -436,6 +458,20 @@ const char *ike_algs_str(const struct config_algs *a, char *buf, size_t len)
 }
 
 /* ---- config helpers ---------------------------------------------------------------------- */
+
+unsigned ike_prefixes_to_ts(const struct config_prefix *p, uint32_t n, struct ts *out, unsigned cap)
+{
+	unsigned k = 0;
+
+	for (uint32_t i = 0; i < n && k < cap; i++) {
+		uint8_t fam = p[i].addr.family == AF_INET6 ? TS_IPV6 : TS_IPV4;
+
+		if (ts_from_prefix(&out[k], fam, p[i].addr.u.bytes, p[i].len, TS_ALLOW_HOST_BITS) ==
+		    TS_OK)
+			k++;
+	}
+	return k;
+}
 
 int ike_local_endpoint(const struct config *cfg, const struct ike_endpoint *peer,
                        struct ike_endpoint *local)

@@ -7,26 +7,12 @@
  */
 #include "ikev1_int.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crypto_mem.h"
 #include "crypto_rand.h"
-
-void v1_log(struct ikev1 *e, enum ike_log_level lvl, uint32_t conn, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	if (e->ops.log == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	e->ops.log(e->ops.ctx, lvl, conn, line);
-}
 
 struct v1_conn *v1_conn(struct ikev1 *e, uint32_t conn)
 {
@@ -147,6 +133,8 @@ void v1_sa_kill(struct ikev1 *e, struct v1_sa *sa)
 					c->sa = o;
 		}
 	}
+	/* After the connection's SA is settled: deletes for its quick modes go under that one. */
+	v1_qm_abandon(e, sa);
 }
 
 static void reap(struct ikev1 *e)
@@ -229,39 +217,51 @@ void v1_p1_send(struct ikev1 *e, struct v1_sa *sa, const uint8_t *msg, size_t le
 	v1_send_raw(e, sa, msg, len);
 }
 
-uint32_t v1_rtx_timeout(const struct ikev1 *e, unsigned n)
-{
-	uint64_t t = ike_retransmit_timeout_ms(n);
-
-	/* A tuned base scales the shared schedule (tests run it fast). */
-	t = t * e->tun.retransmit_base_ms / IKE_RETRANSMIT_BASE_MS;
-	return t == 0 ? 1 : (uint32_t)t;
-}
-
 unsigned v1_rtx_tries(const struct ikev1 *e)
 {
 	return e->tun.retransmit_tries;
 }
 
-uint64_t v1_jitter(struct ikev1 *e, uint64_t max)
+void v1_log_retransmit(struct ikev1 *e, uint32_t conn, unsigned n, uint32_t msgid, unsigned seq)
 {
-	uint32_t r;
-
-	if (e->tun.no_jitter || max == 0)
-		return 0;
-	crypto_random(&r, sizeof(r));
-	return r % max;
+	e->st.retransmits++;
+	ike_log(&e->ops, IKE_LOG_INFO, conn,
+	        "sending retransmit %u of request message ID %u, seq %u", n, msgid, seq);
 }
 
-uint64_t v1_soft_ms(struct ikev1 *e, uint64_t life_ms)
+void v1_retransmits_exhausted(struct ikev1 *e, uint32_t conn, enum ike_state state, bool set_status,
+                              unsigned n, uint32_t msgid, unsigned seq)
 {
-	uint64_t soft = life_ms / 100 * CONFIG_LIFETIME_SOFT_PERCENT - v1_jitter(e, life_ms / 20);
+	ike_log(&e->ops, IKE_LOG_WARN, conn,
+	        "giving up after %u retransmits of request message ID %u, seq %u", n, msgid, seq);
+	if (set_status)
+		ike_status_fail(&e->status[conn], state, IKE_CAUSE_PEER_NOT_RESPONDING, e->now,
+		                NULL,
+		                "sending retransmit %u of request message ID %u, seq %u: no answer",
+		                n, msgid, seq);
+}
+
+static uint64_t soft_at(struct ikev1 *e, uint64_t life_ms, uint64_t jitter)
+{
+	uint64_t soft = life_ms / 100 * CONFIG_LIFETIME_SOFT_PERCENT - jitter;
 	/* Room for a few retransmits before the hard limit, however short the lifetime. */
 	uint64_t margin = 4 * (uint64_t)v1_rtx_timeout(e, 0);
 
 	if (life_ms > margin && soft > life_ms - margin)
 		soft = life_ms - margin;
 	return soft < life_ms / 2 ? life_ms / 2 : soft;
+}
+
+uint64_t v1_soft_ms(struct ikev1 *e, uint64_t life_ms)
+{
+	return soft_at(e, life_ms, ike_jitter_ms(life_ms / 20, e->tun.no_jitter));
+}
+
+uint64_t v1_late_ms(struct ikev1 *e, uint64_t life_ms)
+{
+	uint64_t base = soft_at(e, life_ms, 0), room = life_ms > base ? life_ms - base : 0;
+
+	return base + room / 2 - ike_jitter_ms(room / 4, e->tun.no_jitter);
 }
 
 bool v1_id_matches(const struct ikev1 *e, uint32_t conn, const struct v1_idpl *id, char *got,
@@ -284,8 +284,36 @@ void v1_conn_restart_later(struct ikev1 *e, uint32_t conn)
 {
 	struct v1_conn *c = v1_conn(e, conn);
 
-	if (c != NULL && c->wanted && c->restart_at == 0)
+	if (c != NULL && v1_conn_needs_ike(c) && c->restart_at == 0)
 		c->restart_at = e->now + e->tun.restart_delay_ms;
+}
+
+void v1_conn_keep_phase1(struct ikev1 *e, uint32_t conn)
+{
+	struct v1_conn *c = v1_conn(e, conn);
+
+	/* With children it is a rekey: no INITIAL-CONTACT, and the status stays "up". */
+	if (c != NULL && v1_conn_needs_ike(c) && c->sa == NULL && c->neg == NULL)
+		v1_initiate(e, conn, c->n_ch > 0);
+}
+
+void v1_conn_children_gone(struct ikev1 *e, uint32_t conn, bool refill)
+{
+	struct v1_conn *c = v1_conn(e, conn);
+
+	if (c == NULL || c->n_ch != 0)
+		return;
+	if (c->sa != NULL) {
+		ike_status_set(&e->status[conn], IKE_STATE_PHASE2_NEGOTIATING, e->now);
+		if (refill && c->wanted)
+			c->qm_retry_at = e->now + 1;
+	} else if (c->neg != NULL || c->wanted) {
+		/* No ISAKMP SA either: what is under way (or due) is a phase 1. */
+		ike_status_set(&e->status[conn], IKE_STATE_PHASE1_NEGOTIATING, e->now);
+		v1_conn_restart_later(e, conn);
+	} else {
+		ike_status_set(&e->status[conn], IKE_STATE_DOWN, e->now);
+	}
 }
 
 int v1_initiate(struct ikev1 *e, uint32_t conn, bool rekey)
@@ -297,7 +325,10 @@ int v1_initiate(struct ikev1 *e, uint32_t conn, bool rekey)
 		return -1;
 	if (c->neg != NULL)
 		return 0; /* already under way */
-	sa = v1_sa_new(e, conn, true, &c->local, &c->peer);
+	if (rekey && c->via_nat)
+		sa = v1_sa_new(e, conn, true, &c->via_local, &c->via_remote);
+	else
+		sa = v1_sa_new(e, conn, true, &c->local, &c->peer);
 	if (sa == NULL)
 		return -1;
 	sa->aggressive = c->cfg->ike.mode == CONFIG_IKE_AGGRESSIVE;
@@ -367,22 +398,8 @@ static void conn_init(struct ikev1 *e, uint32_t i)
 	ike_endpoint_from_config(&c->peer, &g->address, IKE_PORT);
 	if (ike_local_endpoint(e->cfg, &c->peer, &c->local) != 0)
 		c->v1 = false; /* no public port of the peer's family: nothing to run */
-	for (uint32_t k = 0; k < cc->n_local_subnets && c->n_loc < IKE_TS_MAX; k++) {
-		const struct config_prefix *p = &cc->local_subnets[k];
-		uint8_t fam = p->addr.family == AF_INET6 ? TS_IPV6 : TS_IPV4;
-
-		if (ts_from_prefix(&c->loc[c->n_loc], fam, p->addr.u.bytes, p->len,
-		                   TS_ALLOW_HOST_BITS) == TS_OK)
-			c->n_loc++;
-	}
-	for (uint32_t k = 0; k < cc->n_remote_subnets && c->n_rem < IKE_TS_MAX; k++) {
-		const struct config_prefix *p = &cc->remote_subnets[k];
-		uint8_t fam = p->addr.family == AF_INET6 ? TS_IPV6 : TS_IPV4;
-
-		if (ts_from_prefix(&c->rem[c->n_rem], fam, p->addr.u.bytes, p->len,
-		                   TS_ALLOW_HOST_BITS) == TS_OK)
-			c->n_rem++;
-	}
+	c->n_loc = ike_prefixes_to_ts(cc->local_subnets, cc->n_local_subnets, c->loc, IKE_TS_MAX);
+	c->n_rem = ike_prefixes_to_ts(cc->remote_subnets, cc->n_remote_subnets, c->rem, IKE_TS_MAX);
 	if (c->v1)
 		ike_status_set(&e->status[i], IKE_STATE_DOWN, e->now);
 }
@@ -560,6 +577,12 @@ void v1_sa_follow(struct ikev1 *e, struct v1_sa *sa)
 		return; /* never float back to 500 */
 	sa->local = e->rx_local;
 	sa->remote = e->rx_remote;
+	/* A new NAT mapping of the newest SA is where its successor is sent. */
+	struct v1_conn *c = v1_conn(e, sa->conn);
+	if (c != NULL && c->sa == sa) {
+		c->via_local = sa->local;
+		c->via_remote = sa->remote;
+	}
 }
 
 /* ---- timers --------------------------------------------------------------------- */
@@ -569,25 +592,16 @@ static void p1_rtx_tick(struct ikev1 *e, struct v1_sa *sa)
 	if (!sa->tx_rtx || sa->tx == NULL || e->now < sa->rtx_at)
 		return;
 	if (sa->rtx_n >= v1_rtx_tries(e)) {
-		struct v1_conn *c = v1_conn(e, sa->conn);
-
-		v1_log(e, IKE_LOG_WARN, sa->conn,
-		       "giving up after %u retransmits of request message ID 0, seq %u", sa->rtx_n,
-		       sa->seq);
-		if (sa->st != P1_ESTABLISHED && !sa->rekey_of_old && c != NULL && c->sa == NULL)
-			ike_status_fail(&e->status[sa->conn], IKE_STATE_PHASE1_FAILED,
-			                IKE_CAUSE_PEER_NOT_RESPONDING, e->now, NULL,
-			                "sending retransmit %u of request message ID 0, seq %u: "
-			                "no answer",
-			                sa->rtx_n, sa->seq);
+		v1_retransmits_exhausted(e, sa->conn, IKE_STATE_PHASE1_FAILED,
+		                         sa->st != P1_ESTABLISHED && v1_conn(e, sa->conn) != NULL &&
+		                                 v1_may_fail_status(e, sa),
+		                         sa->rtx_n, 0, sa->seq);
 		v1_sa_kill(e, sa);
 		v1_conn_restart_later(e, sa->conn);
 		return;
 	}
 	sa->rtx_n++;
-	e->st.retransmits++;
-	v1_log(e, IKE_LOG_INFO, sa->conn, "sending retransmit %u of request message ID 0, seq %u",
-	       sa->rtx_n, sa->seq);
+	v1_log_retransmit(e, sa->conn, sa->rtx_n, 0, sa->seq);
 	v1_send_raw(e, sa, sa->tx, sa->tx_len);
 	sa->rtx_at = e->now + v1_rtx_timeout(e, sa->rtx_n);
 }
@@ -599,16 +613,32 @@ static void sa_lifetime_tick(struct ikev1 *e, struct v1_sa *sa)
 	if (sa->st != P1_ESTABLISHED || c == NULL)
 		return;
 	if (sa->expire_at_ms != 0 && e->now >= sa->expire_at_ms) {
-		v1_log(e, IKE_LOG_INFO, sa->conn, "ISAKMP SA expired");
+		ike_log(&e->ops, IKE_LOG_INFO, sa->conn, "ISAKMP SA expired");
 		v1_info_delete(e, sa, V1_PROTO_ISAKMP, sa->cky_i, 16);
 		v1_sa_kill(e, sa);
+		/*
+		 * Children outlive it; a new one is made for their DPD and rekeys,
+		 * at once by the side that initiated this one, after the restart
+		 * delay by the other, so the two do not race.
+		 */
+		if (sa->initiator)
+			v1_conn_keep_phase1(e, sa->conn);
+		else
+			v1_conn_restart_later(e, sa->conn);
 		return;
 	}
-	/* Only the newest SA of a connection is rekeyed, by whoever initiated it. */
-	if (sa->initiator && c->sa == sa && !sa->rekey_started && sa->rekey_at_ms != 0 &&
-	    e->now >= sa->rekey_at_ms && c->wanted) {
-		sa->rekey_started = true;
-		v1_log(e, IKE_LOG_INFO, sa->conn, "rekeying ISAKMP SA");
+	/*
+	 * Only the newest SA of a connection is rekeyed: by its initiator at
+	 * the soft limit, by its responder later (v1_late_ms) if the initiator
+	 * has not. An attempt that fails is made again after the restart delay
+	 * for as long as this SA lasts.
+	 */
+	if (c->sa == sa && c->neg == NULL && sa->rekey_at_ms != 0 && e->now >= sa->rekey_at_ms &&
+	    v1_conn_needs_ike(c)) {
+		sa->rekey_at_ms = e->now + e->tun.restart_delay_ms;
+		ike_log(&e->ops, IKE_LOG_INFO, sa->conn, "%s",
+		        sa->initiator ? "rekeying ISAKMP SA"
+		                      : "rekeying ISAKMP SA as its responder: the peer has not");
 		v1_initiate(e, sa->conn, true);
 	}
 }
@@ -621,8 +651,9 @@ void ikev1_tick(struct ikev1 *e, uint64_t now_ms)
 			continue;
 		if (!sa->initiator && sa->st != P1_ESTABLISHED &&
 		    now_ms - sa->started_ms >= V1_HALF_OPEN_MS) {
-			v1_log(e, IKE_LOG_INFO, sa->conn, "dropping half-open phase 1 after %u ms",
-			       (unsigned)V1_HALF_OPEN_MS);
+			ike_log(&e->ops, IKE_LOG_INFO, sa->conn,
+			        "dropping half-open phase 1 after %u ms",
+			        (unsigned)V1_HALF_OPEN_MS);
 			v1_sa_kill(e, sa);
 			continue;
 		}
@@ -644,8 +675,7 @@ void ikev1_tick(struct ikev1 *e, uint64_t now_ms)
 			continue;
 		if (c->restart_at != 0 && now_ms >= c->restart_at) {
 			c->restart_at = 0;
-			if (c->wanted && c->sa == NULL && c->neg == NULL)
-				v1_initiate(e, i, false);
+			v1_conn_keep_phase1(e, i);
 		}
 		v1_child_tick(e, i);
 	}

@@ -25,6 +25,8 @@ struct ikev1_stats {
 	uint64_t retransmits;
 	uint64_t resp_resent; /* our last message sent again for a repeated one */
 	uint64_t malformed;
+	uint64_t too_many_attrs; /* transforms refused for more attributes than we read (malformed
+	                            too) */
 	uint64_t decrypt_failed; /* encrypted payloads that did not decrypt/verify */
 	uint64_t unknown_cookie;
 	uint64_t unknown_peer;

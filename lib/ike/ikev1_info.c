@@ -40,10 +40,23 @@ size_t v1_wr_hash_slot(const struct v1_sa *sa, struct v1_wr *w)
 	return at;
 }
 
+size_t v1_wr_encrypt(const struct v1_sa *sa, struct v1_wr *w, uint8_t *iv)
+{
+	size_t len = v1_wr_finish(w), clen;
+
+	if (len == 0 || v1_encrypt(&sa->keys->sym, iv, w->buf + V1_HDR_LEN, len - V1_HDR_LEN,
+	                           w->cap - V1_HDR_LEN, &clen) != 0)
+		return 0;
+	len = V1_HDR_LEN + clen;
+	w->buf[V1_HDR_FLAGS_AT] |= V1_FLAG_E;
+	put_be32(w->buf + V1_HDR_LEN_AT, (uint32_t)len);
+	return len;
+}
+
 size_t v1_seal(struct v1_sa *sa, struct v1_wr *w, size_t hash_at, uint32_t msgid, const uint8_t *ni,
                size_t ni_len, uint8_t *iv)
 {
-	size_t len = v1_wr_finish(w), hl = sa->keys->k.len, clen;
+	size_t len = v1_wr_finish(w), hl = sa->keys->k.len;
 
 	if (len == 0)
 		return 0;
@@ -51,13 +64,7 @@ size_t v1_seal(struct v1_sa *sa, struct v1_wr *w, size_t hash_at, uint32_t msgid
 	if (v1_hash_a(sa, false, msgid, ni, ni_len, NULL, 0, rest, (size_t)(w->buf + len - rest),
 	              w->buf + hash_at + V1_GEN_LEN) != hl)
 		return 0;
-	if (v1_encrypt(&sa->keys->sym, iv, w->buf + V1_HDR_LEN, len - V1_HDR_LEN,
-	               w->cap - V1_HDR_LEN, &clen) != 0)
-		return 0;
-	len = V1_HDR_LEN + clen;
-	w->buf[19] |= V1_FLAG_E;
-	put_be32(w->buf + 24, (uint32_t)len);
-	return len;
+	return v1_wr_encrypt(sa, w, iv);
 }
 
 int v1_open(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, const uint8_t *msg,
@@ -120,15 +127,8 @@ void v1_info_notify(struct ikev1 *e, struct v1_sa *sa, uint8_t proto, const uint
 	struct v1_wr w;
 	uint32_t msgid;
 	size_t hash_at = info_start(e, sa, &w, &msgid);
-	size_t s = v1_wr_begin(&w, V1_PL_N);
 
-	v1_wr_be32(&w, V1_DOI_IPSEC);
-	v1_wr_u8(&w, proto);
-	v1_wr_u8(&w, (uint8_t)spi_len);
-	v1_wr_be16(&w, type);
-	v1_wr_bytes(&w, spi, spi_len);
-	v1_wr_bytes(&w, data, data_len);
-	v1_wr_end(&w, s);
+	v1_wr_notify(&w, proto, spi, spi_len, type, data, data_len);
 	info_send(e, sa, &w, hash_at, msgid);
 }
 
@@ -142,8 +142,7 @@ void v1_info_delete(struct ikev1 *e, struct v1_sa *sa, uint8_t proto, const uint
 	if (!v1_keyed(sa) || sa->st != P1_ESTABLISHED)
 		return; /* deletes are only sent protected */
 	if (proto == V1_PROTO_ISAKMP) {
-		memcpy(cookies, sa->cky_i, 8);
-		memcpy(cookies + 8, sa->cky_r, 8);
+		v1_cookies(sa, cookies);
 		spi = cookies;
 		spi_len = 16;
 	}
@@ -160,15 +159,48 @@ void v1_info_delete(struct ikev1 *e, struct v1_sa *sa, uint8_t proto, const uint
 
 /* ---- receiving --------------------------------------------------------------------- */
 
+static void p1_fail_remedy(struct ikev1 *e, struct v1_sa *sa, enum ike_cause cause,
+                           const char *remedy, const char *what)
+{
+	ike_log(&e->ops, IKE_LOG_ERR, sa->conn, "phase 1 failed: %s", what);
+	if (v1_may_fail_status(e, sa))
+		ike_status_fail(&e->status[sa->conn], IKE_STATE_PHASE1_FAILED, cause, e->now,
+		                remedy, "%s", what);
+	v1_sa_kill(e, sa);
+	v1_conn_restart_later(e, sa->conn);
+}
+
 static void p1_fail_from_notify(struct ikev1 *e, struct v1_sa *sa, enum ike_cause cause,
                                 const char *what)
 {
-	v1_log(e, IKE_LOG_ERR, sa->conn, "phase 1 failed: %s", what);
-	if (v1_may_fail_status(e, sa))
-		ike_status_fail(&e->status[sa->conn], IKE_STATE_PHASE1_FAILED, cause, e->now, NULL,
-		                "%s", what);
-	v1_sa_kill(e, sa);
-	v1_conn_restart_later(e, sa->conn);
+	p1_fail_remedy(e, sa, cause, NULL, what);
+}
+
+/*
+ * AUTHENTICATION_FAILED names no reason. Before the peer has seen any
+ * proof of ours (our first message) or after it verified our HASH_I
+ * under the same keys (after MM5: the PSK matches), what is left is
+ * policy: it has no connection for our ID, or refuses this mode. We
+ * cannot tell which, so the cause is the peer's refusal, and the
+ * evidence and remedy name both candidates.
+ */
+static void p1_auth_failed(struct ikev1 *e, struct v1_sa *sa, const char *where)
+{
+	char what[2 * IKE_EVIDENCE_MAX], remedy[2 * IKE_REMEDY_MAX], id[128];
+	struct ike_id ours;
+	const char *mode = sa->aggressive ? "aggressive" : "main";
+
+	ike_id_from_config(&ours, &e->conns[sa->conn].cfg->ike.local_id);
+	ike_id_str(&ours, id, sizeof(id));
+	snprintf(what, sizeof(what),
+	         "peer sent AUTHENTICATION_FAILED to our %s: it accepts neither our ID %s nor %s "
+	         "mode from us (its log says which)",
+	         where, id, mode);
+	snprintf(remedy, sizeof(remedy),
+	         "on the peer, set its remote ID to our local_id %s and allow %s mode with a "
+	         "pre-shared key (or set the same mode on both sides)",
+	         id, mode);
+	p1_fail_remedy(e, sa, IKE_CAUSE_PEER_REJECTED, remedy, what);
 }
 
 /* Quick modes we initiated and the peer refused: fail them with cause. */
@@ -188,7 +220,7 @@ static void qm_fail_pending(struct ikev1 *e, struct v1_sa *sa, enum ike_cause ca
 					c->ch[k].rekeying = false;
 		v1_qm_free(q);
 	}
-	v1_log(e, IKE_LOG_ERR, sa->conn, "quick mode failed: %s", what);
+	ike_log(&e->ops, IKE_LOG_ERR, sa->conn, "quick mode failed: %s", what);
 	ike_status_fail(&e->status[sa->conn], IKE_STATE_PHASE2_FAILED, cause, e->now, NULL, "%s",
 	                what);
 	if (c != NULL)
@@ -209,11 +241,12 @@ static void plain_notify(struct ikev1 *e, struct v1_sa *sa, const struct v1_noti
 		         mode);
 		p1_fail_from_notify(e, sa, IKE_CAUSE_PROPOSAL_MISMATCH, what);
 		break;
-	case 7: /* INVALID-EXCHANGE-TYPE */
-	case V1_N_AUTHENTICATION_FAILED:
-		snprintf(what, sizeof(what), "peer refused %s mode (%s)", mode,
-		         n->type == 7 ? "INVALID_EXCHANGE_TYPE" : "AUTHENTICATION_FAILED");
+	case 7: /* INVALID-EXCHANGE-TYPE: it does not do this mode */
+		snprintf(what, sizeof(what), "peer refused %s mode (INVALID_EXCHANGE_TYPE)", mode);
 		p1_fail_from_notify(e, sa, IKE_CAUSE_MODE_MISMATCH, what);
+		break;
+	case V1_N_AUTHENTICATION_FAILED:
+		p1_auth_failed(e, sa, sa->aggressive ? "aggressive mode AM1" : "main mode MM1");
 		break;
 	case V1_N_INVALID_KEY_INFORMATION:
 		p1_fail_from_notify(e, sa, IKE_CAUSE_DH_GROUP_MISMATCH,
@@ -237,8 +270,7 @@ static void protected_notify(struct ikev1 *e, struct v1_sa *sa, const struct v1_
 		if (n->data_len == 4 && sa->st == P1_ESTABLISHED) {
 			uint8_t cookies[16];
 
-			memcpy(cookies, sa->cky_i, 8);
-			memcpy(cookies + 8, sa->cky_r, 8);
+			v1_cookies(sa, cookies);
 			v1_info_notify(e, sa, V1_PROTO_ISAKMP, cookies, 16, V1_N_DPD_R_U_THERE_ACK,
 			               n->data, 4);
 		}
@@ -273,31 +305,9 @@ static void protected_notify(struct ikev1 *e, struct v1_sa *sa, const struct v1_
 			                "(subnets differ)");
 		break;
 	case V1_N_AUTHENTICATION_FAILED:
-		/*
-		 * Protected by keys from the same PSK, so the key is right: after
-		 * our MM5 the peer refuses who we are (strongSwan: no matching
-		 * peer config for our ID).
-		 */
+		/* Protected by keys from the same PSK: the key is right (p1_auth_failed). */
 		if (p1 && sa->st == P1_I_MM5) {
-			char id[128];
-			struct ike_id ours;
-
-			ike_id_from_config(&ours, &e->conns[sa->conn].cfg->ike.local_id);
-			ike_id_str(&ours, id, sizeof(id));
-			v1_log(e, IKE_LOG_ERR, sa->conn,
-			       "phase 1 failed: peer sent AUTHENTICATION_FAILED to our MM5");
-			/* strongSwan says so too when its config wants aggressive mode. */
-			if (v1_may_fail_status(e, sa))
-				ike_status_fail(
-				        &e->status[sa->conn], IKE_STATE_PHASE1_FAILED,
-				        IKE_CAUSE_ID_MISMATCH, e->now,
-				        "set matching local_id / remote_id on both sides (and "
-				        "the same mode, main or aggressive)",
-				        "peer sent AUTHENTICATION_FAILED to our MM5: it does "
-				        "not accept our ID %s (or main mode)",
-				        id);
-			v1_sa_kill(e, sa);
-			v1_conn_restart_later(e, sa->conn);
+			p1_auth_failed(e, sa, "MM5 (under the shared keys, so the PSK matches)");
 			break;
 		}
 		/* fall through */
@@ -317,6 +327,7 @@ static void protected_notify(struct ikev1 *e, struct v1_sa *sa, const struct v1_
 static void delete_children(struct ikev1 *e, struct v1_sa *sa, const struct v1_delete *d)
 {
 	struct v1_conn *c = v1_conn(e, sa->conn);
+	bool removed = false;
 
 	if (c == NULL || d->spi_len != 4)
 		return;
@@ -326,21 +337,14 @@ static void delete_children(struct ikev1 *e, struct v1_sa *sa, const struct v1_d
 		for (unsigned i = 0; i < c->n_ch; i++) {
 			if (c->ch[i].spi_out != spi)
 				continue;
-			v1_log(e, IKE_LOG_INFO, sa->conn,
-			       "peer deleted IPsec SA: removing spi in 0x%08x out 0x%08x",
-			       c->ch[i].spi_in, spi);
-			e->ops.child_delete(e->ops.ctx, sa->conn, c->ch[i].spi_in);
-			if (e->st.ipsec_sas > 0)
-				e->st.ipsec_sas--;
-			c->ch[i] = c->ch[--c->n_ch];
+			unsigned before = c->n_ch;
+			v1_child_peer_deleted(e, sa->conn, i);
+			removed |= c->n_ch < before;
 			break;
 		}
 	}
-	if (c->n_ch == 0 && sa->st == P1_ESTABLISHED) {
-		ike_status_set(&e->status[sa->conn], IKE_STATE_PHASE2_NEGOTIATING, e->now);
-		if (sa->initiator && c->wanted)
-			c->qm_retry_at = e->now + 1;
-	}
+	if (removed)
+		v1_conn_children_gone(e, sa->conn, sa->initiator);
 }
 
 static void delete_isakmp(struct ikev1 *e, struct v1_sa *sa, const struct v1_delete *d)
@@ -352,15 +356,15 @@ static void delete_isakmp(struct ikev1 *e, struct v1_sa *sa, const struct v1_del
 	/* The SA it came under, or another of the same connection (found by cookie). */
 	struct v1_sa *o = v1_sa_find(e, d->spis, d->spis + 8);
 	if (o != NULL && o->conn == sa->conn) {
-		v1_log(e, IKE_LOG_INFO, sa->conn, "peer deleted ISAKMP SA");
+		ike_log(&e->ops, IKE_LOG_INFO, sa->conn, "peer deleted ISAKMP SA");
 		v1_sa_kill(e, o);
 	}
 	if (c == NULL || c->sa != NULL || c->neg != NULL)
 		return;
 	/* Children outlive their ISAKMP SA; a new one is made for DPD and rekeying. */
-	if (c->wanted)
-		v1_initiate(e, sa->conn, c->n_ch > 0);
-	else if (c->n_ch == 0)
+	if (v1_conn_needs_ike(c))
+		v1_conn_keep_phase1(e, sa->conn);
+	else
 		ike_status_set(&e->status[sa->conn], IKE_STATE_DOWN,
 		               e->now); /* the peer closed it */
 }
@@ -398,8 +402,8 @@ void v1_info_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, co
 		e->st.decrypt_failed++;
 		/* strongSwan answers a PSK mismatch under its own keys (INTEROP.md). */
 		if (sa->st == P1_I_MM5) {
-			v1_log(e, IKE_LOG_ERR, sa->conn,
-			       "invalid HASH_V1 payload length, decryption failed?");
+			ike_log(&e->ops, IKE_LOG_ERR, sa->conn,
+			        "invalid HASH_V1 payload length, decryption failed?");
 			p1_fail_from_notify(e, sa, IKE_CAUSE_PSK_MISMATCH,
 			                    "invalid HASH_V1 payload length, decryption failed?");
 		}
@@ -431,8 +435,8 @@ static void peer_dead(struct ikev1 *e, struct v1_sa *sa)
 	uint32_t conn = sa->conn;
 
 	e->st.dead_peers++;
-	v1_log(e, IKE_LOG_WARN, conn, "DPD: peer did not answer %u R-U-THERE, declaring it dead",
-	       sa->dpd_tries + 1);
+	ike_log(&e->ops, IKE_LOG_WARN, conn,
+	        "DPD: peer did not answer %u R-U-THERE, declaring it dead", sa->dpd_tries + 1);
 	v1_children_delete_all(e, conn, false);
 	for (struct v1_sa *o = e->all; o != NULL; o = o->anext)
 		if (!o->dead && o->conn == conn)
@@ -446,8 +450,7 @@ static void send_dpd(struct ikev1 *e, struct v1_sa *sa)
 {
 	uint8_t cookies[16], seq[4];
 
-	memcpy(cookies, sa->cky_i, 8);
-	memcpy(cookies + 8, sa->cky_r, 8);
+	v1_cookies(sa, cookies);
 	put_be32(seq, sa->dpd_seq);
 	e->st.dpd_sent++;
 	v1_info_notify(e, sa, V1_PROTO_ISAKMP, cookies, 16, V1_N_DPD_R_U_THERE, seq, 4);

@@ -12,6 +12,8 @@
 #ifndef VPNGW_IKEV1_INT_H
 #define VPNGW_IKEV1_INT_H
 
+#include <string.h>
+
 #include "crypto_dh.h"
 #include "ikev1.h"
 #include "ikev1_crypto.h"
@@ -35,6 +37,8 @@ enum {
 	V1_HALF_OPEN_MAX = 4096,
 	/* Quick mode waits this long after our AM3. */
 	V1_AM_QM_DELAY_MS = 200,
+	/* An IPsec SA lifetime left unspecified (RFC 2407 4.5). */
+	V1_LIFE_DEFAULT_S = 28800,
 };
 
 enum v1_p1_state {
@@ -55,11 +59,17 @@ struct v1_keys {
 	uint8_t iv[V1_BLOCK_MAX]; /* phase 1 CBC chain */
 };
 
+enum v1_qm_state {
+	QM_I1 = 1, /* initiator: sent QM1, waiting QM2 */
+	QM_R2,     /* responder: sent QM2, waiting QM3 */
+	QM_DONE,   /* initiator: sent QM3 (kept to answer a repeated QM2) */
+};
+
 /* Keys of a negotiated child while it waits to be installed. */
 struct v1_qm {
 	bool used;
 	bool initiator;
-	uint8_t st; /* enum v1_qm_state (ikev1_qm.c) */
+	uint8_t st; /* enum v1_qm_state */
 	uint32_t msgid;
 	uint8_t iv[V1_BLOCK_MAX];
 	uint8_t ni[V1_NONCE_MAX], nr[V1_NONCE_MAX];
@@ -70,6 +80,7 @@ struct v1_qm {
 	struct ts tsl, tsr;
 	enum crypto_alg_id encr, integ, pfs;
 	uint32_t lifetime_s;
+	uint32_t lifetime_kb; /* 0: none */
 	uint16_t encap;
 	uint32_t rekey_of;       /* inbound SPI of the child this replaces, 0: none */
 	struct ike_child *child; /* keys ready to install (locked memory) */
@@ -131,8 +142,8 @@ struct v1_sa {
 	unsigned dpd_tries;
 	uint64_t keepalive_at;
 	/* lifetime */
+	/* rekey_at_ms: the next attempt (pushed on by each, so a failed one is tried again) */
 	uint64_t started_ms, established_ms, rekey_at_ms, expire_at_ms;
-	bool rekey_started;
 	struct v1_qm *qm[V1_QM_MAX]; /* allocated when first needed */
 };
 
@@ -143,8 +154,19 @@ struct v1_child {
 	bool udp_encap;
 	bool initiator;
 	uint32_t lifetime_s;
+	uint32_t lifetime_kb; /* the data plane's byte limit, 0: none */
 	uint64_t installed_ms, rekey_at_ms, expire_at_ms;
 	bool rekeying;
+	/*
+	 * Superseded by a rekey: its inbound SA serves ESP still in flight
+	 * until retire_at_ms (IKE_REKEY_GRACE_MS after the new pair), later
+	 * if the peer has not deleted it (bounded by expire_at_ms). We delete
+	 * it then (and tell the peer) when we made the rekey; otherwise when
+	 * the peer's Delete has come.
+	 */
+	uint64_t retire_at_ms;
+	bool retire_by_us;
+	bool peer_deleted;
 };
 
 struct v1_conn {
@@ -162,7 +184,23 @@ struct v1_conn {
 	uint64_t restart_at;  /* 0: none */
 	uint64_t qm_retry_at; /* after a failed quick mode; 0: none */
 	bool fill_pending;    /* pairs wait for a free quick mode slot */
+	/*
+	 * The outer endpoints of the newest ISAKMP SA and whether the peer is
+	 * behind a NAT: a peer behind a NAT is reached again only through its
+	 * mapping, not at its configured address.
+	 */
+	struct ike_endpoint via_local, via_remote;
+	bool via_nat;
 };
+
+/*
+ * A connection needs an ISAKMP SA while it is wanted or has children:
+ * without one, children get no DPD and no rekey.
+ */
+static inline bool v1_conn_needs_ike(const struct v1_conn *c)
+{
+	return c->wanted || c->n_ch > 0;
+}
 
 struct ikev1 {
 	const struct config *cfg;
@@ -181,12 +219,9 @@ struct ikev1 {
 	uint8_t out[IKE_MSG_MAX + 4];            /* a datagram with the non-ESP marker */
 	struct ike_endpoint rx_local, rx_remote; /* of the message being handled */
 	uint64_t now;
-	uint32_t rnd_state;
 };
 
 /* ---- ikev1.c ---- */
-void v1_log(struct ikev1 *e, enum ike_log_level lvl, uint32_t conn, const char *fmt, ...)
-        VPNGW_PRINTF(4, 5);
 struct v1_sa *v1_sa_new(struct ikev1 *e, uint32_t conn, bool initiator,
                         const struct ike_endpoint *local, const struct ike_endpoint *remote);
 void v1_sa_link(struct ikev1 *e, struct v1_sa *sa);
@@ -195,6 +230,12 @@ struct v1_sa *v1_sa_find(struct ikev1 *e, const uint8_t cky_i[8], const uint8_t 
 void v1_sa_kill(struct ikev1 *e, struct v1_sa *sa);
 /* After an authenticated message: last_rx, and follow the peer to 4500 / a new NAT mapping. */
 void v1_sa_follow(struct ikev1 *e, struct v1_sa *sa);
+/* CKY-I | CKY-R: the ISAKMP SA's SPI in notifies, deletes and NAT-D hashes. */
+static inline void v1_cookies(const struct v1_sa *sa, uint8_t out[16])
+{
+	memcpy(out, sa->cky_i, 8);
+	memcpy(out + 8, sa->cky_r, 8);
+}
 /* The keys of a phase 1 are in place (SKEYID derived). */
 static inline bool v1_keyed(const struct v1_sa *sa)
 {
@@ -204,8 +245,17 @@ static inline bool v1_keyed(const struct v1_sa *sa)
 void v1_send_raw(struct ikev1 *e, const struct v1_sa *sa, const uint8_t *msg, size_t len);
 /* Keeps a copy of a phase 1 message as the SA's last and sends it. */
 void v1_p1_send(struct ikev1 *e, struct v1_sa *sa, const uint8_t *msg, size_t len, bool rtx);
-uint32_t v1_rtx_timeout(const struct ikev1 *e, unsigned n);
+/* The shared schedule (ike.h) at the tuned base. */
+static inline uint32_t v1_rtx_timeout(const struct ikev1 *e, unsigned n)
+{
+	return ike_retransmit_timeout_base_ms(e->tun.retransmit_base_ms, n);
+}
 unsigned v1_rtx_tries(const struct ikev1 *e);
+/* "sending retransmit N of request message ID M, seq S" (DESIGN.md's evidence), counted. */
+void v1_log_retransmit(struct ikev1 *e, uint32_t conn, unsigned n, uint32_t msgid, unsigned seq);
+/* Retransmits of a request exhausted: logged; the status says so when set_status. */
+void v1_retransmits_exhausted(struct ikev1 *e, uint32_t conn, enum ike_state state, bool set_status,
+                              unsigned n, uint32_t msgid, unsigned seq);
 /* Whether a repeated peer message may be answered again now (rate limit). */
 static inline bool v1_may_resend(uint64_t now, uint64_t *resent_at)
 {
@@ -220,22 +270,45 @@ static inline bool v1_may_resend(uint64_t now, uint64_t *resent_at)
  * limit, and never before half the lifetime.
  */
 uint64_t v1_soft_ms(struct ikev1 *e, uint64_t life_ms);
-/* Random jitter in [0, max) unless no_jitter. */
-uint64_t v1_jitter(struct ikev1 *e, uint64_t max);
-/* Builds an encrypted message: payloads appended by fill after the header. */
+/*
+ * When the responder of an SA of life_ms rekeys it if the initiator has
+ * not: after the latest soft limit of the initiator, halfway to the hard
+ * limit, minus jitter, so the two sides do not race.
+ */
+uint64_t v1_late_ms(struct ikev1 *e, uint64_t life_ms);
+/* The connection's engine state, NULL when it is not an IKEv1 connection. */
 struct v1_conn *v1_conn(struct ikev1 *e, uint32_t conn);
 void v1_conn_restart_later(struct ikev1 *e, uint32_t conn);
+/* Starts a phase 1 if the connection needs an ISAKMP SA and has none, nor one under way. */
+void v1_conn_keep_phase1(struct ikev1 *e, uint32_t conn);
+/*
+ * The connection's last child is gone: its status says what is left
+ * (phase 2 negotiating under an ISAKMP SA, phase 1 negotiating, down);
+ * refill: quick modes again soon when wanted.
+ */
+void v1_conn_children_gone(struct ikev1 *e, uint32_t conn, bool refill);
 int v1_initiate(struct ikev1 *e, uint32_t conn, bool rekey);
 void v1_children_delete_all(struct ikev1 *e, uint32_t conn, bool notify);
 bool v1_id_matches(const struct ikev1 *e, uint32_t conn, const struct v1_idpl *id, char *got,
                    size_t got_len);
 
-/* A phase 1 failure of sa may set the connection's status: not while another SA works. */
+/* Counts a v1_sa_parse() failure. */
+static inline void v1_count_parse_error(struct ikev1 *e, int rc)
+{
+	e->st.malformed++;
+	if (rc == V1_PARSE_TOO_MANY_ATTRS)
+		e->st.too_many_attrs++;
+}
+
+/*
+ * A phase 1 failure of sa may set the connection's status: not while the
+ * tunnel works (another ISAKMP SA, or children that still carry traffic).
+ */
 static inline bool v1_may_fail_status(struct ikev1 *e, const struct v1_sa *sa)
 {
 	const struct v1_conn *c = v1_conn(e, sa->conn);
 
-	return !sa->rekey_of_old && (c == NULL || c->sa == NULL || c->sa == sa);
+	return c == NULL || ((c->sa == NULL || c->sa == sa) && c->n_ch == 0);
 }
 
 /* ---- ikev1_p1.c ---- */
@@ -250,6 +323,8 @@ void v1_initial_contact(struct ikev1 *e, struct v1_sa *sa);
 void v1_digest(const uint8_t *msg, size_t len, uint8_t out[20]);
 
 /* ---- ikev1_qm.c ---- */
+/* The peer deleted child i of conn: removed now, or at the end of its grace. */
+void v1_child_peer_deleted(struct ikev1 *e, uint32_t conn, unsigned i);
 void v1_qm_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, const uint8_t *msg,
                  size_t len);
 /* Opens quick modes for every local x remote pair without a child. */
@@ -257,6 +332,11 @@ void v1_qm_fill(struct ikev1 *e, struct v1_sa *sa);
 int v1_qm_start(struct ikev1 *e, struct v1_sa *sa, uint32_t conn, const struct ts *tsl,
                 const struct ts *tsr, uint32_t rekey_of);
 void v1_qm_free(struct v1_qm *q);
+/*
+ * sa goes: the quick modes we started under it end, so their pairs are
+ * rekeyed (or made) under the connection's next ISAKMP SA.
+ */
+void v1_qm_abandon(struct ikev1 *e, struct v1_sa *sa);
 void v1_qm_tick(struct ikev1 *e, struct v1_sa *sa);
 void v1_child_tick(struct ikev1 *e, uint32_t conn);
 
@@ -276,6 +356,12 @@ void v1_info_delete(struct ikev1 *e, struct v1_sa *sa, uint8_t proto, const uint
 size_t v1_hash_a(const struct v1_sa *sa, bool zero, uint32_t msgid, const uint8_t *ni,
                  size_t ni_len, const uint8_t *nr, size_t nr_len, const uint8_t *rest,
                  size_t rest_len, uint8_t *out);
+/*
+ * Finishes w and encrypts all after the header with sa's cipher and iv
+ * (then the last cipher block), sets the E flag and the new length.
+ * Returns the message length, 0 on error.
+ */
+size_t v1_wr_encrypt(const struct v1_sa *sa, struct v1_wr *w, uint8_t *iv);
 /* Opens a HASH payload with a zero body; returns its offset for v1_seal(). */
 size_t v1_wr_hash_slot(const struct v1_sa *sa, struct v1_wr *w);
 /*

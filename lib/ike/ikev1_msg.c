@@ -123,7 +123,7 @@ static int attrs_parse(struct cursor *c, struct v1_transform *t)
 			const uint8_t *v = cursor_take(c, alen);
 
 			if (v == NULL)
-				return -1;
+				return V1_PARSE_MALFORMED;
 			/* Values longer than 4 bytes saturate (only durations can be). */
 			for (uint16_t i = 0; i < alen; i++) {
 				if (value >> 24 != 0) {
@@ -134,13 +134,20 @@ static int attrs_parse(struct cursor *c, struct v1_transform *t)
 			}
 		}
 		if (!cursor_ok(c))
-			return -1;
-		if (t->n_attr < sizeof(t->attr) / sizeof(t->attr[0]))
-			t->attr[t->n_attr++] = (struct v1_attr){ (uint16_t)(type & 0x7fff), value };
-		else
-			t->attr_overflow = true;
+			return V1_PARSE_MALFORMED;
+		if (t->n_attr >= V1_TRANSFORM_MAX_ATTRS)
+			return V1_PARSE_TOO_MANY_ATTRS;
+		t->attr[t->n_attr++] = (struct v1_attr){ (uint16_t)(type & 0x7fff), value };
 	}
-	return cursor_ok(c) ? 0 : -1;
+	return cursor_ok(c) ? 0 : V1_PARSE_MALFORMED;
+}
+
+int v1_attrs_parse(const uint8_t *body, size_t len, struct v1_transform *t)
+{
+	struct cursor c = cursor_init(body, len);
+
+	t->n_attr = 0;
+	return attrs_parse(&c, t);
 }
 
 int v1_sa_parse(const struct v1_pl *sa, struct v1_proposal *p)
@@ -152,14 +159,14 @@ int v1_sa_parse(const struct v1_pl *sa, struct v1_proposal *p)
 	p->n_t = 0;
 	cursor_be32(&c); /* situation */
 	if (!cursor_ok(&c) || doi != V1_DOI_IPSEC)
-		return -1;
+		return V1_PARSE_MALFORMED;
 	/* Every proposal payload; transforms of the first one's protocol are kept. */
 	for (unsigned n_prop = 0;; n_prop++) {
 		uint8_t np = cursor_u8(&c);
 		cursor_u8(&c);
 		uint16_t plen = cursor_be16(&c);
 		if (!cursor_ok(&c) || plen < 8 || (size_t)(plen - 4) > cursor_left(&c))
-			return -1;
+			return V1_PARSE_MALFORMED;
 		struct cursor pc = cursor_sub(&c, (size_t)plen - 4);
 		uint8_t num = cursor_u8(&pc);
 		uint8_t proto = cursor_u8(&pc);
@@ -167,7 +174,7 @@ int v1_sa_parse(const struct v1_pl *sa, struct v1_proposal *p)
 		uint8_t n_t = cursor_u8(&pc);
 		const uint8_t *spi = cursor_take(&pc, spi_len);
 		if (!cursor_ok(&pc) || spi_len > sizeof(p->spi))
-			return -1;
+			return V1_PARSE_MALFORMED;
 		if (n_prop == 0) {
 			p->num = num;
 			p->proto = proto;
@@ -176,33 +183,39 @@ int v1_sa_parse(const struct v1_pl *sa, struct v1_proposal *p)
 		}
 		for (unsigned i = 0; i < n_t; i++) {
 			if (cursor_left(&pc) < 8)
-				return -1;
+				return V1_PARSE_MALFORMED;
 			cursor_u8(&pc); /* next payload: T or none; the count rules */
 			cursor_u8(&pc);
 			uint16_t tlen = cursor_be16(&pc);
 			if (tlen < 8 || (size_t)(tlen - 4) > cursor_left(&pc))
-				return -1;
+				return V1_PARSE_MALFORMED;
 			struct cursor tc = cursor_sub(&pc, (size_t)tlen - 4);
 			struct v1_transform tmp;
 			bool keep = proto == p->proto && p->n_t < V1_SA_MAX_TRANSFORMS;
 			struct v1_transform *t = keep ? &p->t[p->n_t] : &tmp;
+			int rc;
 
 			memset(t, 0, sizeof(*t));
 			t->prop = num;
+			t->raw = tc.p;
+			t->raw_len = (size_t)tlen - 4;
 			t->num = cursor_u8(&tc);
 			t->id = cursor_u8(&tc);
 			cursor_be16(&tc);
-			if (!cursor_ok(&tc) || attrs_parse(&tc, t) != 0)
-				return -1;
+			if (!cursor_ok(&tc))
+				return V1_PARSE_MALFORMED;
+			rc = attrs_parse(&tc, t);
+			if (rc != 0)
+				return rc;
 			if (keep)
 				p->n_t++;
 		}
 		if (!cursor_ok(&pc))
-			return -1;
+			return V1_PARSE_MALFORMED;
 		if (np != V1_PL_P || n_prop >= 64)
 			break;
 	}
-	return cursor_ok(&c) && p->n_t > 0 ? 0 : -1;
+	return cursor_ok(&c) && p->n_t > 0 ? 0 : V1_PARSE_MALFORMED;
 }
 
 uint32_t v1_attr_get(const struct v1_transform *t, uint16_t type, uint32_t def)
@@ -211,14 +224,6 @@ uint32_t v1_attr_get(const struct v1_transform *t, uint16_t type, uint32_t def)
 		if (t->attr[i].type == type)
 			return t->attr[i].value;
 	return def;
-}
-
-bool v1_attr_has(const struct v1_transform *t, uint16_t type)
-{
-	for (unsigned i = 0; i < t->n_attr; i++)
-		if (t->attr[i].type == type)
-			return true;
-	return false;
 }
 
 int v1_notify_parse(const struct v1_pl *pl, struct v1_notify *n)
@@ -365,10 +370,24 @@ void v1_wr_attr(struct v1_wr *w, uint16_t type, uint32_t value)
 	}
 }
 
+void v1_wr_notify(struct v1_wr *w, uint8_t proto, const uint8_t *spi, size_t spi_len, uint16_t type,
+                  const uint8_t *data, size_t data_len)
+{
+	size_t s = v1_wr_begin(w, V1_PL_N);
+
+	v1_wr_be32(w, V1_DOI_IPSEC);
+	v1_wr_u8(w, proto);
+	v1_wr_u8(w, (uint8_t)spi_len);
+	v1_wr_be16(w, type);
+	v1_wr_bytes(w, spi, spi_len);
+	v1_wr_bytes(w, data, data_len);
+	v1_wr_end(w, s);
+}
+
 size_t v1_wr_finish(struct v1_wr *w)
 {
 	if (w->failed || w->len < V1_HDR_LEN)
 		return 0;
-	put_be32(w->buf + 24, (uint32_t)w->len);
+	put_be32(w->buf + V1_HDR_LEN_AT, (uint32_t)w->len);
 	return w->len;
 }

@@ -18,10 +18,11 @@
 
 enum {
 	V1_HDR_LEN = 28,
+	V1_HDR_FLAGS_AT = 19, /* offsets in the header */
+	V1_HDR_LEN_AT = 24,
 	V1_GEN_LEN = 4, /* generic payload header */
 	V1_VERSION = 0x10,
 	V1_FLAG_E = 0x01,
-	V1_FLAG_C = 0x02,
 
 	/* Exchange types (RFC 2408 3.1, RFC 2409). */
 	V1_EXCH_MAIN = 2, /* Identity Protection */
@@ -110,6 +111,14 @@ enum {
 	V1_MSG_MAX_NATD = 6,
 	V1_MSG_MAX_ID = 2,
 	V1_SA_MAX_TRANSFORMS = 64,
+	V1_TRANSFORM_MAX_ATTRS = 16,
+};
+
+/* What v1_sa_parse() and v1_attrs_parse() return besides 0. */
+enum {
+	V1_PARSE_MALFORMED = -1,
+	/* A transform with more than V1_TRANSFORM_MAX_ATTRS attributes: refused, not cut. */
+	V1_PARSE_TOO_MANY_ATTRS = -2,
 };
 
 /* A payload's body (after its generic header). */
@@ -169,10 +178,22 @@ struct v1_transform {
 	uint8_t prop; /* number of the proposal it came in */
 	uint8_t num;
 	uint8_t id;
-	struct v1_attr attr[16];
+	struct v1_attr attr[V1_TRANSFORM_MAX_ATTRS];
 	unsigned n_attr;
-	bool attr_overflow;
+	/*
+	 * The body as received (number, id, attributes) inside the parsed
+	 * message, so a responder can echo its choice unchanged (RFC 2408 4.2).
+	 */
+	const uint8_t *raw;
+	size_t raw_len;
 };
+
+/*
+ * Data attributes (RFC 2408 3.3) over body[0..len) into t->attr: 0,
+ * V1_PARSE_MALFORMED or V1_PARSE_TOO_MANY_ATTRS. TLV values longer than
+ * 4 bytes saturate at UINT32_MAX.
+ */
+int v1_attrs_parse(const uint8_t *body, size_t len, struct v1_transform *t);
 
 /*
  * The proposals of an SA payload, flattened: the transforms of every
@@ -188,12 +209,11 @@ struct v1_proposal {
 	unsigned n_t;
 };
 
-/* Parses an SA body (DOI, situation, proposals); 0 or -1. */
+/* Parses an SA body (DOI, situation, proposals); 0 or a V1_PARSE_ error. */
 int v1_sa_parse(const struct v1_pl *sa, struct v1_proposal *p);
 
 /* The value of attribute type in t; def if absent. */
 uint32_t v1_attr_get(const struct v1_transform *t, uint16_t type, uint32_t def);
-bool v1_attr_has(const struct v1_transform *t, uint16_t type);
 
 struct v1_notify {
 	uint32_t doi;
@@ -256,6 +276,9 @@ void v1_wr_end(struct v1_wr *w, size_t start);
 void v1_wr_payload(struct v1_wr *w, uint8_t type, const void *body, size_t len);
 /* Attributes: TV when the value fits 16 bits and tv is allowed, else 4-byte TLV. */
 void v1_wr_attr(struct v1_wr *w, uint16_t type, uint32_t value);
+/* A Notification payload (RFC 2408 3.14) of the IPsec DOI. */
+void v1_wr_notify(struct v1_wr *w, uint8_t proto, const uint8_t *spi, size_t spi_len, uint16_t type,
+                  const uint8_t *data, size_t data_len);
 /* Writes the header's total length; returns the message length, or 0 if the writer failed. */
 size_t v1_wr_finish(struct v1_wr *w);
 

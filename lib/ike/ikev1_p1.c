@@ -73,35 +73,47 @@ static void wr_natd(struct v1_sa *sa, struct v1_wr *w)
 
 	if (!natt(sa))
 		return;
-	memcpy(spis, sa->cky_i, 8);
-	memcpy(spis + 8, sa->cky_r, 8);
+	v1_cookies(sa, spis);
 	n = ike_natd_hash(sa->prf, spis, &sa->remote, h);
 	v1_wr_payload(w, type, h, n);
 	n = ike_natd_hash(sa->prf, spis, &sa->local, h);
 	v1_wr_payload(w, type, h, n);
 }
 
-static void check_natd(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m)
+static bool natd_is(const struct v1_sa *sa, const uint8_t spis[16], const struct v1_pl *pl,
+                    const struct ike_endpoint *e)
 {
-	uint8_t spis[16], h[V1_HASH_MAX];
-	size_t n;
+	uint8_t h[V1_HASH_MAX];
+	size_t n = ike_natd_hash(sa->prf, spis, e, h);
+
+	return n != 0 && pl->len == n && memcmp(pl->p, h, n) == 0;
+}
+
+/*
+ * NAT-D of the peer against the endpoints the message came on (sa's),
+ * or against alt_local/alt_remote when not NULL: the endpoints before the
+ * peer floated, which some peers hash in aggressive mode's AM3.
+ */
+static void check_natd(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m,
+                       const struct ike_endpoint *alt_local, const struct ike_endpoint *alt_remote)
+{
+	uint8_t spis[16];
 
 	if (!natt(sa) || m->n_natd < 2)
 		return;
-	memcpy(spis, sa->cky_i, 8);
-	memcpy(spis + 8, sa->cky_r, 8);
+	v1_cookies(sa, spis);
 	/* The peer's first hash is of us as it sees us. */
-	n = ike_natd_hash(sa->prf, spis, &sa->local, h);
-	sa->nat_local = !(m->natd[0].len == n && memcmp(m->natd[0].p, h, n) == 0);
-	n = ike_natd_hash(sa->prf, spis, &sa->remote, h);
+	sa->nat_local = !natd_is(sa, spis, &m->natd[0], &sa->local) &&
+	                (alt_local == NULL || !natd_is(sa, spis, &m->natd[0], alt_local));
 	sa->nat_remote = true;
 	for (unsigned i = 1; i < m->n_natd; i++)
-		if (m->natd[i].len == n && memcmp(m->natd[i].p, h, n) == 0)
+		if (natd_is(sa, spis, &m->natd[i], &sa->remote) ||
+		    (alt_remote != NULL && natd_is(sa, spis, &m->natd[i], alt_remote)))
 			sa->nat_remote = false;
 	if (sa->nat_local || sa->nat_remote)
-		v1_log(e, IKE_LOG_INFO, sa->conn, "NAT detected:%s%s",
-		       sa->nat_local ? " we are behind a NAT" : "",
-		       sa->nat_remote ? " the peer is behind a NAT (or fakes it)" : "");
+		ike_log(&e->ops, IKE_LOG_INFO, sa->conn, "NAT detected:%s%s",
+		        sa->nat_local ? " we are behind a NAT" : "",
+		        sa->nat_remote ? " the peer is behind a NAT (or fakes it)" : "");
 }
 
 /* Initiator after NAT-D: move to 4500 when a NAT is on the path (RFC 3947 4). */
@@ -225,11 +237,15 @@ static bool auth_verify(const struct v1_sa *sa, bool initiator, const struct v1_
 	return n != 0 && m->hash.len == n && crypto_ct_equal(m->hash.p, h, n);
 }
 
-static void fail(struct ikev1 *e, struct v1_sa *sa, enum ike_cause cause, const char *fmt, ...)
-        VPNGW_PRINTF(4, 5);
+static void fail_remedy(struct ikev1 *e, struct v1_sa *sa, enum ike_cause cause, const char *remedy,
+                        const char *fmt, ...) VPNGW_PRINTF(5, 6);
 
-/* Phase 1 failed: log, status (evidence as printf), drop the SA, retry later if wanted. */
-static void fail(struct ikev1 *e, struct v1_sa *sa, enum ike_cause cause, const char *fmt, ...)
+/*
+ * Phase 1 failed: log, status (evidence as printf, remedy NULL: the
+ * cause's), drop the SA, retry later if wanted.
+ */
+static void fail_remedy(struct ikev1 *e, struct v1_sa *sa, enum ike_cause cause, const char *remedy,
+                        const char *fmt, ...)
 {
 	char ev[IKE_EVIDENCE_MAX];
 	va_list ap;
@@ -237,34 +253,27 @@ static void fail(struct ikev1 *e, struct v1_sa *sa, enum ike_cause cause, const 
 	va_start(ap, fmt);
 	vsnprintf(ev, sizeof(ev), fmt, ap);
 	va_end(ap);
-	v1_log(e, IKE_LOG_ERR, sa->conn, "phase 1 failed (%s): %s", ike_cause_code(cause), ev);
+	ike_log(&e->ops, IKE_LOG_ERR, sa->conn, "phase 1 failed (%s): %s", ike_cause_code(cause),
+	        ev);
 	/* A failed rekey (or a stray attempt) leaves a working tunnel's status alone. */
 	if (v1_may_fail_status(e, sa))
-		ike_status_fail(&e->status[sa->conn], IKE_STATE_PHASE1_FAILED, cause, e->now, NULL,
-		                "%s", ev);
+		ike_status_fail(&e->status[sa->conn], IKE_STATE_PHASE1_FAILED, cause, e->now,
+		                remedy, "%s", ev);
 	v1_sa_kill(e, sa);
 	v1_conn_restart_later(e, sa->conn);
 }
+
+#define fail(e, sa, cause, ...) fail_remedy(e, sa, cause, NULL, __VA_ARGS__)
 
 /* ---- sending ------------------------------------------------------------------------- */
 
 /* Finishes w: encrypts it under the phase 1 chain when enc, sends and caches it. */
 static int p1_finish(struct ikev1 *e, struct v1_sa *sa, struct v1_wr *w, bool enc, bool rtx)
 {
-	size_t len = v1_wr_finish(w);
+	size_t len = enc ? v1_wr_encrypt(sa, w, sa->keys->iv) : v1_wr_finish(w);
 
 	if (len == 0)
 		return -1;
-	if (enc) {
-		size_t clen;
-
-		if (v1_encrypt(&sa->keys->sym, sa->keys->iv, w->buf + V1_HDR_LEN, len - V1_HDR_LEN,
-		               w->cap - V1_HDR_LEN, &clen) != 0)
-			return -1;
-		len = V1_HDR_LEN + clen;
-		w->buf[19] |= V1_FLAG_E;
-		put_be32(w->buf + 24, (uint32_t)len);
-	}
 	v1_p1_send(e, sa, w->buf, len, rtx);
 	return 0;
 }
@@ -284,7 +293,7 @@ int v1_p1_start(struct ikev1 *e, struct v1_sa *sa)
 		return -1;
 	wr_start(e, sa, &w, sa->aggressive ? V1_EXCH_AGGR : V1_EXCH_MAIN);
 	size_t sa_at = w.len;
-	v1_p1_wr_sa(&w, ike, sa->aggressive, NULL, 0, 0);
+	v1_p1_wr_sa(&w, ike, sa->aggressive);
 	if (w.failed)
 		return -1;
 	free(sa->sai_b);
@@ -327,7 +336,7 @@ void v1_initial_contact(struct ikev1 *e, struct v1_sa *sa)
 	 * Only what predates this phase 1: when both sides start at once,
 	 * the other side's fresh SAs and children are not stale.
 	 */
-	v1_log(e, IKE_LOG_INFO, sa->conn, "INITIAL-CONTACT: dropping old SAs of this peer");
+	ike_log(&e->ops, IKE_LOG_INFO, sa->conn, "INITIAL-CONTACT: dropping old SAs of this peer");
 	for (unsigned i = 0; i < c->n_ch; i++) {
 		if (c->ch[i].installed_ms >= sa->started_ms)
 			continue;
@@ -368,23 +377,30 @@ void v1_p1_established(struct ikev1 *e, struct v1_sa *sa)
 	sa->tx_rtx = false;
 	sa->established_ms = e->now;
 	sa->expire_at_ms = e->now + life;
-	sa->rekey_at_ms = e->now + v1_soft_ms(e, life);
+	sa->rekey_at_ms = e->now + (sa->initiator ? v1_soft_ms(e, life) : v1_late_ms(e, life));
 	sa->dpd_at = e->now + e->tun.dpd_idle_ms;
 	if (sa->nat_local)
 		sa->keepalive_at = e->now + e->tun.keepalive_ms;
 	e->st.isakmp_sas++;
 	e->status[sa->conn].ike_sa_up++;
-	v1_log(e, IKE_LOG_INFO, sa->conn, "ISAKMP SA established (%s, %s/%s/%s)",
-	       sa->aggressive ? "aggressive mode" : "main mode", crypto_alg(sa->encr)->name,
-	       crypto_alg(sa->prf)->name, crypto_alg(sa->group)->name);
+	ike_log(&e->ops, IKE_LOG_INFO, sa->conn, "ISAKMP SA established (%s, %s/%s/%s)",
+	        sa->aggressive ? "aggressive mode" : "main mode", crypto_alg(sa->encr)->name,
+	        crypto_alg(sa->prf)->name, crypto_alg(sa->group)->name);
 	if (c == NULL)
 		return;
 	old = c->sa;
 	c->sa = sa;
 	if (c->neg == sa)
 		c->neg = NULL;
-	if (old != NULL && old != sa && sa->initiator && sa->rekey_of_old) {
-		/* Make-before-break: the new SA carries on, the old one goes. */
+	c->via_local = sa->local;
+	c->via_remote = sa->remote;
+	c->via_nat = sa->nat_remote;
+	if (old != NULL && old != sa && sa->initiator && sa->rekey_of_old &&
+	    old->established_ms <= sa->started_ms) {
+		/*
+		 * Make-before-break: the new SA carries on, the old one goes. One
+		 * the peer made meanwhile (both rekeyed at once) is not older: kept.
+		 */
 		v1_info_delete(e, old, V1_PROTO_ISAKMP, old->cky_i, 16);
 		v1_sa_kill(e, old);
 	}
@@ -426,17 +442,126 @@ void v1_digest(const uint8_t *msg, size_t len, uint8_t out[20])
 	crypto_hash_v(CRYPTO_PRF_HMAC_SHA1, &in, 1, out);
 }
 
+/*
+ * The responder's choice from the first message's proposal: SAi_b kept
+ * for the hashes, the chosen transform echoed into w. False when it
+ * failed (sa is then gone).
+ */
+static bool p1_r_choose(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m, struct v1_wr *w)
+{
+	const struct config_ike *ike = &e->conns[sa->conn].cfg->ike;
+	struct v1_proposal *p = malloc(sizeof(*p));
+	struct v1_p1_choice ch;
+	enum ike_cause cause;
+	const char *remedy;
+	char why[IKE_EVIDENCE_MAX];
+	unsigned idx;
+	int rc;
+
+	if (p == NULL) {
+		v1_sa_kill(e, sa);
+		return false;
+	}
+	rc = v1_sa_parse(&m->sa, p);
+	if (rc != 0) {
+		free(p);
+		v1_count_parse_error(e, rc);
+		v1_sa_kill(e, sa);
+		return false;
+	}
+	if (v1_p1_choose(ike, p, &ch, &idx, &cause, &remedy, why, sizeof(why)) != 0) {
+		free(p);
+		notify_plain(e, sa, V1_N_NO_PROPOSAL_CHOSEN);
+		fail_remedy(e, sa, cause, remedy, "%s", why);
+		return false;
+	}
+	sa->encr = ch.encr;
+	sa->prf = ch.prf;
+	sa->group = ch.group;
+	sa->lifetime_s = ch.life != 0 ? MIN(ch.life, ike->lifetime) : ike->lifetime;
+	sa->sai_b = malloc(m->sa.len);
+	if (sa->sai_b == NULL) {
+		free(p);
+		v1_sa_kill(e, sa);
+		return false;
+	}
+	memcpy(sa->sai_b, m->sa.p, m->sa.len);
+	sa->sai_len = m->sa.len;
+	/* The peer's transform as it sent it; our shorter lifetime applies here only. */
+	v1_wr_sa_echo(w, V1_PROTO_ISAKMP, NULL, 0, &p->t[idx]);
+	free(p);
+	return true;
+}
+
+/* AM1 brought KE, Ni and IDii with the proposal: AM2 with ours, HASH_R and NAT-D. */
+static void p1_am1(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m, struct v1_wr *w)
+{
+	uint8_t ke[CRYPTO_DH_MAX_PUBLIC], hr[V1_HASH_MAX];
+	struct v1_idpl id;
+	char got[128], want[128];
+	struct ike_id wid;
+
+	if (m->n_id < 1 || v1_id_parse(&m->id[0], &id) != 0 ||
+	    !take_nonce(&m->nonce, sa->ni, &sa->ni_len) || !take_ke(sa, &m->ke, sa->gxi)) {
+		if (m->ke.p != NULL && m->ke.len != crypto_alg(sa->group)->out_len) {
+			notify_plain(e, sa, V1_N_INVALID_KEY_INFORMATION);
+			fail(e, sa, IKE_CAUSE_DH_GROUP_MISMATCH,
+			     "aggressive mode KE does not fit %s", crypto_alg(sa->group)->name);
+			return;
+		}
+		e->st.malformed++;
+		v1_sa_kill(e, sa);
+		return;
+	}
+	if (!v1_id_matches(e, sa->conn, &id, got, sizeof(got))) {
+		ike_id_from_config(&wid, &e->conns[sa->conn].cfg->ike.remote_id);
+		notify_plain(e, sa, V1_N_INVALID_ID_INFORMATION);
+		fail(e, sa, IKE_CAUSE_ID_MISMATCH, "IDii %s does not match to %s", got,
+		     ike_id_str(&wid, want, sizeof(want)));
+		return;
+	}
+	if (id.len + 4 > sizeof(sa->peer_id_b)) {
+		e->st.malformed++;
+		v1_sa_kill(e, sa);
+		return;
+	}
+	memcpy(sa->peer_id_b, m->id[0].p, m->id[0].len);
+	sa->peer_id_len = m->id[0].len;
+	sa->gx_len = (uint16_t)m->ke.len;
+	if (new_ke(sa, ke) != 0 || sa->gx_len != m->ke.len) {
+		v1_sa_kill(e, sa);
+		return;
+	}
+	memcpy(sa->gxr, ke, sa->gx_len);
+	sa->nr_len = V1_NONCE_LEN;
+	crypto_random(sa->nr, sa->nr_len);
+	if (derive(e, sa) != 0) {
+		notify_plain(e, sa, V1_N_INVALID_KEY_INFORMATION);
+		fail(e, sa, IKE_CAUSE_INTERNAL, "key derivation failed (bad KE?)");
+		return;
+	}
+	v1_wr_payload(w, V1_PL_KE, ke, sa->gx_len);
+	v1_wr_payload(w, V1_PL_NONCE, sa->nr, sa->nr_len);
+	wr_id(e, sa, w);
+	size_t hl = auth_hash(sa, false, sa->id_b, sa->id_len, hr);
+	v1_wr_payload(w, V1_PL_HASH, hr, hl);
+	wr_vids(e, sa, w, true);
+	/* NAT-D: ours now, the peer's in AM3 (AM1 cannot have them: no responder cookie yet). */
+	wr_natd(sa, w);
+	sa->st = P1_R_AM2;
+	sa->seq = 1;
+	if (p1_finish(e, sa, w, false, true) != 0)
+		v1_sa_kill(e, sa);
+}
+
 struct v1_sa *v1_p1_responder(struct ikev1 *e, const struct ike_endpoint *local,
                               const struct ike_endpoint *remote, const struct v1_hdr *h,
                               const uint8_t *msg, size_t len)
 {
 	struct v1_msg m;
-	struct v1_proposal *p;
-	struct v1_p1_choice ch;
 	struct v1_sa *sa;
-	enum ike_cause cause;
-	char why[IKE_EVIDENCE_MAX], buf[64];
-	unsigned idx;
+	struct v1_wr w;
+	char buf[64];
 	int conn;
 	bool aggr = h->exch == V1_EXCH_AGGR;
 
@@ -447,8 +572,9 @@ struct v1_sa *v1_p1_responder(struct ikev1 *e, const struct ike_endpoint *local,
 	conn = conn_for_peer(e, remote);
 	if (conn < 0) {
 		e->st.unknown_peer++;
-		v1_log(e, IKE_LOG_WARN, UINT32_MAX, "IKEv1 from %s: no customer gateway has it",
-		       ike_endpoint_str(remote, buf, sizeof(buf)));
+		ike_log(&e->ops, IKE_LOG_WARN, UINT32_MAX,
+		        "IKEv1 from %s: no customer gateway has it",
+		        ike_endpoint_str(remote, buf, sizeof(buf)));
 		return NULL;
 	}
 	sa = v1_sa_new(e, (uint32_t)conn, false, local, remote);
@@ -470,134 +596,63 @@ struct v1_sa *v1_p1_responder(struct ikev1 *e, const struct ike_endpoint *local,
 		     aggr ? "aggressive" : "main", aggr ? "main" : "aggressive");
 		return NULL;
 	}
-	p = malloc(sizeof(*p));
-	if (p == NULL) {
-		v1_sa_kill(e, sa);
-		return NULL;
-	}
-	if (v1_sa_parse(&m.sa, p) != 0) {
-		free(p);
-		e->st.malformed++;
-		v1_sa_kill(e, sa);
-		return NULL;
-	}
-	if (v1_p1_choose(&e->conns[conn].cfg->ike, p, &ch, &idx, &cause, why, sizeof(why)) != 0) {
-		free(p);
-		notify_plain(e, sa, V1_N_NO_PROPOSAL_CHOSEN);
-		fail(e, sa, cause, "%s", why);
-		return NULL;
-	}
-	uint8_t tnum = p->t[idx].num, tprop = p->t[idx].prop;
-	free(p);
-	sa->encr = ch.encr;
-	sa->prf = ch.prf;
-	sa->group = ch.group;
-	sa->lifetime_s = ch.life != 0 ? MIN(ch.life, e->conns[conn].cfg->ike.lifetime)
-	                              : e->conns[conn].cfg->ike.lifetime;
-	sa->sai_b = malloc(m.sa.len);
-	if (sa->sai_b == NULL) {
-		v1_sa_kill(e, sa);
-		return NULL;
-	}
-	memcpy(sa->sai_b, m.sa.p, m.sa.len);
-	sa->sai_len = m.sa.len;
-
-	struct v1_wr w;
 	wr_start(e, sa, &w, h->exch);
-	ch.life = sa->lifetime_s;
-	v1_p1_wr_sa(&w, &e->conns[conn].cfg->ike, aggr, &ch, tprop, tnum);
-	if (!aggr) {
-		wr_vids(e, sa, &w, true);
-		sa->st = P1_R_MM2;
-		sa->seq = 1;
-		if (p1_finish(e, sa, &w, false, false) != 0)
-			v1_sa_kill(e, sa);
-		return sa;
-	}
-
-	/* Aggressive: KE, Ni and IDii came with the proposal. */
-	uint8_t ke[CRYPTO_DH_MAX_PUBLIC], hr[V1_HASH_MAX];
-	struct v1_idpl id;
-	char got[128], want[128];
-	struct ike_id wid;
-
-	if (m.n_id < 1 || v1_id_parse(&m.id[0], &id) != 0 ||
-	    !take_nonce(&m.nonce, sa->ni, &sa->ni_len) || !take_ke(sa, &m.ke, sa->gxi)) {
-		if (m.ke.p != NULL && m.ke.len != crypto_alg(sa->group)->out_len) {
-			notify_plain(e, sa, V1_N_INVALID_KEY_INFORMATION);
-			fail(e, sa, IKE_CAUSE_DH_GROUP_MISMATCH,
-			     "aggressive mode KE does not fit %s", crypto_alg(sa->group)->name);
-			return NULL;
-		}
-		e->st.malformed++;
-		v1_sa_kill(e, sa);
+	if (!p1_r_choose(e, sa, &m, &w))
 		return NULL;
+	if (aggr) {
+		p1_am1(e, sa, &m, &w);
+		return sa->dead ? NULL : sa;
 	}
-	if (!v1_id_matches(e, (uint32_t)conn, &id, got, sizeof(got))) {
-		ike_id_from_config(&wid, &e->conns[conn].cfg->ike.remote_id);
-		notify_plain(e, sa, V1_N_INVALID_ID_INFORMATION);
-		fail(e, sa, IKE_CAUSE_ID_MISMATCH, "IDii %s does not match to %s", got,
-		     ike_id_str(&wid, want, sizeof(want)));
-		return NULL;
-	}
-	if (id.len + 4 > sizeof(sa->peer_id_b)) {
-		e->st.malformed++;
-		v1_sa_kill(e, sa);
-		return NULL;
-	}
-	memcpy(sa->peer_id_b, m.id[0].p, m.id[0].len);
-	sa->peer_id_len = m.id[0].len;
-	sa->gx_len = (uint16_t)m.ke.len;
-	if (new_ke(sa, ke) != 0 || sa->gx_len != m.ke.len) {
-		v1_sa_kill(e, sa);
-		return NULL;
-	}
-	memcpy(sa->gxr, ke, sa->gx_len);
-	sa->nr_len = V1_NONCE_LEN;
-	crypto_random(sa->nr, sa->nr_len);
-	if (derive(e, sa) != 0) {
-		notify_plain(e, sa, V1_N_INVALID_KEY_INFORMATION);
-		fail(e, sa, IKE_CAUSE_INTERNAL, "key derivation failed (bad KE?)");
-		return NULL;
-	}
-	v1_wr_payload(&w, V1_PL_KE, ke, sa->gx_len);
-	v1_wr_payload(&w, V1_PL_NONCE, sa->nr, sa->nr_len);
-	wr_id(e, sa, &w);
-	size_t hl = auth_hash(sa, false, sa->id_b, sa->id_len, hr);
-	v1_wr_payload(&w, V1_PL_HASH, hr, hl);
+	/* MM2: the choice and our vendor IDs. */
 	wr_vids(e, sa, &w, true);
-	wr_natd(sa, &w);
-	check_natd(e, sa, &m);
-	sa->st = P1_R_AM2;
+	sa->st = P1_R_MM2;
 	sa->seq = 1;
-	if (p1_finish(e, sa, &w, false, true) != 0)
+	if (p1_finish(e, sa, &w, false, false) != 0)
 		v1_sa_kill(e, sa);
 	return sa;
 }
 
 /* ---- the rest of phase 1 --------------------------------------------------------------- */
 
-/* Our offer, the peer's choice: the chosen transform must be one we sent. */
-static bool p1_accept_choice(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m)
+/*
+ * Our offer, the peer's choice: the chosen transform must be one we sent,
+ * attributes unchanged (RFC 2408 4.2). False with why when it is not.
+ */
+static bool p1_accept_choice(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m, char *why,
+                             size_t why_len)
 {
 	const struct config_ike *ike = &e->conns[sa->conn].cfg->ike;
-	struct v1_proposal *p = malloc(sizeof(*p));
+	struct v1_proposal *ours = malloc(sizeof(*ours)), *theirs = malloc(sizeof(*theirs));
+	const struct v1_pl offer = { sa->sai_b, sa->sai_len };
 	struct v1_p1_choice c;
 	bool ok = false;
+	int rc;
 
-	if (p == NULL)
-		return false;
-	if (m->sa.p != NULL && v1_sa_parse(&m->sa, p) == 0 && p->n_t == 1 &&
-	    v1_p1_decode(&p->t[0], &c) && ike_algs_has(&ike->encryption, c.encr) &&
-	    ike_algs_has(&ike->prf, c.prf) && ike_algs_has(&ike->dh, c.group) &&
-	    (!sa->aggressive || c.group == sa->group)) {
-		sa->encr = c.encr;
-		sa->prf = c.prf;
-		sa->group = c.group;
-		sa->lifetime_s = c.life != 0 ? MIN(c.life, ike->lifetime) : ike->lifetime;
-		ok = true;
+	snprintf(why, why_len, "peer's SA payload unreadable");
+	if (ours == NULL || theirs == NULL || m->sa.p == NULL)
+		goto out;
+	rc = v1_sa_parse(&m->sa, theirs);
+	if (rc != 0) {
+		v1_count_parse_error(e, rc);
+		goto out;
 	}
-	free(p);
+	if (v1_sa_parse(&offer, ours) != 0 ||
+	    v1_p1_check_choice(ours, theirs, &c, why, why_len) != 0)
+		goto out;
+	if (sa->aggressive && c.group != sa->group) {
+		snprintf(why, why_len, "peer chose %s, aggressive mode sent a %s KE",
+		         crypto_alg(c.group)->name, crypto_alg(sa->group)->name);
+		goto out;
+	}
+	sa->encr = c.encr;
+	sa->prf = c.prf;
+	sa->group = c.group;
+	/* Unchanged, so ours; a responder that keeps the SA for less rekeys it itself. */
+	sa->lifetime_s = c.life != 0 ? c.life : ike->lifetime;
+	ok = true;
+out:
+	free(ours);
+	free(theirs);
 	return ok;
 }
 
@@ -654,15 +709,260 @@ static int p1_open(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, co
 	return 0;
 }
 
+/* The peer's message is taken: a repeat of it gets our answer again. */
+static void p1_remember(struct v1_sa *sa, const uint8_t d[20])
+{
+	memcpy(sa->rx_digest, d, 20);
+	sa->has_rx_digest = true;
+}
+
+/* Our answer to MM2 / MM3, retransmitted until the next message comes. */
+static void p1_answer(struct ikev1 *e, struct v1_sa *sa, struct v1_wr *w, const uint8_t d[20])
+{
+	p1_remember(sa, d);
+	if (p1_finish(e, sa, w, false, true) != 0)
+		fail(e, sa, IKE_CAUSE_INTERNAL, "could not build a phase 1 message");
+}
+
+/* MM2 (initiator): the responder's choice; MM3 with KE, Ni, NAT-D. */
+static void p1_mm2(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h,
+                   const struct v1_msg *m, const uint8_t d[20])
+{
+	uint8_t ke[CRYPTO_DH_MAX_PUBLIC];
+	char why[IKE_EVIDENCE_MAX];
+	struct v1_wr w;
+
+	memcpy(sa->cky_r, h->cky_r, 8);
+	read_vids(e, sa, m);
+	if (!p1_accept_choice(e, sa, m, why, sizeof(why))) {
+		fail(e, sa, IKE_CAUSE_PROPOSAL_MISMATCH, "%s", why);
+		return;
+	}
+	if (new_ke(sa, ke) != 0) {
+		e->st.malformed++;
+		return;
+	}
+	memcpy(sa->gxi, ke, sa->gx_len);
+	sa->ni_len = V1_NONCE_LEN;
+	crypto_random(sa->ni, sa->ni_len);
+	wr_start(e, sa, &w, V1_EXCH_MAIN);
+	v1_wr_payload(&w, V1_PL_KE, ke, sa->gx_len);
+	v1_wr_payload(&w, V1_PL_NONCE, sa->ni, sa->ni_len);
+	wr_natd(sa, &w);
+	sa->st = P1_I_MM3;
+	sa->seq = 2;
+	p1_answer(e, sa, &w, d);
+}
+
+/* MM3 (responder): KE, Ni, NAT-D; the keys; MM4 with ours. */
+static void p1_mm3(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m, const uint8_t d[20])
+{
+	uint8_t ke[CRYPTO_DH_MAX_PUBLIC];
+	struct v1_wr w;
+
+	if (!take_ke(sa, &m->ke, sa->gxi) || !take_nonce(&m->nonce, sa->ni, &sa->ni_len)) {
+		e->st.malformed++;
+		return;
+	}
+	if (new_ke(sa, ke) != 0) {
+		e->st.malformed++;
+		return;
+	}
+	memcpy(sa->gxr, ke, sa->gx_len);
+	sa->nr_len = V1_NONCE_LEN;
+	crypto_random(sa->nr, sa->nr_len);
+	if (derive(e, sa) != 0) {
+		fail(e, sa, IKE_CAUSE_INTERNAL, "key derivation failed (bad KE?)");
+		return;
+	}
+	check_natd(e, sa, m, NULL, NULL);
+	wr_start(e, sa, &w, V1_EXCH_MAIN);
+	v1_wr_payload(&w, V1_PL_KE, ke, sa->gx_len);
+	v1_wr_payload(&w, V1_PL_NONCE, sa->nr, sa->nr_len);
+	wr_natd(sa, &w);
+	sa->st = P1_R_MM4;
+	sa->seq = 2;
+	p1_answer(e, sa, &w, d);
+}
+
+/* MM4 (initiator): KE, Nr, NAT-D; the keys, 4500 if a NAT; MM5 with IDii, HASH_I. */
+static void p1_mm4(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m, const uint8_t d[20])
+{
+	uint8_t hb[V1_HASH_MAX];
+	struct v1_wr w;
+
+	if (!take_ke(sa, &m->ke, sa->gxr) || !take_nonce(&m->nonce, sa->nr, &sa->nr_len)) {
+		e->st.malformed++;
+		return;
+	}
+	if (derive(e, sa) != 0) {
+		fail(e, sa, IKE_CAUSE_INTERNAL, "key derivation failed (bad KE?)");
+		return;
+	}
+	check_natd(e, sa, m, NULL, NULL);
+	maybe_float(sa);
+	wr_start(e, sa, &w, V1_EXCH_MAIN);
+	wr_id(e, sa, &w);
+	v1_wr_payload(&w, V1_PL_HASH, hb, auth_hash(sa, true, sa->id_b, sa->id_len, hb));
+	if (sa->initial_contact) {
+		uint8_t cookies[16];
+
+		v1_cookies(sa, cookies);
+		v1_wr_notify(&w, V1_PROTO_ISAKMP, cookies, 16, V1_N_INITIAL_CONTACT, NULL, 0);
+	}
+	sa->st = P1_I_MM5;
+	sa->seq = 3;
+	p1_remember(sa, d);
+	if (p1_finish(e, sa, &w, true, true) != 0)
+		fail(e, sa, IKE_CAUSE_INTERNAL, "could not build MM5");
+}
+
+/* MM5 (responder): IDii, HASH_I; MM6 with IDir, HASH_R; established. */
+static void p1_mm5(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m, const uint8_t d[20])
+{
+	uint8_t hb[V1_HASH_MAX];
+	struct v1_wr w;
+	bool ok;
+
+	if (!auth_verify(sa, true, m)) {
+		v1_info_notify(e, sa, V1_PROTO_ISAKMP, NULL, 0, V1_N_AUTHENTICATION_FAILED, NULL,
+		               0);
+		psk_fail(e, sa);
+		return;
+	}
+	check_peer_id(e, sa, m, "IDii", &ok);
+	if (!ok)
+		return;
+	v1_sa_follow(e, sa);
+	if (has_initial_contact(m))
+		v1_initial_contact(e, sa);
+	wr_start(e, sa, &w, V1_EXCH_MAIN);
+	wr_id(e, sa, &w);
+	v1_wr_payload(&w, V1_PL_HASH, hb, auth_hash(sa, false, sa->id_b, sa->id_len, hb));
+	p1_remember(sa, d);
+	sa->seq = 3;
+	if (p1_finish(e, sa, &w, true, false) != 0) {
+		fail(e, sa, IKE_CAUSE_INTERNAL, "could not build MM6");
+		return;
+	}
+	v1_p1_established(e, sa);
+}
+
+/* MM6 (initiator): IDir, HASH_R; established. */
+static void p1_mm6(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m, const uint8_t d[20])
+{
+	bool ok;
+
+	if (!auth_verify(sa, false, m)) {
+		psk_fail(e, sa);
+		return;
+	}
+	check_peer_id(e, sa, m, "IDir", &ok);
+	if (!ok)
+		return;
+	v1_sa_follow(e, sa);
+	p1_remember(sa, d);
+	v1_p1_established(e, sa);
+}
+
+/* AM2 (initiator): SA, KE, Nr, IDir, HASH_R, NAT-D; AM3 with HASH_I; established. */
+static void p1_am2(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h,
+                   const struct v1_msg *m, const uint8_t d[20])
+{
+	uint8_t hb[V1_HASH_MAX];
+	char why[IKE_EVIDENCE_MAX];
+	struct v1_wr w;
+	bool ok;
+
+	memcpy(sa->cky_r, h->cky_r, 8);
+	read_vids(e, sa, m);
+	if (!p1_accept_choice(e, sa, m, why, sizeof(why))) {
+		fail(e, sa, IKE_CAUSE_PROPOSAL_MISMATCH, "%s", why);
+		return;
+	}
+	if (!take_ke(sa, &m->ke, sa->gxr) || !take_nonce(&m->nonce, sa->nr, &sa->nr_len) ||
+	    m->hash.p == NULL) {
+		e->st.malformed++;
+		return;
+	}
+	if (derive(e, sa) != 0) {
+		fail(e, sa, IKE_CAUSE_INTERNAL, "key derivation failed (bad KE?)");
+		return;
+	}
+	if (!auth_verify(sa, false, m)) {
+		psk_fail(e, sa);
+		return;
+	}
+	check_peer_id(e, sa, m, "IDir", &ok);
+	if (!ok)
+		return;
+	check_natd(e, sa, m, NULL, NULL);
+	maybe_float(sa);
+	wr_start(e, sa, &w, V1_EXCH_AGGR);
+	v1_wr_payload(&w, V1_PL_HASH, hb, auth_hash(sa, true, sa->id_b, sa->id_len, hb));
+	wr_natd(sa, &w);
+	p1_remember(sa, d);
+	sa->seq = 2;
+	if (p1_finish(e, sa, &w, false, false) != 0) {
+		fail(e, sa, IKE_CAUSE_INTERNAL, "could not build AM3");
+		return;
+	}
+	v1_sa_follow(e, sa);
+	if (sa->initial_contact) {
+		/* AM3 went in the clear: INITIAL-CONTACT in a protected informational. */
+		uint8_t cookies[16];
+
+		v1_cookies(sa, cookies);
+		v1_info_notify(e, sa, V1_PROTO_ISAKMP, cookies, 16, V1_N_INITIAL_CONTACT, NULL, 0);
+	}
+	v1_p1_established(e, sa);
+}
+
+/* AM3 (responder): HASH_I, NAT-D; established. */
+static void p1_am3(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m, const uint8_t d[20])
+{
+	uint8_t hb[V1_HASH_MAX];
+
+	if (m->hash.p == NULL) {
+		e->st.malformed++;
+		return;
+	}
+	/* HASH_I covers the initiator's ID body from AM1. */
+	if (m->hash.len != sa->keys->k.len ||
+	    auth_hash(sa, true, sa->peer_id_b, sa->peer_id_len, hb) != m->hash.len ||
+	    !crypto_ct_equal(m->hash.p, hb, m->hash.len)) {
+		psk_fail(e, sa);
+		return;
+	}
+	/*
+	 * The initiator floated to 4500 before AM3 and hashes the ports it
+	 * sends from: follow it first, then compare (RFC 3947 4).
+	 */
+	struct ike_endpoint was_local = sa->local, was_remote = sa->remote;
+	v1_sa_follow(e, sa);
+	check_natd(e, sa, m, &was_local, &was_remote);
+	p1_remember(sa, d);
+	v1_p1_established(e, sa);
+}
+
+/* A message the peer sent before: it lost our answer. */
+static bool p1_repeat(struct ikev1 *e, struct v1_sa *sa, const uint8_t d[20])
+{
+	if (!sa->has_rx_digest || memcmp(d, sa->rx_digest, 20) != 0)
+		return false;
+	if (sa->tx != NULL && v1_may_resend(e->now, &sa->resent_at)) {
+		e->st.resp_resent++;
+		v1_send_raw(e, sa, sa->tx, sa->tx_len);
+	}
+	return true;
+}
+
 void v1_p1_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, const uint8_t *msg,
                  size_t len)
 {
 	struct v1_msg m;
-	struct v1_wr w;
-	uint8_t d[20], ke[CRYPTO_DH_MAX_PUBLIC], hb[V1_HASH_MAX];
-	bool enc = h->flags & V1_FLAG_E, ok;
-
-	v1_wr_init(&w, NULL, 0);
+	uint8_t d[20];
+	bool enc = h->flags & V1_FLAG_E;
 
 	if ((h->exch == V1_EXCH_AGGR) != sa->aggressive) {
 		if (sa->initiator && (sa->st == P1_I_MM1 || sa->st == P1_I_AM1))
@@ -674,19 +974,13 @@ void v1_p1_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, cons
 		return;
 	}
 	v1_digest(msg, len, d);
-	if (sa->has_rx_digest && memcmp(d, sa->rx_digest, sizeof(d)) == 0) {
-		/* The peer repeats itself: it lost our answer. */
-		if (sa->tx != NULL && v1_may_resend(e->now, &sa->resent_at)) {
-			e->st.resp_resent++;
-			v1_send_raw(e, sa, sa->tx, sa->tx_len);
-		}
+	if (p1_repeat(e, sa, d))
 		return;
-	}
 	if (enc) {
 		if (p1_open(e, sa, h, msg, len, &m) != 0) {
 			if (sa->st == P1_I_MM5 || sa->st == P1_R_MM4 || sa->st == P1_R_AM2) {
-				if (!sa->initiator) /* as strongSwan does: tell it, under our keys
-				                     */
+				/* As strongSwan does: tell it, under our keys. */
+				if (!sa->initiator)
 					v1_info_notify(e, sa, V1_PROTO_ISAKMP, NULL, 0,
 					               V1_N_PAYLOAD_MALFORMED, NULL, 0);
 				psk_fail(e, sa);
@@ -699,212 +993,36 @@ void v1_p1_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, cons
 		e->st.malformed++;
 		return;
 	}
-
+	/* Messages 2 to 4 of main mode and 2 of aggressive mode come in the clear, 5 and 6 not. */
+	bool want_enc = sa->st == P1_R_MM4 || sa->st == P1_I_MM5;
+	if (sa->st != P1_ESTABLISHED && sa->st != P1_R_AM2 && enc != want_enc) {
+		e->st.malformed++;
+		return;
+	}
 	switch (sa->st) {
-	case P1_I_MM1: /* MM2: the responder's choice */
-		if (enc)
-			break;
-		memcpy(sa->cky_r, h->cky_r, 8);
-		read_vids(e, sa, &m);
-		if (!p1_accept_choice(e, sa, &m)) {
-			fail(e, sa, IKE_CAUSE_PROPOSAL_MISMATCH,
-			     "peer chose a transform we did not offer");
-			return;
-		}
-		if (new_ke(sa, ke) != 0)
-			break;
-		memcpy(sa->gxi, ke, sa->gx_len);
-		sa->ni_len = V1_NONCE_LEN;
-		crypto_random(sa->ni, sa->ni_len);
-		wr_start(e, sa, &w, V1_EXCH_MAIN);
-		v1_wr_payload(&w, V1_PL_KE, ke, sa->gx_len);
-		v1_wr_payload(&w, V1_PL_NONCE, sa->ni, sa->ni_len);
-		wr_natd(sa, &w);
-		sa->st = P1_I_MM3;
-		sa->seq = 2;
+	case P1_I_MM1:
+		p1_mm2(e, sa, h, &m, d);
 		break;
-	case P1_R_MM2: /* MM3: KE, Ni, NAT-D */
-		if (enc || !take_ke(sa, &m.ke, sa->gxi) ||
-		    !take_nonce(&m.nonce, sa->ni, &sa->ni_len)) {
-			e->st.malformed++;
-			return;
-		}
-		if (new_ke(sa, ke) != 0)
-			break;
-		memcpy(sa->gxr, ke, sa->gx_len);
-		sa->nr_len = V1_NONCE_LEN;
-		crypto_random(sa->nr, sa->nr_len);
-		if (derive(e, sa) != 0) {
-			fail(e, sa, IKE_CAUSE_INTERNAL, "key derivation failed (bad KE?)");
-			return;
-		}
-		check_natd(e, sa, &m);
-		wr_start(e, sa, &w, V1_EXCH_MAIN);
-		v1_wr_payload(&w, V1_PL_KE, ke, sa->gx_len);
-		v1_wr_payload(&w, V1_PL_NONCE, sa->nr, sa->nr_len);
-		wr_natd(sa, &w);
-		sa->st = P1_R_MM4;
-		sa->seq = 2;
+	case P1_R_MM2:
+		p1_mm3(e, sa, &m, d);
 		break;
-	case P1_I_MM3: /* MM4: KE, Nr, NAT-D */
-		if (enc || !take_ke(sa, &m.ke, sa->gxr) ||
-		    !take_nonce(&m.nonce, sa->nr, &sa->nr_len)) {
-			e->st.malformed++;
-			return;
-		}
-		if (derive(e, sa) != 0) {
-			fail(e, sa, IKE_CAUSE_INTERNAL, "key derivation failed (bad KE?)");
-			return;
-		}
-		check_natd(e, sa, &m);
-		maybe_float(sa);
-		wr_start(e, sa, &w, V1_EXCH_MAIN);
-		wr_id(e, sa, &w);
-		v1_wr_payload(&w, V1_PL_HASH, hb, auth_hash(sa, true, sa->id_b, sa->id_len, hb));
-		if (sa->initial_contact) {
-			size_t s = v1_wr_begin(&w, V1_PL_N);
-
-			v1_wr_be32(&w, V1_DOI_IPSEC);
-			v1_wr_u8(&w, V1_PROTO_ISAKMP);
-			v1_wr_u8(&w, 16);
-			v1_wr_be16(&w, V1_N_INITIAL_CONTACT);
-			v1_wr_bytes(&w, sa->cky_i, 8);
-			v1_wr_bytes(&w, sa->cky_r, 8);
-			v1_wr_end(&w, s);
-		}
-		sa->st = P1_I_MM5;
-		sa->seq = 3;
-		memcpy(sa->rx_digest, d, sizeof(d));
-		sa->has_rx_digest = true;
-		if (p1_finish(e, sa, &w, true, true) != 0)
-			fail(e, sa, IKE_CAUSE_INTERNAL, "could not build MM5");
-		return;
-	case P1_R_MM4: /* MM5: IDii, HASH_I */
-		if (!enc) {
-			e->st.malformed++;
-			return;
-		}
-		if (!auth_verify(sa, true, &m)) {
-			v1_info_notify(e, sa, V1_PROTO_ISAKMP, NULL, 0, V1_N_AUTHENTICATION_FAILED,
-			               NULL, 0);
-			psk_fail(e, sa);
-			return;
-		}
-		check_peer_id(e, sa, &m, "IDii", &ok);
-		if (!ok)
-			return;
-		v1_sa_follow(e, sa);
-		if (has_initial_contact(&m))
-			v1_initial_contact(e, sa);
-		wr_start(e, sa, &w, V1_EXCH_MAIN);
-		wr_id(e, sa, &w);
-		v1_wr_payload(&w, V1_PL_HASH, hb, auth_hash(sa, false, sa->id_b, sa->id_len, hb));
-		memcpy(sa->rx_digest, d, sizeof(d));
-		sa->has_rx_digest = true;
-		sa->seq = 3;
-		if (p1_finish(e, sa, &w, true, false) != 0) {
-			fail(e, sa, IKE_CAUSE_INTERNAL, "could not build MM6");
-			return;
-		}
-		v1_p1_established(e, sa);
-		return;
-	case P1_I_MM5: /* MM6: IDir, HASH_R */
-		if (!enc) {
-			e->st.malformed++;
-			return;
-		}
-		if (!auth_verify(sa, false, &m)) {
-			psk_fail(e, sa);
-			return;
-		}
-		check_peer_id(e, sa, &m, "IDir", &ok);
-		if (!ok)
-			return;
-		v1_sa_follow(e, sa);
-		memcpy(sa->rx_digest, d, sizeof(d));
-		sa->has_rx_digest = true;
-		v1_p1_established(e, sa);
-		return;
-	case P1_I_AM1: /* AM2: SA, KE, Nr, IDir, HASH_R, NAT-D */
-		if (enc)
-			break;
-		memcpy(sa->cky_r, h->cky_r, 8);
-		read_vids(e, sa, &m);
-		if (!p1_accept_choice(e, sa, &m)) {
-			fail(e, sa, IKE_CAUSE_PROPOSAL_MISMATCH,
-			     "peer chose a transform we did not offer");
-			return;
-		}
-		if (!take_ke(sa, &m.ke, sa->gxr) || !take_nonce(&m.nonce, sa->nr, &sa->nr_len) ||
-		    m.hash.p == NULL) {
-			e->st.malformed++;
-			return;
-		}
-		if (derive(e, sa) != 0) {
-			fail(e, sa, IKE_CAUSE_INTERNAL, "key derivation failed (bad KE?)");
-			return;
-		}
-		if (!auth_verify(sa, false, &m)) {
-			psk_fail(e, sa);
-			return;
-		}
-		check_peer_id(e, sa, &m, "IDir", &ok);
-		if (!ok)
-			return;
-		check_natd(e, sa, &m);
-		maybe_float(sa);
-		wr_start(e, sa, &w, V1_EXCH_AGGR);
-		v1_wr_payload(&w, V1_PL_HASH, hb, auth_hash(sa, true, sa->id_b, sa->id_len, hb));
-		wr_natd(sa, &w);
-		memcpy(sa->rx_digest, d, sizeof(d));
-		sa->has_rx_digest = true;
-		sa->seq = 2;
-		if (p1_finish(e, sa, &w, false, false) != 0) {
-			fail(e, sa, IKE_CAUSE_INTERNAL, "could not build AM3");
-			return;
-		}
-		v1_sa_follow(e, sa);
-		if (sa->initial_contact) {
-			/* AM3 went in the clear: INITIAL-CONTACT in a protected informational. */
-			uint8_t cookies[16];
-
-			memcpy(cookies, sa->cky_i, 8);
-			memcpy(cookies + 8, sa->cky_r, 8);
-			v1_info_notify(e, sa, V1_PROTO_ISAKMP, cookies, 16, V1_N_INITIAL_CONTACT,
-			               NULL, 0);
-		}
-		v1_p1_established(e, sa);
-		return;
-	case P1_R_AM2: /* AM3: HASH_I, NAT-D */
-		if (m.hash.p == NULL) {
-			e->st.malformed++;
-			return;
-		}
-		/* HASH_I covers the initiator's ID body from AM1. */
-		if (m.hash.len != sa->keys->k.len ||
-		    auth_hash(sa, true, sa->peer_id_b, sa->peer_id_len, hb) != m.hash.len ||
-		    !crypto_ct_equal(m.hash.p, hb, m.hash.len)) {
-			psk_fail(e, sa);
-			return;
-		}
-		check_natd(e, sa, &m);
-		v1_sa_follow(e, sa);
-		memcpy(sa->rx_digest, d, sizeof(d));
-		sa->has_rx_digest = true;
-		v1_p1_established(e, sa);
-		return;
+	case P1_I_MM3:
+		p1_mm4(e, sa, &m, d);
+		break;
+	case P1_R_MM4:
+		p1_mm5(e, sa, &m, d);
+		break;
+	case P1_I_MM5:
+		p1_mm6(e, sa, &m, d);
+		break;
+	case P1_I_AM1:
+		p1_am2(e, sa, h, &m, d);
+		break;
+	case P1_R_AM2:
+		p1_am3(e, sa, &m, d);
+		break;
 	case P1_ESTABLISHED:
 		/* A late repeat we no longer have the digest of, or garbage: drop. */
-		return;
+		break;
 	}
-	if (sa->dead)
-		return;
-	if (w.buf == NULL) {
-		e->st.malformed++; /* not the message this state waits for */
-		return;
-	}
-	memcpy(sa->rx_digest, d, sizeof(d));
-	sa->has_rx_digest = true;
-	if (p1_finish(e, sa, &w, false, true) != 0)
-		fail(e, sa, IKE_CAUSE_INTERNAL, "could not build a phase 1 message");
 }

@@ -8,6 +8,7 @@
  */
 #include "ikev1_int.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +16,22 @@
 #include "crypto_mem.h"
 #include "crypto_rand.h"
 
-enum v1_qm_state {
-	QM_I1 = 1, /* initiator: sent QM1, waiting QM2 */
-	QM_R2,     /* responder: sent QM2, waiting QM3 */
-	QM_DONE,   /* initiator: sent QM3 (kept to answer a repeated QM2) */
-};
+/* The shorter of two lifetimes where 0 means none. */
+static uint32_t life_min(uint32_t a, uint32_t b)
+{
+	return a == 0 ? b : b == 0 ? a : MIN(a, b);
+}
+
+/* ipsec.lifetime_bytes as a kilobyte lifetime (rounded down: never above it); 0: none. */
+static uint32_t config_kb(const struct config_ipsec *ip)
+{
+	uint64_t kb = ip->lifetime_bytes / 1024;
+
+	return ip->lifetime_bytes == 0 ? 0
+	       : kb > UINT32_MAX       ? UINT32_MAX
+	       : kb == 0               ? 1
+	                               : (uint32_t)kb;
+}
 
 static uint16_t encap_mode(const struct v1_sa *sa)
 {
@@ -73,6 +85,7 @@ static int qm_keys(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q, const uin
 	c->ts_remote[0] = q->tsr;
 	c->n_ts_remote = 1;
 	c->lifetime_s = q->lifetime_s;
+	c->lifetime_bytes = (uint64_t)q->lifetime_kb * 1024;
 	crypto_key_free(q->child);
 	q->child = c;
 	return 0;
@@ -139,6 +152,7 @@ static bool qm_install(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q)
 	ch->udp_encap = q->child->udp_encap;
 	ch->initiator = q->initiator;
 	ch->lifetime_s = q->lifetime_s;
+	ch->lifetime_kb = q->lifetime_kb;
 	ch->installed_ms = e->now;
 	ch->expire_at_ms = e->now + life;
 	/*
@@ -148,35 +162,34 @@ static bool qm_install(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q)
 	 */
 	ch->rekey_at_ms = e->now + (q->initiator ? v1_soft_ms(e, life) : life / 100 * 98);
 	/*
-	 * Older pairs of the same selectors are superseded (the peer rekeyed):
-	 * they serve until deleted or expired, and are never rekeyed again.
+	 * Make-before-break: older pairs of the same selectors are superseded.
+	 * The data plane sends on the new pair from now on; the old inbound SA
+	 * keeps receiving for a grace period (ESP the peer sent before it
+	 * switched). The one we rekeyed we delete after that; the others (the
+	 * peer rekeyed) go when the peer deletes them, or expire.
 	 */
 	for (unsigned i = 0; i + 1 < c->n_ch; i++) {
-		if (ts_equal(&c->ch[i].tsl, &q->tsl) && ts_equal(&c->ch[i].tsr, &q->tsr) &&
-		    c->ch[i].spi_in != q->rekey_of) {
-			c->ch[i].rekey_at_ms = 0;
-			c->ch[i].rekeying = false;
-		}
+		struct v1_child *o = &c->ch[i];
+
+		if (!ts_equal(&o->tsl, &q->tsl) || !ts_equal(&o->tsr, &q->tsr))
+			continue;
+		o->rekey_at_ms = 0;
+		o->rekeying = false;
+		if (o->retire_at_ms == 0)
+			o->retire_at_ms = e->now + IKE_REKEY_GRACE_MS;
+		if (o->spi_in == q->rekey_of)
+			o->retire_by_us = true;
 	}
 	e->st.ipsec_sas++;
 	e->status[q->conn].child_sa_up++;
 	ts_format(&q->tsl, l, sizeof(l));
 	ts_format(&q->tsr, r, sizeof(r));
-	v1_log(e, IKE_LOG_INFO, q->conn,
-	       "IPsec SA established: %s === %s, spi in 0x%08x out 0x%08x, %s/%s%s%s", l, r,
-	       q->spi_in, q->spi_out, crypto_alg(q->encr)->name, crypto_alg(q->integ)->name,
-	       q->pfs != CRYPTO_INTEG_NONE ? ", pfs " : "",
-	       q->pfs != CRYPTO_INTEG_NONE ? crypto_alg(q->pfs)->name : "");
+	ike_log(&e->ops, IKE_LOG_INFO, q->conn,
+	        "IPsec SA established: %s === %s, spi in 0x%08x out 0x%08x, %s/%s%s%s", l, r,
+	        q->spi_in, q->spi_out, crypto_alg(q->encr)->name, crypto_alg(q->integ)->name,
+	        q->pfs != CRYPTO_INTEG_NONE ? ", pfs " : "",
+	        q->pfs != CRYPTO_INTEG_NONE ? crypto_alg(q->pfs)->name : "");
 	ike_status_set(&e->status[q->conn], IKE_STATE_PHASE2_SUCCEEDED, e->now);
-	if (q->rekey_of != 0) {
-		for (unsigned i = 0; i < c->n_ch; i++) {
-			if (c->ch[i].spi_in == q->rekey_of) {
-				/* Make-before-break: the new pair is in, the old one goes. */
-				child_remove(e, c, q->conn, i, true);
-				break;
-			}
-		}
-	}
 	(void)sa;
 	crypto_key_free(q->child);
 	q->child = NULL;
@@ -266,9 +279,12 @@ int v1_qm_start(struct ikev1 *e, struct v1_sa *sa, uint32_t conn, const struct t
 	 * own shorter lifetime without telling (RESPONDER-LIFETIME) is matched.
 	 */
 	q->lifetime_s = ip->lifetime;
+	q->lifetime_kb = config_kb(ip);
 	for (unsigned i = 0; rekey_of != 0 && i < e->conns[conn].n_ch; i++)
-		if (e->conns[conn].ch[i].spi_in == rekey_of && e->conns[conn].ch[i].lifetime_s != 0)
-			q->lifetime_s = MIN(q->lifetime_s, e->conns[conn].ch[i].lifetime_s);
+		if (e->conns[conn].ch[i].spi_in == rekey_of) {
+			q->lifetime_s = life_min(q->lifetime_s, e->conns[conn].ch[i].lifetime_s);
+			q->lifetime_kb = life_min(q->lifetime_kb, e->conns[conn].ch[i].lifetime_kb);
+		}
 	do {
 		crypto_random(&q->msgid, sizeof(q->msgid));
 	} while (q->msgid == 0 || qm_find(sa, q->msgid) != q);
@@ -285,7 +301,7 @@ int v1_qm_start(struct ikev1 *e, struct v1_sa *sa, uint32_t conn, const struct t
 	v1_wr_init(&w, e->buf, IKE_MSG_MAX);
 	v1_wr_hdr(&w, sa->cky_i, sa->cky_r, V1_EXCH_QUICK, 0, q->msgid);
 	size_t hash_at = v1_wr_hash_slot(sa, &w);
-	v1_esp_wr_sa(&w, ip, q->lifetime_s, q->spi_in, NULL, q->encap, q->pfs);
+	v1_esp_wr_sa(&w, ip, q->lifetime_s, q->lifetime_kb, q->spi_in, q->encap, q->pfs);
 	v1_wr_payload(&w, V1_PL_NONCE, q->ni, q->ni_len);
 	if (ke_len > 0)
 		v1_wr_payload(&w, V1_PL_KE, ke, (size_t)ke_len);
@@ -300,8 +316,7 @@ int v1_qm_start(struct ikev1 *e, struct v1_sa *sa, uint32_t conn, const struct t
 	v1_send_raw(e, sa, q->tx, q->tx_len);
 	return 0;
 fail:
-	if (q->spi_in != 0)
-		e->ops.child_delete(e->ops.ctx, conn, q->spi_in); /* releases the SPI */
+	/* An SPI never installed needs no delete: the host forgets unused ones itself. */
 	v1_qm_free(q);
 	return -1;
 }
@@ -341,126 +356,134 @@ void v1_qm_fill(struct ikev1 *e, struct v1_sa *sa)
 		}
 }
 
-static void qm_fail_proposal(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q, const char *why)
+/* g^xy of quick mode with PFS from the peer's KE into gqm; q's DH is done with. <= 0: no fit. */
+static int qm_dh_shared(struct v1_qm *q, const struct v1_pl *ke, uint8_t *gqm, size_t cap)
 {
-	v1_log(e, IKE_LOG_ERR, q->conn, "quick mode failed: %s", why);
-	ike_status_fail(&e->status[q->conn], IKE_STATE_PHASE2_FAILED, IKE_CAUSE_PROPOSAL_MISMATCH,
-	                e->now, NULL, "%s", why);
-	q->st = QM_DONE;
-	q->done_at = e->now;
-	(void)sa;
+	int n = crypto_dh_shared(q->dh, ke->p, ke->len, gqm, cap);
+
+	crypto_dh_free(q->dh);
+	q->dh = NULL;
+	return n;
 }
 
-/* QM2 as initiator: the responder's choice, Nr, [KE], then QM3 and install. */
-static void qm_i2(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q, const struct v1_hdr *h,
-                  const struct v1_msg *m)
+static void qm_i_fail(struct ikev1 *e, struct v1_qm *q, enum ike_cause cause, const char *fmt, ...)
+        VPNGW_PRINTF(4, 5);
+
+/* Our quick mode failed on the peer's answer: status, and the exchange is over. */
+static void qm_i_fail(struct ikev1 *e, struct v1_qm *q, enum ike_cause cause, const char *fmt, ...)
+{
+	char why[IKE_EVIDENCE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	ike_log(&e->ops, IKE_LOG_ERR, q->conn, "quick mode failed: %s", why);
+	ike_status_fail(&e->status[q->conn], IKE_STATE_PHASE2_FAILED, cause, e->now, NULL, "%s",
+	                why);
+	q->st = QM_DONE;
+	q->done_at = e->now;
+}
+
+/*
+ * QM2's choice: one ESP transform of ours, PFS as we asked, Nr; the
+ * lifetimes the responder keeps (its answer, RESPONDER-LIFETIME). -1
+ * when refused (the status says why) or malformed (counted).
+ */
+static int qm_i2_choice(struct ikev1 *e, struct v1_qm *q, const struct v1_msg *m)
 {
 	const struct config_ipsec *ip = &e->conns[q->conn].cfg->ipsec;
 	struct v1_proposal *p = malloc(sizeof(*p));
 	struct v1_esp_choice ch;
 	enum crypto_alg_id grp;
-	uint8_t gqm[CRYPTO_DH_MAX_SECRET];
-	int gqm_len = 0;
-	struct v1_wr w;
 
 	if (p == NULL)
-		return;
-	if (m->sa.p == NULL || v1_sa_parse(&m->sa, p) != 0 || p->proto != V1_PROTO_ESP ||
-	    p->spi_len != 4 || p->n_t != 1 || !v1_esp_decode(&p->t[0], &ch, &grp) ||
-	    m->nonce.p == NULL || m->nonce.len < V1_NONCE_MIN || m->nonce.len > V1_NONCE_MAX) {
+		return -1;
+	int rc = m->sa.p != NULL ? v1_sa_parse(&m->sa, p) : V1_PARSE_MALFORMED;
+	if (rc != 0 || p->proto != V1_PROTO_ESP || p->spi_len != 4 || p->n_t != 1 ||
+	    !v1_esp_decode(&p->t[0], &ch, &grp) || m->nonce.p == NULL ||
+	    m->nonce.len < V1_NONCE_MIN || m->nonce.len > V1_NONCE_MAX) {
 		free(p);
-		e->st.malformed++;
-		return;
+		v1_count_parse_error(e, rc);
+		return -1;
 	}
 	q->spi_out = get_be32(p->spi);
 	free(p);
 	if (!ike_algs_has(&ip->encryption, ch.encr) || !v1_esp_integ_ok(ip, &ch) || grp != q->pfs) {
-		qm_fail_proposal(e, sa, q, "peer chose ESP transform we did not offer");
-		return;
+		qm_i_fail(e, q, IKE_CAUSE_PROPOSAL_MISMATCH,
+		          "peer chose ESP transform we did not offer");
+		return -1;
 	}
 	if ((q->pfs != CRYPTO_INTEG_NONE) != (m->ke.p != NULL)) {
-		ike_status_fail(&e->status[q->conn], IKE_STATE_PHASE2_FAILED,
-		                IKE_CAUSE_PFS_MISMATCH, e->now, NULL,
-		                "quick mode: we %s PFS, the peer's answer %s KE",
-		                q->pfs != CRYPTO_INTEG_NONE ? "use" : "do not use",
-		                m->ke.p != NULL ? "has" : "has no");
-		q->st = QM_DONE;
-		q->done_at = e->now;
-		return;
+		qm_i_fail(e, q, IKE_CAUSE_PFS_MISMATCH,
+		          "quick mode: we %s PFS, the peer's answer %s KE",
+		          q->pfs != CRYPTO_INTEG_NONE ? "use" : "do not use",
+		          m->ke.p != NULL ? "has" : "has no");
+		return -1;
 	}
 	memcpy(q->nr, m->nonce.p, m->nonce.len);
 	q->nr_len = (uint16_t)m->nonce.len;
 	q->encr = ch.encr;
 	q->integ = ch.integ;
 	q->encap = ch.encap;
-	q->lifetime_s = ch.life != 0 ? MIN(ch.life, q->lifetime_s) : q->lifetime_s;
+	/* The responder may keep the pair for less (in its answer or RESPONDER-LIFETIME). */
+	q->lifetime_s = life_min(q->lifetime_s, ch.life);
+	q->lifetime_kb = life_min(q->lifetime_kb, ch.life_kb);
 	for (unsigned i = 0; i < m->n_n; i++) {
 		struct v1_notify n;
-		struct v1_transform t;
-		struct cursor c;
+		uint32_t secs, kb;
 
-		if (v1_notify_parse(&m->n[i], &n) != 0 || n.type != V1_N_RESPONDER_LIFETIME)
+		if (v1_notify_parse(&m->n[i], &n) != 0 || n.type != V1_N_RESPONDER_LIFETIME ||
+		    v1_responder_lifetime(n.data, n.data_len, &secs, &kb) != 0)
 			continue;
-		/* Attributes as in a transform: life type then duration. */
-		memset(&t, 0, sizeof(t));
-		c = cursor_init(n.data, n.data_len);
-		while (cursor_left(&c) >= 4 && t.n_attr < 16) {
-			uint16_t type = cursor_be16(&c);
-			uint32_t v = (type & 0x8000) ? cursor_be16(&c) : 0;
-
-			if (!(type & 0x8000)) {
-				uint16_t l = cursor_be16(&c);
-				const uint8_t *b = cursor_take(&c, l);
-
-				for (uint16_t k = 0; b != NULL && k < l && k < 4; k++)
-					v = v << 8 | b[k];
-			}
-			t.attr[t.n_attr++] = (struct v1_attr){ (uint16_t)(type & 0x7fff), v };
-		}
-		if (v1_attr_get(&t, V1_Q_LIFE_TYPE, V1_LIFE_SECONDS) == V1_LIFE_SECONDS &&
-		    v1_attr_get(&t, V1_Q_LIFE_DUR, 0) != 0)
-			q->lifetime_s = MIN(q->lifetime_s, v1_attr_get(&t, V1_Q_LIFE_DUR, 0));
+		q->lifetime_s = life_min(q->lifetime_s, secs);
+		q->lifetime_kb = life_min(q->lifetime_kb, kb);
 	}
-	if (q->dh != NULL) {
-		gqm_len = crypto_dh_shared(q->dh, m->ke.p, m->ke.len, gqm, sizeof(gqm));
-		crypto_dh_free(q->dh);
-		q->dh = NULL;
-		if (gqm_len <= 0) {
-			ike_status_fail(&e->status[q->conn], IKE_STATE_PHASE2_FAILED,
-			                IKE_CAUSE_PFS_MISMATCH, e->now, NULL,
-			                "quick mode: the peer's KE does not fit %s",
-			                crypto_alg(q->pfs)->name);
-			q->st = QM_DONE;
-			q->done_at = e->now;
-			return;
-		}
-	}
-	int rc = qm_keys(e, sa, q, gqm_len > 0 ? gqm : NULL, gqm_len > 0 ? (size_t)gqm_len : 0);
-	crypto_wipe(gqm, sizeof(gqm));
-	if (rc != 0)
-		return;
-	/* QM3: HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b). */
+	return 0;
+}
+
+/* QM3: HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b); then the pair is installed. */
+static void qm_i3(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q)
+{
 	uint8_t hb[CRYPTO_PRF_MAX_OUT];
 	size_t hl = v1_hash_a(sa, true, q->msgid, q->ni, q->ni_len, q->nr, q->nr_len, NULL, 0, hb);
+	struct v1_wr w;
+
 	v1_wr_init(&w, e->buf, IKE_MSG_MAX);
 	v1_wr_hdr(&w, sa->cky_i, sa->cky_r, V1_EXCH_QUICK, 0, q->msgid);
 	v1_wr_payload(&w, V1_PL_HASH, hb, hl);
-	size_t len = v1_wr_finish(&w), clen;
-	if (len == 0 || v1_encrypt(&sa->keys->sym, q->iv, w.buf + V1_HDR_LEN, len - V1_HDR_LEN,
-	                           w.cap - V1_HDR_LEN, &clen) != 0)
+	size_t len = v1_wr_encrypt(sa, &w, q->iv);
+	if (len == 0 || qm_keep_tx(q, w.buf, len) != 0)
 		return;
-	len = V1_HDR_LEN + clen;
-	w.buf[19] |= V1_FLAG_E;
-	put_be32(w.buf + 24, (uint32_t)len);
-	if (qm_keep_tx(q, w.buf, len) != 0)
-		return;
-	(void)h;
 	v1_send_raw(e, sa, q->tx, q->tx_len);
 	q->st = QM_DONE;
 	q->seq = 2;
 	q->done_at = e->now;
 	q->installed = qm_install(e, sa, q);
 	v1_qm_fill(e, sa); /* pairs that waited for a free slot */
+}
+
+/* QM2 as initiator: the responder's choice, Nr, [KE], then QM3 and install. */
+static void qm_i2(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q, const struct v1_msg *m)
+{
+	uint8_t gqm[CRYPTO_DH_MAX_SECRET];
+	int gqm_len = 0, rc;
+
+	if (qm_i2_choice(e, q, m) != 0)
+		return;
+	if (q->dh != NULL) {
+		gqm_len = qm_dh_shared(q, &m->ke, gqm, sizeof(gqm));
+		if (gqm_len <= 0) {
+			qm_i_fail(e, q, IKE_CAUSE_PFS_MISMATCH,
+			          "quick mode: the peer's KE does not fit %s",
+			          crypto_alg(q->pfs)->name);
+			return;
+		}
+	}
+	rc = qm_keys(e, sa, q, gqm_len > 0 ? gqm : NULL, gqm_len > 0 ? (size_t)gqm_len : 0);
+	crypto_wipe(gqm, sizeof(gqm));
+	if (rc == 0)
+		qm_i3(e, sa, q);
 }
 
 /* ---- responder ------------------------------------------------------------------------------ */
@@ -483,147 +506,95 @@ static int qm_conn(struct ikev1 *e, struct v1_sa *sa, const struct ts *tsl, cons
 }
 
 static void qm_r_fail(struct ikev1 *e, struct v1_sa *sa, uint32_t conn, enum ike_cause cause,
-                      uint16_t notify, const char *why)
+                      uint16_t notify, const char *remedy, const char *why)
 {
-	v1_log(e, IKE_LOG_ERR, conn, "quick mode from peer refused: %s", why);
-	ike_status_fail(&e->status[conn], IKE_STATE_PHASE2_FAILED, cause, e->now, NULL, "%s", why);
+	ike_log(&e->ops, IKE_LOG_ERR, conn, "quick mode from peer refused: %s", why);
+	ike_status_fail(&e->status[conn], IKE_STATE_PHASE2_FAILED, cause, e->now, remedy, "%s",
+	                why);
 	v1_info_notify(e, sa, V1_PROTO_ESP, NULL, 0, notify, NULL, 0);
 }
 
-static void qm_r1(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, const struct v1_msg *m,
-                  const uint8_t *next_iv, const uint8_t *digest)
+/*
+ * The pair QM1 proposes (its IDs, else the phase 1 addresses) and the
+ * connection whose subnets hold it; -1 when refused (the peer is told).
+ */
+static int qm_r1_selectors(struct ikev1 *e, struct v1_sa *sa, const struct v1_msg *m,
+                           struct ts *tsl, struct ts *tsr)
 {
-	struct v1_proposal *p;
-	struct ts tsl, tsr;
-	struct v1_esp_choice ch;
-	enum ike_cause cause;
-	char why[2 * IKE_EVIDENCE_MAX];
+	char why[2 * IKE_EVIDENCE_MAX], l[TS_STR_MAX], r[TS_STR_MAX];
 	int conn;
-	struct v1_qm *q;
-	uint8_t ke[CRYPTO_DH_MAX_PUBLIC], gqm[CRYPTO_DH_MAX_SECRET];
-	int ke_len = 0, gqm_len = 0;
 
-	if (m->sa.p == NULL || m->nonce.p == NULL || m->nonce.len < V1_NONCE_MIN ||
-	    m->nonce.len > V1_NONCE_MAX || (m->n_id != 0 && m->n_id != 2)) {
-		e->st.malformed++;
-		return;
-	}
 	if (m->n_id == 2) {
-		if (v1_ts_from_id(&m->id[0], &tsr) != 0 || v1_ts_from_id(&m->id[1], &tsl) != 0) {
+		if (v1_ts_from_id(&m->id[0], tsr) != 0 || v1_ts_from_id(&m->id[1], tsl) != 0) {
 			qm_r_fail(e, sa, sa->conn, IKE_CAUSE_TS_MISMATCH,
-			          V1_N_INVALID_ID_INFORMATION,
+			          V1_N_INVALID_ID_INFORMATION, NULL,
 			          "quick mode ID payloads we cannot read");
-			return;
+			return -1;
 		}
 	} else {
 		/* No IDs: the phase 1 addresses themselves (RFC 2409 5.5). */
-		ts_from_prefix(&tsr, sa->remote.family, sa->remote.addr,
+		ts_from_prefix(tsr, sa->remote.family, sa->remote.addr,
 		               ts_family_bits(sa->remote.family), 0);
-		ts_from_prefix(&tsl, sa->local.family, sa->local.addr,
+		ts_from_prefix(tsl, sa->local.family, sa->local.addr,
 		               ts_family_bits(sa->local.family), 0);
 	}
-	conn = qm_conn(e, sa, &tsl, &tsr);
-	if (conn < 0) {
-		char l[TS_STR_MAX], r[TS_STR_MAX];
+	conn = qm_conn(e, sa, tsl, tsr);
+	if (conn >= 0)
+		return conn;
+	ts_format(tsr, r, sizeof(r));
+	ts_format(tsl, l, sizeof(l));
+	snprintf(why, sizeof(why),
+	         "INVALID_ID_INFORMATION: peer proposes %s === %s, outside our local x remote "
+	         "subnets",
+	         r, l);
+	qm_r_fail(e, sa, sa->conn, IKE_CAUSE_TS_MISMATCH, V1_N_INVALID_ID_INFORMATION, NULL, why);
+	return -1;
+}
 
-		ts_format(&tsr, r, sizeof(r));
-		ts_format(&tsl, l, sizeof(l));
-		snprintf(why, sizeof(why),
-		         "INVALID_ID_INFORMATION: peer proposes %s === %s, outside our local x "
-		         "remote "
-		         "subnets",
-		         r, l);
-		qm_r_fail(e, sa, sa->conn, IKE_CAUSE_TS_MISMATCH, V1_N_INVALID_ID_INFORMATION, why);
-		return;
-	}
-	const struct config_ipsec *ip = &e->conns[conn].cfg->ipsec;
-	p = malloc(sizeof(*p));
-	if (p == NULL)
-		return;
-	if (v1_sa_parse(&m->sa, p) != 0 || p->proto != V1_PROTO_ESP || p->spi_len != 4) {
-		free(p);
-		e->st.malformed++;
-		return;
-	}
-	uint32_t spi_out = get_be32(p->spi);
-	int rc = v1_esp_choose(ip, p, m->ke.p != NULL, &ch, &cause, why, sizeof(why));
-	free(p);
-	if (rc != 0) {
-		qm_r_fail(e, sa, (uint32_t)conn, cause, V1_N_NO_PROPOSAL_CHOSEN, why);
-		return;
-	}
-	q = qm_slot(sa);
-	if (q == NULL)
-		return; /* busy: the peer retransmits */
-	memset(q, 0, sizeof(*q));
-	q->used = true;
-	q->msgid = h->msgid;
-	q->conn = (uint32_t)conn;
-	q->tsl = tsl;
-	q->tsr = tsr;
-	q->spi_out = spi_out;
-	q->encr = ch.encr;
-	q->integ = ch.integ;
-	q->encap = ch.encap;
-	q->pfs = ip->pfs ? ip->pfs_group : CRYPTO_INTEG_NONE;
-	q->lifetime_s = ch.life != 0 ? MIN(ch.life, ip->lifetime) : ip->lifetime;
-	memcpy(q->iv, next_iv, crypto_alg(sa->encr)->block_len);
-	memcpy(q->rx_digest, digest, sizeof(q->rx_digest));
-	memcpy(q->ni, m->nonce.p, m->nonce.len);
-	q->ni_len = (uint16_t)m->nonce.len;
-	q->nr_len = V1_NONCE_LEN;
-	crypto_random(q->nr, q->nr_len);
-	q->spi_in = e->ops.spi_alloc(e->ops.ctx, q->conn);
-	if (q->spi_in == 0)
-		goto fail;
-	if (q->pfs != CRYPTO_INTEG_NONE) {
-		ke_len = dh_pub(q, q->pfs, ke);
-		if (ke_len < 0)
-			goto fail;
-		gqm_len = crypto_dh_shared(q->dh, m->ke.p, m->ke.len, gqm, sizeof(gqm));
-		crypto_dh_free(q->dh);
-		q->dh = NULL;
-		if (gqm_len <= 0) {
-			qm_r_fail(e, sa, q->conn, IKE_CAUSE_PFS_MISMATCH,
-			          V1_N_INVALID_KEY_INFORMATION,
-			          "quick mode KE does not fit our PFS group");
-			goto fail;
-		}
-	}
-	rc = qm_keys(e, sa, q, gqm_len > 0 ? gqm : NULL, gqm_len > 0 ? (size_t)gqm_len : 0);
-	crypto_wipe(gqm, sizeof(gqm));
-	if (rc != 0)
-		goto fail;
-
+/*
+ * QM2: the chosen transform t echoed, Nr, [KE], the peer's IDs back,
+ * RESPONDER-LIFETIME when we keep the pair for less than the peer
+ * (peer_s, 0: no time limit) asked. Sent, kept for repeats, and the
+ * pair installed. -1 if it could not be built.
+ */
+static int qm_r2(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q, const struct v1_msg *m,
+                 const struct v1_transform *t, const uint8_t *ke, size_t ke_len, uint32_t peer_s,
+                 uint32_t peer_kb)
+{
+	uint8_t spi_in[4];
 	struct v1_wr w;
+
 	v1_wr_init(&w, e->buf, IKE_MSG_MAX);
 	v1_wr_hdr(&w, sa->cky_i, sa->cky_r, V1_EXCH_QUICK, 0, q->msgid);
 	size_t hash_at = v1_wr_hash_slot(sa, &w);
-	struct v1_esp_choice one = ch;
-	v1_esp_wr_sa(&w, ip, q->lifetime_s, q->spi_in, &one, ch.encap, q->pfs);
+	put_be32(spi_in, q->spi_in);
+	/* The transform as the peer sent it; RESPONDER-LIFETIME below says if we keep it less. */
+	v1_wr_sa_echo(&w, V1_PROTO_ESP, spi_in, 4, t);
 	v1_wr_payload(&w, V1_PL_NONCE, q->nr, q->nr_len);
 	if (ke_len > 0)
-		v1_wr_payload(&w, V1_PL_KE, ke, (size_t)ke_len);
+		v1_wr_payload(&w, V1_PL_KE, ke, ke_len);
 	if (m->n_id == 2) {
 		v1_wr_payload(&w, V1_PL_ID, m->id[0].p, m->id[0].len);
 		v1_wr_payload(&w, V1_PL_ID, m->id[1].p, m->id[1].len);
 	}
-	if (ch.life > q->lifetime_s) {
+	if (peer_s == 0 || peer_s > q->lifetime_s || q->lifetime_kb != peer_kb) {
 		/* RFC 2407 4.6.3.1: we keep the SA for less than the peer asked. */
-		size_t s = v1_wr_begin(&w, V1_PL_N);
+		uint8_t spi[4], attrs[32];
+		struct v1_wr aw;
 
-		v1_wr_be32(&w, V1_DOI_IPSEC);
-		v1_wr_u8(&w, V1_PROTO_ESP);
-		v1_wr_u8(&w, 4);
-		v1_wr_be16(&w, V1_N_RESPONDER_LIFETIME);
-		v1_wr_be32(&w, q->spi_out);
-		v1_wr_attr(&w, V1_Q_LIFE_TYPE, V1_LIFE_SECONDS);
-		v1_wr_attr(&w, V1_Q_LIFE_DUR, q->lifetime_s);
-		v1_wr_end(&w, s);
+		put_be32(spi, q->spi_out);
+		v1_wr_init(&aw, attrs, sizeof(attrs));
+		v1_wr_attr(&aw, V1_Q_LIFE_TYPE, V1_LIFE_SECONDS);
+		v1_wr_attr(&aw, V1_Q_LIFE_DUR, q->lifetime_s);
+		if (q->lifetime_kb != 0) {
+			v1_wr_attr(&aw, V1_Q_LIFE_TYPE, V1_LIFE_KB);
+			v1_wr_attr(&aw, V1_Q_LIFE_DUR, q->lifetime_kb);
+		}
+		v1_wr_notify(&w, V1_PROTO_ESP, spi, 4, V1_N_RESPONDER_LIFETIME, attrs, aw.len);
 	}
 	size_t len = v1_seal(sa, &w, hash_at, q->msgid, q->ni, q->ni_len, q->iv);
 	if (len == 0 || qm_keep_tx(q, w.buf, len) != 0)
-		goto fail;
+		return -1;
 	q->st = QM_R2;
 	q->seq = 1;
 	q->rtx_at = e->now + v1_rtx_timeout(e, 0);
@@ -638,8 +609,109 @@ static void qm_r1(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, con
 	 * If QM3 never comes the pair is removed again (v1_qm_tick).
 	 */
 	q->installed = qm_install(e, sa, q);
+	return 0;
+}
+
+/* A new exchange for QM1 as the responder chose it. */
+static void qm_r1_init(struct v1_qm *q, uint32_t msgid, uint32_t conn, const struct ts *tsl,
+                       const struct ts *tsr, const struct config_ipsec *ip,
+                       const struct v1_esp_choice *ch, uint32_t peer_s)
+{
+	memset(q, 0, sizeof(*q));
+	q->used = true;
+	q->msgid = msgid;
+	q->conn = conn;
+	q->tsl = *tsl;
+	q->tsr = *tsr;
+	q->encr = ch->encr;
+	q->integ = ch->integ;
+	q->encap = ch->encap;
+	q->pfs = ip->pfs ? ip->pfs_group : CRYPTO_INTEG_NONE;
+	q->lifetime_s = life_min(ip->lifetime, peer_s);
+	q->lifetime_kb = life_min(ch->life_kb, config_kb(ip));
+	q->nr_len = V1_NONCE_LEN;
+	crypto_random(q->nr, q->nr_len);
+}
+
+/* QM1 as responder: the pair, the ESP choice, [PFS], KEYMAT, then QM2 and install. */
+static void qm_r1(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, const struct v1_msg *m,
+                  const uint8_t *next_iv, const uint8_t *digest)
+{
+	struct v1_proposal *p;
+	struct ts tsl, tsr;
+	struct v1_esp_choice ch;
+	enum ike_cause cause;
+	const char *remedy;
+	char why[2 * IKE_EVIDENCE_MAX];
+	unsigned idx;
+	int conn, rc;
+	struct v1_qm *q;
+	uint8_t ke[CRYPTO_DH_MAX_PUBLIC], gqm[CRYPTO_DH_MAX_SECRET];
+	int ke_len = 0, gqm_len = 0;
+
+	if (m->sa.p == NULL || m->nonce.p == NULL || m->nonce.len < V1_NONCE_MIN ||
+	    m->nonce.len > V1_NONCE_MAX || (m->n_id != 0 && m->n_id != 2)) {
+		e->st.malformed++;
+		return;
+	}
+	conn = qm_r1_selectors(e, sa, m, &tsl, &tsr);
+	if (conn < 0)
+		return;
+	const struct config_ipsec *ip = &e->conns[conn].cfg->ipsec;
+	p = malloc(sizeof(*p));
+	if (p == NULL)
+		return;
+	rc = v1_sa_parse(&m->sa, p);
+	if (rc != 0 || p->proto != V1_PROTO_ESP || p->spi_len != 4) {
+		free(p);
+		v1_count_parse_error(e, rc);
+		return;
+	}
+	if (v1_esp_choose(ip, p, m->ke.p != NULL, &ch, &idx, &cause, &remedy, why, sizeof(why)) !=
+	    0) {
+		free(p);
+		qm_r_fail(e, sa, (uint32_t)conn, cause, V1_N_NO_PROPOSAL_CHOSEN, remedy, why);
+		return;
+	}
+	q = qm_slot(sa);
+	if (q == NULL) {
+		free(p);
+		return; /* busy: the peer retransmits */
+	}
+	/*
+	 * No lifetime at all means 28800 s to the peer (RFC 2407 4.5); only
+	 * kilobytes, no time limit. Ours applies if shorter (and is said in QM2).
+	 */
+	uint32_t peer_s = ch.life != 0 || ch.life_kb != 0 ? ch.life : V1_LIFE_DEFAULT_S;
+	qm_r1_init(q, h->msgid, (uint32_t)conn, &tsl, &tsr, ip, &ch, peer_s);
+	q->spi_out = get_be32(p->spi);
+	memcpy(q->iv, next_iv, crypto_alg(sa->encr)->block_len);
+	memcpy(q->rx_digest, digest, sizeof(q->rx_digest));
+	memcpy(q->ni, m->nonce.p, m->nonce.len);
+	q->ni_len = (uint16_t)m->nonce.len;
+	q->spi_in = e->ops.spi_alloc(e->ops.ctx, q->conn);
+	if (q->spi_in == 0)
+		goto fail;
+	if (q->pfs != CRYPTO_INTEG_NONE) {
+		ke_len = dh_pub(q, q->pfs, ke);
+		if (ke_len < 0)
+			goto fail;
+		gqm_len = qm_dh_shared(q, &m->ke, gqm, sizeof(gqm));
+		if (gqm_len <= 0) {
+			qm_r_fail(e, sa, q->conn, IKE_CAUSE_PFS_MISMATCH,
+			          V1_N_INVALID_KEY_INFORMATION, NULL,
+			          "quick mode KE does not fit our PFS group");
+			goto fail;
+		}
+	}
+	rc = qm_keys(e, sa, q, gqm_len > 0 ? gqm : NULL, gqm_len > 0 ? (size_t)gqm_len : 0);
+	crypto_wipe(gqm, sizeof(gqm));
+	if (rc != 0 || qm_r2(e, sa, q, m, &p->t[idx], ke, (size_t)ke_len, peer_s, ch.life_kb) != 0)
+		goto fail;
+	free(p);
 	return;
 fail:
+	free(p);
 	v1_qm_free(q);
 }
 
@@ -689,7 +761,7 @@ void v1_qm_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, cons
 		memcpy(q->iv, next, bs);
 		memcpy(q->rx_digest, d, sizeof(d));
 		v1_sa_follow(e, sa);
-		qm_i2(e, sa, q, h, &m);
+		qm_i2(e, sa, q, &m);
 		return;
 	}
 	/* QM_R2: QM3 = HASH(3) alone. */
@@ -703,6 +775,34 @@ void v1_qm_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, cons
 	return;
 bad:
 	e->st.decrypt_failed++;
+}
+
+void v1_qm_abandon(struct ikev1 *e, struct v1_sa *sa)
+{
+	for (unsigned i = 0; i < V1_QM_MAX; i++) {
+		struct v1_qm *q = sa->qm[i];
+		struct v1_conn *c;
+
+		if (q == NULL || !q->used || q->st == QM_DONE)
+			continue;
+		c = v1_conn(e, q->conn);
+		if (!q->initiator) {
+			/* Installed at QM2, and its QM3 can no longer come: as when it never did.
+			 */
+			for (unsigned k = 0; c != NULL && q->installed && k < c->n_ch; k++)
+				if (c->ch[k].spi_in == q->spi_in) {
+					child_remove(e, c, q->conn, k, true);
+					break;
+				}
+		} else if (c != NULL && q->rekey_of != 0) {
+			for (unsigned k = 0; k < c->n_ch; k++)
+				if (c->ch[k].spi_in == q->rekey_of)
+					c->ch[k].rekeying = false;
+		} else if (c != NULL) {
+			c->fill_pending = true;
+		}
+		v1_qm_free(q);
+	}
 }
 
 /* ---- timers ------------------------------------------------------------------------------- */
@@ -724,17 +824,10 @@ void v1_qm_tick(struct ikev1 *e, struct v1_sa *sa)
 		if (q->rtx_n >= v1_rtx_tries(e)) {
 			struct v1_conn *c = v1_conn(e, q->conn);
 
-			v1_log(e, IKE_LOG_WARN, q->conn,
-			       "quick mode: giving up after %u retransmits of message ID %u",
-			       q->rtx_n, q->msgid);
 			/* A failed extra exchange leaves a working tunnel's status alone. */
-			if (q->rekey_of == 0 && (c == NULL || c->n_ch == 0))
-				ike_status_fail(
-				        &e->status[q->conn], IKE_STATE_PHASE2_FAILED,
-				        IKE_CAUSE_PEER_NOT_RESPONDING, e->now, NULL,
-				        "sending retransmit %u of request message ID %u, seq "
-				        "%u: no answer",
-				        q->rtx_n, q->msgid, q->seq);
+			v1_retransmits_exhausted(e, q->conn, IKE_STATE_PHASE2_FAILED,
+			                         q->rekey_of == 0 && (c == NULL || c->n_ch == 0),
+			                         q->rtx_n, q->msgid, q->seq);
 			if (c != NULL) {
 				for (unsigned k = 0; k < c->n_ch; k++) {
 					if (c->ch[k].spi_in == q->rekey_of)
@@ -752,13 +845,37 @@ void v1_qm_tick(struct ikev1 *e, struct v1_sa *sa)
 			continue;
 		}
 		q->rtx_n++;
-		e->st.retransmits++;
-		v1_log(e, IKE_LOG_INFO, q->conn,
-		       "sending retransmit %u of request message ID %u, seq %u", q->rtx_n, q->msgid,
-		       q->seq);
+		v1_log_retransmit(e, q->conn, q->rtx_n, q->msgid, q->seq);
 		v1_send_raw(e, sa, q->tx, q->tx_len);
 		q->rtx_at = e->now + v1_rtx_timeout(e, q->rtx_n);
 	}
+}
+
+void v1_child_peer_deleted(struct ikev1 *e, uint32_t conn, unsigned i)
+{
+	struct v1_conn *c = v1_conn(e, conn);
+	struct v1_child *ch = &c->ch[i];
+
+	if (ch->retire_at_ms != 0 && e->now < ch->retire_at_ms) {
+		ike_log(&e->ops, IKE_LOG_INFO, conn,
+		        "peer deleted rekeyed IPsec SA: spi in 0x%08x out 0x%08x kept %u ms more "
+		        "for "
+		        "packets in flight",
+		        ch->spi_in, ch->spi_out, (unsigned)(ch->retire_at_ms - e->now));
+		ch->peer_deleted = true;
+		return;
+	}
+	ike_log(&e->ops, IKE_LOG_INFO, conn,
+	        "peer deleted IPsec SA: removing spi in 0x%08x out 0x%08x", ch->spi_in,
+	        ch->spi_out);
+	child_remove(e, c, conn, i, false);
+}
+
+/* A superseded child whose grace is over: gone if we rekeyed it or the peer deleted it. */
+static bool child_retire_due(const struct ikev1 *e, const struct v1_child *ch)
+{
+	return ch->retire_at_ms != 0 && e->now >= ch->retire_at_ms &&
+	       (ch->retire_by_us || ch->peer_deleted);
 }
 
 void v1_child_tick(struct ikev1 *e, uint32_t conn)
@@ -770,21 +887,24 @@ void v1_child_tick(struct ikev1 *e, uint32_t conn)
 	for (unsigned i = 0; i < c->n_ch; i++) {
 		struct v1_child *ch = &c->ch[i];
 
+		if (child_retire_due(e, ch)) {
+			ike_log(&e->ops, IKE_LOG_INFO, conn, "rekeyed IPsec SA 0x%08x retired",
+			        ch->spi_in);
+			child_remove(e, c, conn, i, !ch->peer_deleted);
+			i--;
+			continue;
+		}
 		if (e->now >= ch->expire_at_ms) {
-			v1_log(e, IKE_LOG_INFO, conn, "IPsec SA 0x%08x expired", ch->spi_in);
+			ike_log(&e->ops, IKE_LOG_INFO, conn, "IPsec SA 0x%08x expired", ch->spi_in);
 			child_remove(e, c, conn, i, true);
 			i--;
-			if (c->n_ch == 0 && c->sa != NULL) {
-				ike_status_set(&e->status[conn], IKE_STATE_PHASE2_NEGOTIATING,
-				               e->now);
-				if (c->wanted)
-					c->qm_retry_at = e->now + 1;
-			}
+			v1_conn_children_gone(e, conn, true);
 			continue;
 		}
 		if (ch->rekey_at_ms != 0 && e->now >= ch->rekey_at_ms && !ch->rekeying &&
 		    c->sa != NULL && c->sa->st == P1_ESTABLISHED) {
-			v1_log(e, IKE_LOG_INFO, conn, "rekeying IPsec SA 0x%08x", ch->spi_in);
+			ike_log(&e->ops, IKE_LOG_INFO, conn, "rekeying IPsec SA 0x%08x",
+			        ch->spi_in);
 			if (v1_qm_start(e, c->sa, conn, &ch->tsl, &ch->tsr, ch->spi_in) == 0)
 				ch->rekeying = true;
 		}

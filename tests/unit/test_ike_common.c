@@ -245,6 +245,69 @@ START_TEST(test_backoff)
 }
 END_TEST
 
+START_TEST(test_backoff_tuned)
+{
+	/* 0 is the default base; other bases scale the schedule, cap included. */
+	for (unsigned n = 0; n < 8; n++)
+		ck_assert_uint_eq(ike_retransmit_timeout_base_ms(0, n),
+		                  ike_retransmit_timeout_ms(n));
+	ck_assert_uint_eq(ike_retransmit_timeout_base_ms(200, 0), 200);
+	ck_assert_uint_eq(ike_retransmit_timeout_base_ms(200, 2), 800);
+	ck_assert_uint_eq(ike_retransmit_timeout_base_ms(200, 9),
+	                  200 * IKE_RETRANSMIT_MAX_MS / IKE_RETRANSMIT_BASE_MS);
+	/* Never 0, however small the base. */
+	ck_assert_uint_eq(ike_retransmit_timeout_base_ms(1, 0), 1);
+}
+END_TEST
+
+START_TEST(test_jitter)
+{
+	bool below_half = false, above_half = false;
+
+	ck_assert_int_eq(crypto_init(), 0);
+	ck_assert_uint_eq(ike_jitter_ms(1000, true), 0);
+	ck_assert_uint_eq(ike_jitter_ms(0, false), 0);
+	ck_assert_uint_eq(ike_jitter_ms(1, false), 0);
+	for (int i = 0; i < 200; i++) {
+		uint64_t j = ike_jitter_ms(1000, false);
+
+		ck_assert_uint_lt(j, 1000);
+		below_half |= j < 500;
+		above_half |= j >= 500;
+	}
+	/* Spread over the span (200 draws all in one half: 2^-199). */
+	ck_assert(below_half && above_half);
+}
+END_TEST
+
+START_TEST(test_prefixes_to_ts)
+{
+	struct config_prefix p[3];
+	struct ts t[IKE_TS_MAX];
+	char buf[TS_STR_MAX];
+
+	memset(p, 0, sizeof(p));
+	p[0].addr.family = AF_INET;
+	ck_assert(inet_pton(AF_INET, "10.1.2.3", p[0].addr.u.bytes) == 1);
+	p[0].len = 16; /* host bits are allowed: 10.1.0.0/16 */
+	p[1].addr.family = AF_INET6;
+	ck_assert(inet_pton(AF_INET6, "fd00::", p[1].addr.u.bytes) == 1);
+	p[1].len = 64;
+	p[2].addr.family = AF_INET;
+	ck_assert(inet_pton(AF_INET, "192.0.2.1", p[2].addr.u.bytes) == 1);
+	p[2].len = 32;
+	ck_assert_uint_eq(ike_prefixes_to_ts(p, 3, t, IKE_TS_MAX), 3);
+	ck_assert_uint_eq(t[0].family, TS_IPV4);
+	ts_format(&t[0], buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "10.1.0.0/16"));
+	ck_assert_uint_eq(t[1].family, TS_IPV6);
+	ck_assert_int_eq(ts_prefix_len(&t[1]), 64);
+	ck_assert_int_eq(ts_prefix_len(&t[2]), 32);
+	/* No more than cap. */
+	ck_assert_uint_eq(ike_prefixes_to_ts(p, 3, t, 2), 2);
+}
+END_TEST
+
 START_TEST(test_algs)
 {
 	struct config_algs a = { .ids = { CRYPTO_ENCR_AES256_CBC, CRYPTO_ENCR_AES128_CBC },
@@ -326,6 +389,9 @@ static Suite *ike_common_suite(void)
 	tcase_add_test(tc, test_ids);
 	tcase_add_test(tc, test_natd);
 	tcase_add_test(tc, test_backoff);
+	tcase_add_test(tc, test_backoff_tuned);
+	tcase_add_test(tc, test_jitter);
+	tcase_add_test(tc, test_prefixes_to_ts);
 	tcase_add_test(tc, test_algs);
 	tcase_add_test(tc, test_config_helpers);
 	suite_add_tcase(s, tc);
