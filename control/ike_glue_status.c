@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* What the IKE glue shows: connection status, diagnosis, stats and metrics (ike_glue.h). */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "compiler.h"
 #include "ike_glue_int.h"
 
 /* ---- status and diagnosis ---- */
@@ -192,6 +194,72 @@ json_t *ike_glue_diagnose_json(struct ike_glue *g, uint32_t conn)
 	return o;
 }
 
+/* An engine's counters by name: every field of its stats struct, in order. */
+struct stat_field {
+	const char *name;
+	size_t off;
+};
+
+#define STAT(type, f)                        \
+	{                                    \
+#f, offsetof(struct type, f) \
+	}
+static const struct stat_field v2_stats[] = {
+	STAT(ikev2_stats, rx),
+	STAT(ikev2_stats, tx),
+	STAT(ikev2_stats, retransmits),
+	STAT(ikev2_stats, resp_resent),
+	STAT(ikev2_stats, malformed),
+	STAT(ikev2_stats, auth_failed),
+	STAT(ikev2_stats, unknown_spi),
+	STAT(ikev2_stats, unknown_peer),
+	STAT(ikev2_stats, cookies_sent),
+	STAT(ikev2_stats, half_open),
+	STAT(ikev2_stats, half_open_refused),
+	STAT(ikev2_stats, ike_sas),
+	STAT(ikev2_stats, child_sas),
+	STAT(ikev2_stats, dead_peers),
+	STAT(ikev2_stats, init_refused),
+	STAT(ikev2_stats, invalid_ke_sent),
+	STAT(ikev2_stats, logs_suppressed),
+};
+static const struct stat_field v1_stats[] = {
+	STAT(ikev1_stats, rx),
+	STAT(ikev1_stats, tx),
+	STAT(ikev1_stats, retransmits),
+	STAT(ikev1_stats, resp_resent),
+	STAT(ikev1_stats, malformed),
+	STAT(ikev1_stats, too_many_attrs),
+	STAT(ikev1_stats, decrypt_failed),
+	STAT(ikev1_stats, unknown_cookie),
+	STAT(ikev1_stats, unknown_peer),
+	STAT(ikev1_stats, isakmp_sas),
+	STAT(ikev1_stats, ipsec_sas),
+	STAT(ikev1_stats, dpd_sent),
+	STAT(ikev1_stats, dead_peers),
+	STAT(ikev1_stats, half_open),
+	STAT(ikev1_stats, half_open_dropped),
+};
+#undef STAT
+/* A field left out of a table above fails the build here. */
+_Static_assert(sizeof(v2_stats) / sizeof(v2_stats[0]) * sizeof(uint64_t) ==
+                       sizeof(struct ikev2_stats),
+               "every ikev2_stats field is named");
+_Static_assert(sizeof(v1_stats) / sizeof(v1_stats[0]) * sizeof(uint64_t) ==
+                       sizeof(struct ikev1_stats),
+               "every ikev1_stats field is named");
+
+static json_t *stats_json(const void *stats, const struct stat_field *f, size_t n)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < n; i++) {
+		const uint64_t *v = (const uint64_t *)((const char *)stats + f[i].off);
+
+		json_object_set_new(o, f[i].name, json_integer((json_int_t)*v));
+	}
+	return o;
+}
 json_t *ike_glue_stats_json(const struct ike_glue *g)
 {
 	json_t *o = json_object(), *drops = json_object();
@@ -209,41 +277,10 @@ json_t *ike_glue_stats_json(const struct ike_glue *g)
 	                              (json_int_t)g->c.children_deleted, "install_failed",
 	                              (json_int_t)g->c.install_failed, "spd_rebuilds",
 	                              (json_int_t)g->c.spd_rebuilds, "drops", drops));
-	if (g->v2 != NULL) {
-		const struct ikev2_stats *s = ikev2_stats(g->v2);
-
-		json_object_set_new(
-		        o, "ikev2",
-		        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-		                  "s:I, s:I}",
-		                  "rx", (json_int_t)s->rx, "tx", (json_int_t)s->tx, "retransmits",
-		                  (json_int_t)s->retransmits, "resp_resent",
-		                  (json_int_t)s->resp_resent, "malformed", (json_int_t)s->malformed,
-		                  "auth_failed", (json_int_t)s->auth_failed, "unknown_spi",
-		                  (json_int_t)s->unknown_spi, "unknown_peer",
-		                  (json_int_t)s->unknown_peer, "cookies_sent",
-		                  (json_int_t)s->cookies_sent, "half_open",
-		                  (json_int_t)s->half_open, "half_open_refused",
-		                  (json_int_t)s->half_open_refused, "ike_sas",
-		                  (json_int_t)s->ike_sas, "child_sas", (json_int_t)s->child_sas,
-		                  "dead_peers", (json_int_t)s->dead_peers));
-	}
-	if (g->v1 != NULL) {
-		const struct ikev1_stats *s = ikev1_stats(g->v1);
-
-		json_object_set_new(
-		        o, "ikev1",
-		        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-		                  "rx", (json_int_t)s->rx, "tx", (json_int_t)s->tx, "retransmits",
-		                  (json_int_t)s->retransmits, "resp_resent",
-		                  (json_int_t)s->resp_resent, "malformed", (json_int_t)s->malformed,
-		                  "decrypt_failed", (json_int_t)s->decrypt_failed, "unknown_cookie",
-		                  (json_int_t)s->unknown_cookie, "unknown_peer",
-		                  (json_int_t)s->unknown_peer, "isakmp_sas",
-		                  (json_int_t)s->isakmp_sas, "ipsec_sas", (json_int_t)s->ipsec_sas,
-		                  "dpd_sent", (json_int_t)s->dpd_sent, "dead_peers",
-		                  (json_int_t)s->dead_peers));
-	}
+	json_object_set_new(o, "ikev2",
+	                    stats_json(ikev2_stats(g->v2), v2_stats, ARRAY_SIZE(v2_stats)));
+	json_object_set_new(o, "ikev1",
+	                    stats_json(ikev1_stats(g->v1), v1_stats, ARRAY_SIZE(v1_stats)));
 	return o;
 }
 
@@ -352,6 +389,15 @@ int ike_glue_metrics_register(struct ike_glue *g, struct metrics *m)
 		                    &s->ike_sas);
 		rc |= engine_series(m, "ike_child_sas", "Installed child SAs", METRIC_GAUGE,
 		                    "ikev2", &s->child_sas);
+		rc |= engine_series(m, "ike_half_open",
+		                    "IKE SAs we answer that are not complete yet", METRIC_GAUGE,
+		                    "ikev2", &s->half_open);
+		rc |= engine_series(m, "ike_half_open_refused_total",
+		                    "First IKE messages refused: half-open table full",
+		                    METRIC_COUNTER, "ikev2", &s->half_open_refused);
+		rc |= engine_series(m, "ike_cookies_sent_total",
+		                    "COOKIE notifies sent (RFC 7296 2.6)", METRIC_COUNTER, "ikev2",
+		                    &s->cookies_sent);
 	}
 	if (g->v1 != NULL) {
 		const struct ikev1_stats *s = ikev1_stats(g->v1);
@@ -370,6 +416,12 @@ int ike_glue_metrics_register(struct ike_glue *g, struct metrics *m)
 		                    &s->isakmp_sas);
 		rc |= engine_series(m, "ike_child_sas", "Installed child SAs", METRIC_GAUGE,
 		                    "ikev1", &s->ipsec_sas);
+		rc |= engine_series(m, "ike_half_open",
+		                    "IKE SAs we answer that are not complete yet", METRIC_GAUGE,
+		                    "ikev1", &s->half_open);
+		rc |= engine_series(m, "ike_half_open_refused_total",
+		                    "First IKE messages refused: half-open table full",
+		                    METRIC_COUNTER, "ikev1", &s->half_open_dropped);
 	}
 	return rc != 0 ? -1 : 0;
 }
