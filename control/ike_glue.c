@@ -285,6 +285,7 @@ struct ike_glue *ike_glue_new(struct daemon *d, char *err, size_t err_len)
 		                   .spi_alloc = ike_glue_op_spi_alloc,
 		                   .child_install = ike_glue_op_child_install,
 		                   .child_delete = ike_glue_op_child_delete,
+		                   .child_outbound = ike_glue_op_child_outbound,
 		                   .log = glue_log };
 	g->first_slot = STATIC_CONN_SLOT(cfg->n_static_sas, d->n_policies);
 	g->n_pairs = g->first_slot < DP_SA_MAX ? (DP_SA_MAX - g->first_slot) / 2 : 0;
@@ -478,6 +479,7 @@ void ike_glue_tick(struct ike_glue *g, uint64_t now_ms)
 	if (g->spd_dirty)
 		ike_glue_spd_rebuild(g);
 	ike_glue_pending_poll(g, now_ms);
+	ike_glue_outbound_poll(g, now_ms);
 	g->busy++;
 	if (g->v2 != NULL)
 		ikev2_tick(g->v2, now_ms);

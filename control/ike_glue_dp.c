@@ -245,31 +245,40 @@ int ike_glue_spd_rebuild(struct ike_glue *g)
 	for (conn = 0; conn < g->cfg->n_connections; conn++) {
 		const struct dp_spd_rule *first = &rules[n];
 
-		for (ci = g->conn_head[conn]; ci != GLUE_NONE; ci = g->children[ci].next) {
-			uint32_t slot = ike_glue_child_slot(g, &g->children[ci]);
-			const struct dp_sa *out = d->sas[slot];
-			unsigned j, k;
-
+		for (ci = g->conn_head[conn]; ci != GLUE_NONE; ci = g->children[ci].next)
 			g->children[ci].in_spd = false;
-			if (out == NULL)
-				continue;
-			for (j = 0; j < out->n_local; j++)
-				for (k = 0; k < out->n_remote; k++) {
-					struct dp_spd_rule *r = &rules[n];
+		/*
+		 * Newest first, so a rekey's child takes its pairs from the one it
+		 * replaces; children waiting for child_outbound come last, taking
+		 * only pairs that no other child covers.
+		 */
+		for (unsigned pass = 0; pass < 2; pass++)
+			for (ci = g->conn_head[conn]; ci != GLUE_NONE; ci = g->children[ci].next) {
+				uint32_t slot = ike_glue_child_slot(g, &g->children[ci]);
+				const struct dp_sa *out = d->sas[slot];
+				unsigned j, k;
 
-					if (pair_seen(first, r, &out->local[j], &out->remote[k]))
-						continue;
-					r->src = out->local[j];
-					r->dst = out->remote[k];
-					r->priority = STATIC_CONN_CHILD_PRIORITY(
-					        g->cfg->n_static_sas, conn);
-					r->action = DP_SPD_PROTECT;
-					r->owner = out->owner;
-					r->sa_id = slot;
-					n++;
-					g->children[ci].in_spd = true;
-				}
-		}
+				if (out == NULL ||
+				    (g->children[ci].outbound_at_ms != 0) != (pass == 1))
+					continue;
+				for (j = 0; j < out->n_local; j++)
+					for (k = 0; k < out->n_remote; k++) {
+						struct dp_spd_rule *r = &rules[n];
+
+						if (pair_seen(first, r, &out->local[j],
+						              &out->remote[k]))
+							continue;
+						r->src = out->local[j];
+						r->dst = out->remote[k];
+						r->priority = STATIC_CONN_CHILD_PRIORITY(
+						        g->cfg->n_static_sas, conn);
+						r->action = DP_SPD_PROTECT;
+						r->owner = out->owner;
+						r->sa_id = slot;
+						n++;
+						g->children[ci].in_spd = true;
+					}
+			}
 	}
 	spd = dp_spd_build(rules, (unsigned)n, err, sizeof(err));
 	if (spd == NULL) {
@@ -410,6 +419,8 @@ int ike_glue_op_child_install(void *ctx, const struct ike_child *c)
 	ch->spi_in = c->spi_in;
 	ch->spi_out = c->spi_out;
 	ch->installed_ms = ike_glue_now_ms();
+	ch->outbound_at_ms = c->outbound_later ? ch->installed_ms + IKE_OUTBOUND_WAIT_MS : 0;
+	g->n_outbound_waiting += c->outbound_later;
 	ch->next = g->conn_head[c->conn];
 	g->conn_head[c->conn] = (uint32_t)(ch - g->children);
 	/* Room for every slot pair and the recent ones: this never fails. */
@@ -430,6 +441,44 @@ fail:
 	return -1;
 }
 
+/* A child waiting for child_outbound sends now: the SPD names it. */
+static void outbound_now(struct ike_glue *g, struct glue_child *ch)
+{
+	ch->outbound_at_ms = 0;
+	g->n_outbound_waiting--;
+	g->spd_dirty = true; /* retried each tick until a rebuild succeeds */
+	if (ike_glue_spd_rebuild(g) != 0)
+		LOG("ike: connection %s: SPD not rebuilt; child 0x%08x sends once it is\n",
+		    g->cfg->connections[ch->conn].name, ch->spi_in);
+}
+
+void ike_glue_op_child_outbound(void *ctx, uint32_t conn, uint32_t spi_in)
+{
+	struct ike_glue *g = ctx;
+	struct glue_child *ch = ike_glue_child_by_spi(g, spi_in);
+
+	if (ch != NULL && ch->conn == conn && ch->outbound_at_ms != 0)
+		outbound_now(g, ch);
+}
+
+void ike_glue_outbound_poll(struct ike_glue *g, uint64_t now)
+{
+	if (g->n_outbound_waiting == 0)
+		return;
+	for (uint32_t conn = 0; conn < g->cfg->n_connections; conn++)
+		for (uint32_t ci = g->conn_head[conn]; ci != GLUE_NONE; ci = g->children[ci].next) {
+			struct glue_child *ch = &g->children[ci];
+
+			if (ch->outbound_at_ms != 0 && now >= ch->outbound_at_ms) {
+				LOG("ike: connection %s: child 0x%08x sends: the peer did not "
+				    "confirm within %u ms\n",
+				    g->cfg->connections[conn].name, ch->spi_in,
+				    (unsigned)IKE_OUTBOUND_WAIT_MS);
+				outbound_now(g, ch);
+			}
+		}
+}
+
 void ike_glue_op_child_delete(void *ctx, uint32_t conn, uint32_t spi_in)
 {
 	struct ike_glue *g = ctx;
@@ -448,6 +497,8 @@ void ike_glue_op_child_delete(void *ctx, uint32_t conn, uint32_t spi_in)
 			break;
 		}
 	ch->used = false;
+	if (ch->outbound_at_ms != 0)
+		g->n_outbound_waiting--;
 	ike_spi_del(&g->spis, spi_in);
 	slot = ike_glue_child_slot(g, ch);
 	/*

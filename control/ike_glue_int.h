@@ -20,6 +20,9 @@ void ike_glue_op_send(void *ctx, const struct ike_endpoint *local,
                       const struct ike_endpoint *remote, const uint8_t *buf, size_t len);
 int ike_glue_op_child_install(void *ctx, const struct ike_child *c);
 void ike_glue_op_child_delete(void *ctx, uint32_t conn, uint32_t spi_in);
+void ike_glue_op_child_outbound(void *ctx, uint32_t conn, uint32_t spi_in);
+/* Children whose wait for child_outbound ran out send now. */
+void ike_glue_outbound_poll(struct ike_glue *g, uint64_t now);
 /* Datagrams waiting for a next hop's MAC: sent once it is known, dropped when too old. */
 void ike_glue_pending_poll(struct ike_glue *g, uint64_t now);
 /* The SPD of the base rules and the children's (see ike_glue_dp.c); 0 or -1. */
@@ -46,6 +49,11 @@ struct glue_child {
 	uint32_t next; /* the connection's list, newest first */
 	uint64_t installed_ms;
 	bool in_spd; /* the SPD the workers have (or are about to get) names its slot */
+	/*
+	 * Installed with outbound_later: its SPD rules yield to the older
+	 * children of the connection until ops.child_outbound or this time.
+	 */
+	uint64_t outbound_at_ms; /* 0: sends now */
 };
 
 struct glue_pending {
@@ -112,6 +120,7 @@ struct ike_glue {
 	struct glue_state_arg *state_args;
 	unsigned busy;  /* inside an engine call */
 	bool spd_dirty; /* children changed since the last SPD: rebuild at the next tick */
+	unsigned n_outbound_waiting; /* children with outbound_at_ms != 0 */
 	struct glue_deferred deferred[IKE_GLUE_DEFER_MAX];
 	unsigned n_deferred;
 	struct ike_glue_counters c;
@@ -138,6 +147,9 @@ void ike_glue_op_send(void *ctx, const struct ike_endpoint *local,
                       const struct ike_endpoint *remote, const uint8_t *buf, size_t len);
 int ike_glue_op_child_install(void *ctx, const struct ike_child *c);
 void ike_glue_op_child_delete(void *ctx, uint32_t conn, uint32_t spi_in);
+void ike_glue_op_child_outbound(void *ctx, uint32_t conn, uint32_t spi_in);
+/* Children whose wait for child_outbound ran out send now. */
+void ike_glue_outbound_poll(struct ike_glue *g, uint64_t now);
 /* Datagrams waiting for a next hop's MAC: sent once it is known, dropped when too old. */
 void ike_glue_pending_poll(struct ike_glue *g, uint64_t now);
 /* The SPD of the base rules and the children's (see ike_glue_dp.c); 0 or -1. */

@@ -207,7 +207,17 @@ struct ike_child {
 	 * ipsec.lifetime_bytes / lifetime_packets, soft at 90% (a rekey).
 	 */
 	uint64_t lifetime_bytes, lifetime_packets;
+	/*
+	 * The responder of a rekey: the peer installs its side of this child
+	 * only once it has our answer, so outbound traffic stays on the child
+	 * it replaces until ops.child_outbound (the peer's Delete of the old
+	 * one, its last quick mode message) or IKE_OUTBOUND_WAIT_MS.
+	 */
+	bool outbound_later;
 };
+
+/* The longest a child installed with outbound_later waits for child_outbound. */
+enum { IKE_OUTBOUND_WAIT_MS = 2000 };
 
 /* The non-secret part of a child, for status. */
 struct ike_child_info {
@@ -244,13 +254,19 @@ struct ike_ops {
 	/*
 	 * Installs both directions of a child. If another child of the same
 	 * connection already covers these selectors (a rekey), outbound
-	 * traffic moves to the new one now and the old one keeps receiving
-	 * until child_delete (make-before-break). 0, or -1 (the engine fails
+	 * traffic moves to the new one now (or, with c->outbound_later, at
+	 * child_outbound) and the old one keeps receiving until child_delete
+	 * (make-before-break). 0, or -1 (the engine fails
 	 * the child with cause INTERNAL).
 	 */
 	int (*child_install)(void *ctx, const struct ike_child *c);
 	/* Removes the child whose inbound SPI is spi_in (both directions). */
 	void (*child_delete)(void *ctx, uint32_t conn, uint32_t spi_in);
+	/*
+	 * The peer has the child installed with outbound_later: outbound
+	 * traffic moves to it now. NULL: the host ignores outbound_later.
+	 */
+	void (*child_outbound)(void *ctx, uint32_t conn, uint32_t spi_in);
 	/* One log line (no newline); conn is UINT32_MAX when none applies. */
 	void (*log)(void *ctx, enum ike_log_level level, uint32_t conn, const char *msg);
 };

@@ -86,6 +86,11 @@ static int qm_keys(struct ikev1 *e, struct v1_sa *sa, struct v1_qm *q, const uin
 	c->n_ts_remote = 1;
 	c->lifetime_s = q->lifetime_s;
 	c->lifetime_bytes = (uint64_t)q->lifetime_kb * 1024;
+	/*
+	 * Installed at QM2 as responder: the initiator installs its side when
+	 * QM2 reaches it, so we send on the pair only once QM3 says so.
+	 */
+	c->outbound_later = !q->initiator;
 	crypto_key_free(q->child);
 	q->child = c;
 	return 0;
@@ -770,7 +775,9 @@ void v1_qm_input(struct ikev1 *e, struct v1_sa *sa, const struct v1_hdr *h, cons
 		goto bad;
 	v1_sa_follow(e, sa);
 	if (!q->installed)
-		qm_install(e, sa, q);
+		q->installed = qm_install(e, sa, q);
+	if (q->installed && e->ops.child_outbound != NULL)
+		e->ops.child_outbound(e->ops.ctx, q->conn, q->spi_in);
 	v1_qm_free(q);
 	return;
 bad:

@@ -187,6 +187,14 @@ static void f_delete(void *ctx, uint32_t conn, uint32_t spi_in)
 	}
 }
 
+static void f_outbound(void *ctx, uint32_t conn, uint32_t spi_in)
+{
+	struct side *s = ctx;
+
+	(void)conn;
+	ev(s->net, "o%d:%08x ", s->idx, spi_in);
+}
+
 static void f_log(void *ctx, enum ike_log_level level, uint32_t conn, const char *msg)
 {
 	struct side *s = ctx;
@@ -325,6 +333,7 @@ static struct net *net_new(const struct tcfg *ta, const struct tcfg *tb)
 			               .spi_alloc = f_spi,
 			               .child_install = f_install,
 			               .child_delete = f_delete,
+			               .child_outbound = f_outbound,
 			               .log = f_log };
 		struct ikev1_tunables tun = { .dpd_idle_ms = 10000,
 			                      .keepalive_ms = 20000,
@@ -936,6 +945,41 @@ START_TEST(test_esp_kilobyte_lifetime_honoured)
 	ck_assert_uint_eq(n->s[1].st[0].child_sa_up, 2);
 	for (unsigned i = 0; i < n->s[1].n_live; i++)
 		ck_assert_uint_eq(n->s[1].live[i].lifetime_bytes, 4096ull * 1024);
+	net_free(n);
+}
+END_TEST
+
+/*
+ * The quick mode responder installs its pair at QM2 (the initiator may
+ * send on it as soon as it has QM2) but sends on it only after QM3: until
+ * then the initiator may not have it. The initiator sends at once.
+ */
+START_TEST(test_responder_sends_on_a_new_pair_after_qm3)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+	struct net *n = net_new(&a, &b);
+	char i1[16], o1[16];
+
+	start(n);
+	check_up(n, 1);
+	for (int rekey = 0; rekey < 2; rekey++) {
+		uint32_t old = n->s[0].live[n->s[0].n_live - 1].spi_in;
+
+		n->events[0] = '\0';
+		n->ev_len = 0;
+		ikev1_child_expired(n->s[0].e, 0, old, false, n->now);
+		deliver(n);
+		const struct ike_child *c = &n->s[1].live[n->s[1].n_live - 1];
+
+		ck_assert(c->outbound_later);
+		ck_assert(!n->s[0].live[n->s[0].n_live - 1].outbound_later);
+		snprintf(i1, sizeof(i1), "i1:%08x ", c->spi_in);
+		snprintf(o1, sizeof(o1), "o1:%08x ", c->spi_in);
+		const char *pi = strstr(n->events, i1), *po = strstr(n->events, o1);
+
+		ck_assert_msg(pi != NULL && po != NULL && pi < po, "events: %s", n->events);
+		ck_assert_ptr_null(strstr(n->events, "o0:"));
+	}
 	net_free(n);
 }
 END_TEST
@@ -2144,6 +2188,7 @@ static Suite *ikev1_suite(void)
 	tcase_add_test(c, test_lifetimes_in_any_order);
 	tcase_add_test(c, test_esp_kilobyte_lifetime_honoured);
 	tcase_add_test(c, test_esp_kilobyte_lifetime_of_the_responder);
+	tcase_add_test(c, test_responder_sends_on_a_new_pair_after_qm3);
 	tcase_add_test(c, test_ipv6_outer_and_inner);
 	tcase_add_test(c, test_two_remote_subnets_two_pairs);
 	tcase_add_test(c, test_twenty_pairs_more_than_slots);
