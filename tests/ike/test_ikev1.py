@@ -268,16 +268,25 @@ def case_mode_initiator(c):
     """vpngw main mode initiator, strongSwan aggressive only: strongSwan
     takes MM1..MM4 and answers MM5 with AUTHENTICATION_FAILED ("none allows
     pre-shared key authentication using Main Mode"), the same notify it
-    sends for an ID it does not accept: vpngw cannot tell the two apart, so
-    either cause is right as long as the remedy names the mode."""
+    sends for an ID it does not accept: vpngw cannot tell the two apart. It
+    says so: peer_rejected, with both candidates (our ID, the mode) in the
+    evidence and the remedy."""
+    causes = ("mode_mismatch", "id_mismatch", "peer_rejected")
     c.start_gateway(gw_conn(True), env=FAST)
     c.start_charon(v1_conn("aggressive", **DEFAULT_SWAN), None, SWAN_OPTS)
-    st = c.wait_status(CONN, lambda s: s.get("cause") in ("mode_mismatch", "id_mismatch"), 15)
+    st = c.wait_status(CONN, lambda s: s.get("cause") in causes, 15)
     cause = (st or {}).get("cause")
-    if c.check(cause in ("mode_mismatch", "id_mismatch"),
-               "vpnctl status cause mode_mismatch or id_mismatch (got %s)" % cause,
+    if c.check(cause in causes, "vpnctl status cause one of %s (got %s)" % (causes, cause),
                json.dumps(st, indent=1)):
-        interop.check_diagnosis(c, st, cause, "phase1 failed", [r"AUTHENTICATION_FAILED"])
+        if cause == "peer_rejected":
+            ev, rem = st.get("evidence") or "", st.get("remedy") or ""
+            c.check(st.get("state") == "phase1 failed", "state phase1 failed (%s)" % st.get("state"))
+            c.check(re.search(r"AUTHENTICATION_FAILED", ev) and re.search(r"\bID\b", ev) and
+                    re.search(r"\bmain mode\b", ev), "the evidence names both candidates: %r" % ev)
+            c.check(re.search(r"local_id", rem) and re.search(r"\bmode\b", rem),
+                    "the remedy names our ID and the mode: %r" % rem)
+        else:
+            interop.check_diagnosis(c, st, cause, "phase1 failed", [r"AUTHENTICATION_FAILED"])
         c.check(re.search(r"\bmode\b", st.get("remedy") or "") is not None,
                 "the remedy names the mode: %r" % st.get("remedy"))
     c.check(c.charon.wait_log(r"none allows pre-shared key authentication using Main Mode",
@@ -354,7 +363,7 @@ CASES += [
     ("misconfig subnets, vpngw responder -> ts_mismatch",
      misconfig_case("ts_mismatch", "phase2 failed", {}, {"local_ts": ("10.7.0.0/24",)},
                     r"received INVALID_ID_INFORMATION", initiator=False)),
-    ("misconfig mode: vpngw main initiator, strongSwan aggressive -> mode (or id) mismatch",
+    ("misconfig mode: vpngw main initiator, strongSwan aggressive -> peer_rejected naming mode and ID",
      case_mode_initiator),
     ("misconfig mode: vpngw main responder, strongSwan aggressive -> mode_mismatch",
      misconfig_case("mode_mismatch", "phase1 failed", {}, {}, swan_mode="aggressive",
