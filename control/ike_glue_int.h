@@ -14,22 +14,6 @@
 #include "ikev1.h"
 #include "ikev2.h"
 
-/* ike_glue_dp.c: struct ike_ops over the data plane. */
-uint32_t ike_glue_op_spi_alloc(void *ctx, uint32_t conn);
-void ike_glue_op_send(void *ctx, const struct ike_endpoint *local,
-                      const struct ike_endpoint *remote, const uint8_t *buf, size_t len);
-int ike_glue_op_child_install(void *ctx, const struct ike_child *c);
-void ike_glue_op_child_delete(void *ctx, uint32_t conn, uint32_t spi_in);
-void ike_glue_op_child_outbound(void *ctx, uint32_t conn, uint32_t spi_in);
-/* Children whose wait for child_outbound ran out send now. */
-void ike_glue_outbound_poll(struct ike_glue *g, uint64_t now);
-/* Datagrams waiting for a next hop's MAC: sent once it is known, dropped when too old. */
-void ike_glue_pending_poll(struct ike_glue *g, uint64_t now);
-/* The SPD of the base rules and the children's (see ike_glue_dp.c); 0 or -1. */
-int ike_glue_spd_rebuild(struct ike_glue *g);
-/* The child owning SA slot slot (either direction); NULL if none. */
-struct glue_child *ike_glue_child_of_slot(struct ike_glue *g, uint32_t slot);
-
 #define GLUE_LOG(...) fprintf(stderr, "vpngw: " __VA_ARGS__)
 
 enum {

@@ -318,6 +318,42 @@ static int message_series(struct metrics *m, const char *version, const volatile
 	return 0;
 }
 
+/* The engines' counters in /metrics: one family each, a series per IKE version. */
+struct engine_metric {
+	const char *name, *help;
+	enum metric_type type;
+	size_t v2, v1; /* offsets in ikev2_stats / ikev1_stats; NO_STAT: none */
+};
+
+#define NO_STAT SIZE_MAX
+#define V2(f)   offsetof(struct ikev2_stats, f)
+#define V1(f)   offsetof(struct ikev1_stats, f)
+static const struct engine_metric engine_metrics[] = {
+	{ "ike_retransmits_total", "IKE requests sent again", METRIC_COUNTER, V2(retransmits),
+	  V1(retransmits) },
+	{ "ike_malformed_total", "IKE messages dropped as malformed", METRIC_COUNTER, V2(malformed),
+	  V1(malformed) },
+	{ "ike_unknown_peer_total", "IKE messages from addresses no customer gateway has",
+	  METRIC_COUNTER, V2(unknown_peer), V1(unknown_peer) },
+	{ "ike_dead_peers_total", "Peers declared dead", METRIC_COUNTER, V2(dead_peers),
+	  V1(dead_peers) },
+	{ "ike_sas", "Established IKE SAs", METRIC_GAUGE, V2(ike_sas), V1(isakmp_sas) },
+	{ "ike_child_sas", "Installed child SAs", METRIC_GAUGE, V2(child_sas), V1(ipsec_sas) },
+	{ "ike_half_open", "IKE SAs we answer that are not complete yet", METRIC_GAUGE,
+	  V2(half_open), V1(half_open) },
+	{ "ike_half_open_refused_total", "First IKE messages refused: half-open table full",
+	  METRIC_COUNTER, V2(half_open_refused), V1(half_open_dropped) },
+	{ "ike_cookies_sent_total", "COOKIE notifies sent (RFC 7296 2.6)", METRIC_COUNTER,
+	  V2(cookies_sent), NO_STAT },
+};
+#undef V2
+#undef V1
+
+static const volatile uint64_t *stat_at(const void *stats, size_t off)
+{
+	return (const volatile uint64_t *)((const char *)stats + off);
+}
+
 int ike_glue_metrics_register(struct ike_glue *g, struct metrics *m)
 {
 	static const char *const lst[] = { "connection", "state" };
@@ -372,56 +408,16 @@ int ike_glue_metrics_register(struct ike_glue *g, struct metrics *m)
 		if (fk == NULL || metrics_series(fk, none, &g->c.keepalives, 1, 0) == NULL)
 			return -1;
 	}
-	if (g->v2 != NULL) {
-		const struct ikev2_stats *s = ikev2_stats(g->v2);
+	rc |= message_series(m, "ikev2", &ikev2_stats(g->v2)->rx, &ikev2_stats(g->v2)->tx);
+	rc |= message_series(m, "ikev1", &ikev1_stats(g->v1)->rx, &ikev1_stats(g->v1)->tx);
+	for (size_t e = 0; e < ARRAY_SIZE(engine_metrics); e++) {
+		const struct engine_metric *em = &engine_metrics[e];
 
-		rc |= message_series(m, "ikev2", &s->rx, &s->tx);
-		rc |= engine_series(m, "ike_retransmits_total", "IKE requests sent again",
-		                    METRIC_COUNTER, "ikev2", &s->retransmits);
-		rc |= engine_series(m, "ike_malformed_total", "IKE messages dropped as malformed",
-		                    METRIC_COUNTER, "ikev2", &s->malformed);
-		rc |= engine_series(m, "ike_unknown_peer_total",
-		                    "IKE messages from addresses no customer gateway has",
-		                    METRIC_COUNTER, "ikev2", &s->unknown_peer);
-		rc |= engine_series(m, "ike_dead_peers_total", "Peers declared dead",
-		                    METRIC_COUNTER, "ikev2", &s->dead_peers);
-		rc |= engine_series(m, "ike_sas", "Established IKE SAs", METRIC_GAUGE, "ikev2",
-		                    &s->ike_sas);
-		rc |= engine_series(m, "ike_child_sas", "Installed child SAs", METRIC_GAUGE,
-		                    "ikev2", &s->child_sas);
-		rc |= engine_series(m, "ike_half_open",
-		                    "IKE SAs we answer that are not complete yet", METRIC_GAUGE,
-		                    "ikev2", &s->half_open);
-		rc |= engine_series(m, "ike_half_open_refused_total",
-		                    "First IKE messages refused: half-open table full",
-		                    METRIC_COUNTER, "ikev2", &s->half_open_refused);
-		rc |= engine_series(m, "ike_cookies_sent_total",
-		                    "COOKIE notifies sent (RFC 7296 2.6)", METRIC_COUNTER, "ikev2",
-		                    &s->cookies_sent);
-	}
-	if (g->v1 != NULL) {
-		const struct ikev1_stats *s = ikev1_stats(g->v1);
-
-		rc |= message_series(m, "ikev1", &s->rx, &s->tx);
-		rc |= engine_series(m, "ike_retransmits_total", "IKE requests sent again",
-		                    METRIC_COUNTER, "ikev1", &s->retransmits);
-		rc |= engine_series(m, "ike_malformed_total", "IKE messages dropped as malformed",
-		                    METRIC_COUNTER, "ikev1", &s->malformed);
-		rc |= engine_series(m, "ike_unknown_peer_total",
-		                    "IKE messages from addresses no customer gateway has",
-		                    METRIC_COUNTER, "ikev1", &s->unknown_peer);
-		rc |= engine_series(m, "ike_dead_peers_total", "Peers declared dead",
-		                    METRIC_COUNTER, "ikev1", &s->dead_peers);
-		rc |= engine_series(m, "ike_sas", "Established IKE SAs", METRIC_GAUGE, "ikev1",
-		                    &s->isakmp_sas);
-		rc |= engine_series(m, "ike_child_sas", "Installed child SAs", METRIC_GAUGE,
-		                    "ikev1", &s->ipsec_sas);
-		rc |= engine_series(m, "ike_half_open",
-		                    "IKE SAs we answer that are not complete yet", METRIC_GAUGE,
-		                    "ikev1", &s->half_open);
-		rc |= engine_series(m, "ike_half_open_refused_total",
-		                    "First IKE messages refused: half-open table full",
-		                    METRIC_COUNTER, "ikev1", &s->half_open_dropped);
+		rc |= engine_series(m, em->name, em->help, em->type, "ikev2",
+		                    stat_at(ikev2_stats(g->v2), em->v2));
+		if (em->v1 != NO_STAT)
+			rc |= engine_series(m, em->name, em->help, em->type, "ikev1",
+			                    stat_at(ikev1_stats(g->v1), em->v1));
 	}
 	return rc != 0 ? -1 : 0;
 }

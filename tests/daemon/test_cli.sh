@@ -227,6 +227,12 @@ expect "/metrics counts the failure by cause" 0 \
 expect "/metrics has the state gauge" 0 \
 	'vpngw_connection_state{connection="c1",state="phase1 failed"} 1' \
 	curl -s "http://127.0.0.1:$mport/metrics"
+expect "/metrics counts the retransmits per IKE version (2 connections x 2)" 0 \
+	'vpngw_ike_retransmits_total{version="ikev2"} 4' \
+	curl -s "http://127.0.0.1:$mport/metrics"
+expect "/metrics has the IKEv1 engine's series too" 0 \
+	'vpngw_ike_half_open{version="ikev1"} 0' \
+	curl -s "http://127.0.0.1:$mport/metrics"
 expect "down: exit 0, state down" 0 "state: down" ctl down c1
 kill -TERM "$pid"
 rc=0
