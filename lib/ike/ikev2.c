@@ -348,7 +348,8 @@ static void tick_retransmit(struct ikev2 *e, struct ikev2_sa *sa)
 	unsigned tries = e->t.retransmit_tries;
 
 	if (sa->req_tries >= tries) {
-		peer_dead(e, sa);
+		if (sa->state != IKEV2_SA_INIT_SENT || !ikev2_init_give_up(e, sa))
+			peer_dead(e, sa);
 		return;
 	}
 	sa->req_tries++;

@@ -174,6 +174,14 @@ struct ikev2_sa {
 	enum crypto_alg_id dh_want; /* INVALID_KE_PAYLOAD: retry with this */
 	uint32_t ke_tried;          /* IKE_SA_INIT: groups sent (bit per ike.dh entry) */
 	uint32_t rekey_ke_tried;    /* the same for the IKE rekey that is under way */
+	/*
+	 * IKE_SA_INIT answers to an earlier request of ours (all have message
+	 * ID 0): datagrams sent of the requests before the current one, and
+	 * INVALID_KE_PAYLOADs since that asked for a group already sent.
+	 */
+	uint32_t init_tx_before;
+	uint32_t init_stale_ke;
+	enum crypto_alg_id init_stale_group; /* what the last of those asked for */
 
 	struct ikev2_child *children;
 	bool peer_rekeyed_ike;          /* collision: the peer rekeyed it too */
@@ -319,6 +327,12 @@ void ikev2_init_send(struct ikev2 *e, struct ikev2_sa *sa);
 void ikev2_init_request(struct ikev2 *e, const struct ike_endpoint *local,
                         const struct ike_endpoint *remote, const struct ikev2_msg *m);
 void ikev2_init_response(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_msg *m);
+/*
+ * Our IKE_SA_INIT got no answer in all its retransmits: true (sa failed)
+ * when the peer did answer, but only INVALID_KE_PAYLOAD for the group we
+ * sent, more often than our earlier requests explain (dh_group_mismatch).
+ */
+bool ikev2_init_give_up(struct ikev2 *e, struct ikev2_sa *sa);
 
 /* ---- ikev2_auth.c: IKE_AUTH ---- */
 void ikev2_auth_send(struct ikev2 *e, struct ikev2_sa *sa);

@@ -327,6 +327,21 @@ static void drop_all(void)
 	q_head = q_tail;
 }
 
+/* Delivers what is queued now from gateway g (to the other one), in order; the rest stays. */
+static void pump_from(int g)
+{
+	unsigned n = q_tail - q_head;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct dgram d = *q_pop();
+
+		if (d.from == g)
+			deliver_one(&d);
+		else
+			q[q_tail++ % QMAX] = d;
+	}
+}
+
 static void tick_both(void)
 {
 	ikev2_tick(gws[0].e, now);
@@ -776,6 +791,151 @@ START_TEST(invalid_ke_payload_followed)
 	ck_assert(logged(&gws[0], "INVALID_KE_PAYLOAD"));
 	ck_assert_int_eq(gws[0].e->conns[0].sa->ch.dh, CRYPTO_DH_MODP1024);
 	ck_assert_int_eq(gws[1].e->conns[0].sa->ch.dh, CRYPTO_DH_MODP1024);
+	teardown_pair();
+}
+END_TEST
+
+/*
+ * B wants group14 of A's [group19, group14]: its INVALID_KE_PAYLOAD comes
+ * twice (_i 0: the network duplicates it; _i 1: A's first IKE_SA_INIT went
+ * twice, a retransmit while waiting, and B answered both). The second copy
+ * arrives after A's retry and asks for the group A now sends: stale,
+ * counted and ignored; the tunnel is up at the first attempt.
+ */
+START_TEST(duplicated_invalid_ke_is_stale)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: [group19, group14]",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct dgram ke[2];
+
+	setup_pair(&a, &b);
+	ikev2_start(gws[0].e, now);
+	if (_i == 1) {
+		now += 1000;
+		tick_both();
+		ck_assert(logged(&gws[0], "sending retransmit 1 of request message ID 0"));
+	}
+	pump_from(0);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->invalid_ke_sent, _i == 1 ? 2u : 1u);
+	ke[0] = *q_pop();
+	ke[1] = _i == 1 ? *q_pop() : ke[0];
+	ck_assert_uint_eq(q_tail - q_head, 0);
+	deliver_one(&ke[0]); /* A retries with group14 */
+	ck_assert_uint_eq(q_tail - q_head, 1);
+	deliver_one(&ke[1]); /* the stale copy */
+	ck_assert_int_eq(gws[0].status[0].state, IKE_STATE_PHASE1_NEGOTIATING);
+	ck_assert_uint_eq(ikev2_stats(gws[0].e)->stale_init, 1);
+	pump();
+	assert_up();
+	ck_assert_uint_eq(gws[0].status[0].failures[IKE_CAUSE_DH_GROUP_MISMATCH], 0);
+	ck_assert_uint_eq(gws[0].status[0].ike_sa_up, 1);
+	ck_assert_int_eq(gws[0].e->conns[0].sa->ch.dh, CRYPTO_DH_MODP2048);
+	teardown_pair();
+}
+END_TEST
+
+/*
+ * After the stale copy of _i 0 above, the peer (_i 0) answers every
+ * IKE_SA_INIT of A's with INVALID_KE_PAYLOAD for the group A sends: more
+ * than A's earlier request explains, so at the last retransmit it is
+ * dh_group_mismatch, not peer_not_responding; a peer that (_i 1) says
+ * nothing more after the stale copy is peer_not_responding.
+ */
+START_TEST(invalid_ke_for_the_group_sent_ends_at_the_last_retransmit)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: [group19, group14]",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct dgram ke;
+	uint64_t end;
+
+	tun.restart_delay_ms = 1000000;
+	setup_pair(&a, &b);
+	ikev2_start(gws[0].e, now);
+	pump_from(0);
+	ke = *q_pop();
+	deliver_one(&ke);
+	deliver_one(&ke);
+	ck_assert_int_eq(gws[0].status[0].state, IKE_STATE_PHASE1_NEGOTIATING);
+	ck_assert_uint_eq(ikev2_stats(gws[0].e)->stale_init, 1);
+	for (end = now + 60000; now < end;) {
+		struct dgram *d;
+
+		while ((d = q_pop()) != NULL)
+			if (_i == 0 && d->from == 0)
+				deliver_one(&ke); /* B's old answer, to each request */
+		if (gws[0].status[0].state != IKE_STATE_PHASE1_NEGOTIATING)
+			break;
+		now += 100;
+		tick_both();
+	}
+	if (_i == 0) {
+		expect_fail(0, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_DH_GROUP_MISMATCH,
+		            "keeps asking for DH group group14, the group we send");
+		ck_assert_uint_eq(ikev2_stats(gws[0].e)->stale_init, 1 + 6);
+		ck_assert_uint_eq(gws[0].status[0].failures[IKE_CAUSE_PEER_NOT_RESPONDING], 0);
+	} else {
+		expect_fail(0, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PEER_NOT_RESPONDING, NULL);
+		ck_assert_uint_eq(gws[0].status[0].failures[IKE_CAUSE_DH_GROUP_MISMATCH], 0);
+	}
+	ck_assert_ptr_null(gws[0].e->conns[0].sa);
+	teardown_pair();
+}
+END_TEST
+
+/*
+ * B wants group14 of A's [group19, group14], and once A has retried with
+ * it, B is under load and asks for a cookie. A's IKE_SA_INIT with the
+ * cookie keeps its KE and nonce (RFC 7296 2.6: all other payloads
+ * unchanged). The INVALID_KE_PAYLOAD and the COOKIE arrive a second time
+ * after that: both stale, ignored; the tunnel comes up.
+ */
+START_TEST(cookie_retry_keeps_the_ke_and_stale_answers_are_ignored)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: [group19, group14]",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct dgram ke, retry, spoof, ck, with_cookie;
+	struct ikev2_msg m1, m2;
+
+	tun.half_open_cookie = 1;
+	setup_pair(&a, &b);
+	ikev2_start(gws[0].e, now);
+	pump_from(0);
+	ke = *q_pop();
+	deliver_one(&ke);
+	retry = *q_pop();
+	spoof = retry;
+	spoof.buf[0] ^= 0x55; /* one half-open SA at B: cookies from now on */
+	deliver_one(&spoof);
+	drop_all();
+	deliver_one(&retry);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->cookies_sent, 1);
+	ck = *q_pop();
+	deliver_one(&ck);
+	with_cookie = *q_pop();
+	ck_assert_int_eq(ikev2_msg_parse(&m1, retry.buf, retry.len), IKEV2_PARSE_OK);
+	ck_assert_int_eq(ikev2_msg_parse(&m2, with_cookie.buf, with_cookie.len), IKEV2_PARSE_OK);
+	ck_assert_ptr_nonnull(ikev2_msg_notify(&m2, IKEV2_N_COOKIE));
+	ck_assert_uint_eq(m2.ke_group, m1.ke_group);
+	ck_assert_uint_eq(m2.ke.len, m1.ke.len);
+	ck_assert_mem_eq(m2.ke.p, m1.ke.p, m1.ke.len);
+	ck_assert_uint_eq(m2.nonce.len, m1.nonce.len);
+	ck_assert_mem_eq(m2.nonce.p, m1.nonce.p, m1.nonce.len);
+	deliver_one(&ke);
+	deliver_one(&ck);
+	ck_assert_uint_eq(ikev2_stats(gws[0].e)->stale_init, 2);
+	ck_assert_uint_eq(ikev2_stats(gws[0].e)->malformed, 0);
+	ck_assert_uint_eq(q_tail - q_head, 0);
+	deliver_one(&with_cookie);
+	pump();
+	assert_up();
+	ck_assert_uint_eq(gws[0].status[0].failures[IKE_CAUSE_DH_GROUP_MISMATCH], 0);
+	ck_assert_uint_eq(gws[0].status[0].ike_sa_up, 1);
 	teardown_pair();
 }
 END_TEST
@@ -2720,6 +2880,9 @@ static Suite *ikev2_suite(void)
 	tcase_add_loop_test(tc, initiator_no_proposal_evidence_names_each_list, 0, 3);
 	tcase_add_test(tc, dh_group_mismatch);
 	tcase_add_test(tc, invalid_ke_payload_followed);
+	tcase_add_loop_test(tc, duplicated_invalid_ke_is_stale, 0, 2);
+	tcase_add_loop_test(tc, invalid_ke_for_the_group_sent_ends_at_the_last_retransmit, 0, 2);
+	tcase_add_test(tc, cookie_retry_keeps_the_ke_and_stale_answers_are_ignored);
 	tcase_add_test(tc, ts_mismatch);
 	tcase_add_test(tc, id_mismatch);
 	tcase_add_test(tc, id_fqdn_and_user_fqdn);
