@@ -392,7 +392,7 @@ static void tick_established(struct ikev2 *e, struct ikev2_sa *sa)
 			        "CHILD_SA 0x%08x was left rekeying without a request: rekeyed "
 			        "again",
 			        c->spi_in);
-			c->state = IKEV2_CHILD_INSTALLED;
+			c->state = c->expired ? IKEV2_CHILD_REKEYED : IKEV2_CHILD_INSTALLED;
 			c->peer_rekeyed = false;
 			c->rekey_at_ms = e->now_ms;
 		}
@@ -466,6 +466,8 @@ void ikev2_tick(struct ikev2 *e, uint64_t now_ms)
 			ikev2_sa_destroy(e, sa, true);
 			continue;
 		}
+		/* Whatever is out: the data plane stops using a child at its hard lifetime. */
+		ikev2_child_tick_lifetimes(e, sa);
 		if (sa->nat_us && sa->natt && now_ms >= sa->keepalive_at_ms) {
 			static const uint8_t ka = 0xff;
 
@@ -602,20 +604,10 @@ void ikev2_child_expired(struct ikev2 *e, uint32_t conn, uint32_t spi_in, bool h
 
 		if (c == NULL || c->conn != conn)
 			continue;
-		if (hard) {
-			/* The data plane stopped using it: tell the peer, and rekey if needed. */
-			bool others = false;
-
-			for (struct ikev2_child *o = sa->children; o; o = o->next)
-				if (o != c && o->state == IKEV2_CHILD_INSTALLED)
-					others = true;
-			if (c->state == IKEV2_CHILD_INSTALLED)
-				c->rekey_at_ms = now_ms; /* rekeyed at the next tick */
-			if (others || c->state != IKEV2_CHILD_INSTALLED)
-				c->state = IKEV2_CHILD_REKEYED; /* just delete */
-		} else if (c->state == IKEV2_CHILD_INSTALLED) {
+		if (hard)
+			ikev2_child_hard_expire(e, c);
+		else if (c->state == IKEV2_CHILD_INSTALLED)
 			c->rekey_at_ms = now_ms;
-		}
 		return;
 	}
 }

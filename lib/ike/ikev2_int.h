@@ -83,6 +83,13 @@ struct ikev2_child {
 	unsigned n_ts_l, n_ts_r;
 	uint64_t installed_ms;
 	uint64_t rekey_at_ms;
+	uint64_t expire_at_ms; /* hard lifetime (ipsec.lifetime after install); 0: none */
+	/*
+	 * Past its hard lifetime: the data plane no longer uses it (removed
+	 * there), only its Delete is due. A rekey still out may replace it, but
+	 * one that fails must not bring it back.
+	 */
+	bool expired;
 	/* The nonces of the exchange that made it (collision resolution). */
 	uint8_t n_min[IKEV2_NONCE_MAX];
 	size_t n_min_len;
@@ -400,6 +407,15 @@ struct ikev2_child *ikev2_child_find(struct ikev2_sa *sa, uint32_t spi_in);
 struct ikev2_child *ikev2_child_find_out(struct ikev2_sa *sa, uint32_t spi_out);
 void ikev2_child_remove(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_child *c, bool via_ops);
 void ikev2_child_reinstall_all(struct ikev2 *e, struct ikev2_sa *sa);
+/*
+ * c reached its hard lifetime (the host's report, or expire_at_ms): out of
+ * the data plane now, deleted at the peer next. Once conn has no child
+ * left, the status says phase2 failed with the failure on record (a
+ * rekey refused: pfs_mismatch, say) and a new child is asked for.
+ */
+void ikev2_child_hard_expire(struct ikev2 *e, struct ikev2_child *c);
+/* Children of sa past expire_at_ms: ikev2_child_hard_expire (every tick). */
+void ikev2_child_tick_lifetimes(struct ikev2 *e, struct ikev2_sa *sa);
 void ikev2_create_child_request(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m);
 void ikev2_create_child_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m);
 /* base, plus up to a fifth more at random (unless jitter is off): peers drift apart. */

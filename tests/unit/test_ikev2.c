@@ -1024,6 +1024,61 @@ START_TEST(pfs_mismatch_at_rekey)
 }
 END_TEST
 
+/*
+ * A rekeys with PFS group14, B refuses it (pfs disabled): every rekey of
+ * A's only child fails, and at the child's hard lifetime it must go, not
+ * linger unusable: out of the data plane, deleted at the peer, and the
+ * status phase2 failed with the cause on record. The hard lifetime comes
+ * from the host (_i 0), from the engine's own clock (_i 1), or from the
+ * host while a rekey is out that is refused after (_i 2).
+ */
+START_TEST(child_whose_rekeys_fail_is_deleted_at_its_hard_lifetime)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: group14, lifetime: 600");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled, lifetime: 3600");
+	uint32_t old, twin;
+	uint64_t t0;
+
+	tun.no_jitter = true;
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	t0 = now;
+	old = gws[0].kids[0].c.spi_in;
+	twin = gws[0].kids[0].c.spi_out;
+	run_for(541000); /* the rekey at 90% is refused: noted, the child carries on */
+	expect_fail(0, IKE_STATE_PHASE2_SUCCEEDED, IKE_CAUSE_PFS_MISMATCH, "PFS group14");
+	ck_assert_uint_eq(live_children(&gws[0], 0), 1);
+	run_for(t0 + 599000 - now);
+	ck_assert(!find_kid(&gws[0], old)->deleted);
+	if (_i == 2) {
+		ikev2_child_expired(gws[0].e, 0, old, false, now);
+		ikev2_tick(gws[0].e, now); /* its rekey goes out */
+		ck_assert_int_eq(ikev2_child_find(gws[0].e->conns[0].sa, old)->state,
+		                 IKEV2_CHILD_REKEYING);
+	}
+	if (_i != 1) {
+		ikev2_child_expired(gws[0].e, 0, old, true, now);
+		ck_assert(find_kid(&gws[0], old)->deleted); /* out of the data plane at once */
+	}
+	run_for(t0 + 603000 - now);
+	ck_assert(find_kid(&gws[0], old)->deleted);
+	ck_assert(find_kid(&gws[1], twin)->deleted); /* B was told */
+	ck_assert_uint_eq(live_children(&gws[0], 0), 0);
+	ck_assert_uint_eq(live_children(&gws[1], 0), 0);
+	ck_assert_uint_eq(ikev2_children(gws[0].e, 0, NULL, 0), 0);
+	ck_assert_uint_eq(ikev2_stats(gws[0].e)->child_sas, 0);
+	ck_assert_ptr_null(ikev2_child_find(gws[0].e->conns[0].sa, old));
+	expect_fail(0, IKE_STATE_PHASE2_FAILED, IKE_CAUSE_PFS_MISMATCH, "PFS group14");
+	ck_assert(logged(&gws[0], "reached its hard lifetime"));
+	ck_assert(logged(&gws[1], "the peer deleted CHILD_SA"));
+	ck_assert_int_eq(gws[0].e->conns[0].sa->state, IKEV2_SA_ESTABLISHED); /* IKE SA stays */
+	teardown_pair();
+}
+END_TEST
+
 START_TEST(child_rekey_make_before_break)
 {
 	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
@@ -2888,6 +2943,7 @@ static Suite *ikev2_suite(void)
 	tcase_add_test(tc, id_fqdn_and_user_fqdn);
 	tcase_add_test(tc, responder_id_checked_by_initiator);
 	tcase_add_test(tc, pfs_mismatch_at_rekey);
+	tcase_add_loop_test(tc, child_whose_rekeys_fail_is_deleted_at_its_hard_lifetime, 0, 3);
 	tcase_add_test(tc, child_rekey_make_before_break);
 	tcase_add_test(tc, ike_rekey_keeps_children);
 	tcase_add_test(tc, ike_sa_ends_at_its_hard_lifetime_without_rekey);
