@@ -1005,6 +1005,75 @@ START_TEST(responder_id_checked_by_initiator)
 }
 END_TEST
 
+/*
+ * A (initiator) refuses B's IDr after B has answered IKE_AUTH: for B the
+ * IKE SA and its child are up. A tells it (RFC 7296 2.21.2) in an
+ * INFORMATIONAL under the new keys, AUTHENTICATION_FAILED and a Delete of
+ * the IKE SA: B ends with no IKE SA and no child, and says why.
+ */
+START_TEST(initiator_refusing_the_responders_id_ends_the_peers_sa)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14, "
+	                       "remote_id: b.example",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	setup_pair(&a, &b);
+	establish();
+	expect_fail(0, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_ID_MISMATCH,
+	            "IDr ipv4:198.51.100.7 does not match to remote_id fqdn:b.example");
+	ck_assert_uint_eq(gws[1].n_kids, 1); /* B had installed its child */
+	ck_assert_uint_eq(live_children(&gws[1], 0), 0);
+	ck_assert_ptr_null(gws[1].e->all);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->ike_sas, 0);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->child_sas, 0);
+	expect_fail(1, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_ID_MISMATCH,
+	            "our ID ipv4:198.51.100.7 (local_id)");
+	/* A's SA went with B's answer; A installed nothing and restarts later. */
+	ck_assert_ptr_null(gws[0].e->all);
+	ck_assert_uint_eq(gws[0].n_kids, 0);
+	ck_assert(gws[0].e->conns[0].restart);
+	teardown_pair();
+}
+END_TEST
+
+/*
+ * strongSwan as initiator refusing our IKE_AUTH answer sends an
+ * INFORMATIONAL with AUTHENTICATION_FAILED alone (no Delete) and drops its
+ * IKE SA: ours goes too, children and all.
+ */
+START_TEST(authentication_failed_informational_ends_the_sa)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct ikev2_sa *sa;
+	struct ikev2_sk_wr *s = malloc(sizeof(*s));
+	uint8_t buf[512];
+	size_t len;
+
+	ck_assert_ptr_nonnull(s);
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	sa = gws[0].e->conns[0].sa;
+	ck_assert_uint_eq(sa->req_id, 2);
+	ikev2_sk_begin(sa, s, buf, sizeof(buf), IKEV2_EXCH_INFORMATIONAL, false, sa->req_id);
+	ikev2_wr_notify(&s->in, 0, NULL, 0, IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
+	len = ikev2_sk_end(sa, s);
+	free(s);
+	ck_assert_uint_gt(len, 0);
+	ikev2_send_request(gws[0].e, sa, IKEV2_REQ_LIVENESS, buf, len);
+	pump();
+	ck_assert_ptr_null(gws[1].e->all);
+	ck_assert_uint_eq(live_children(&gws[1], 0), 0);
+	expect_fail(1, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_ID_MISMATCH, "AUTHENTICATION_FAILED");
+	teardown_pair();
+}
+END_TEST
+
 START_TEST(pfs_mismatch_at_rekey)
 {
 	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
@@ -2942,6 +3011,8 @@ static Suite *ikev2_suite(void)
 	tcase_add_test(tc, id_mismatch);
 	tcase_add_test(tc, id_fqdn_and_user_fqdn);
 	tcase_add_test(tc, responder_id_checked_by_initiator);
+	tcase_add_test(tc, initiator_refusing_the_responders_id_ends_the_peers_sa);
+	tcase_add_test(tc, authentication_failed_informational_ends_the_sa);
 	tcase_add_test(tc, pfs_mismatch_at_rekey);
 	tcase_add_loop_test(tc, child_whose_rekeys_fail_is_deleted_at_its_hard_lifetime, 0, 3);
 	tcase_add_test(tc, child_rekey_make_before_break);
