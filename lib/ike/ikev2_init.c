@@ -150,10 +150,11 @@ static void init_take_cookie(struct ikev2 *e, struct ikev2_sa *sa, const struct 
 {
 	/*
 	 * A new cookie replaces the one we sent (the responder changed its
-	 * secret meanwhile, 2.6); the same one again, or too many, is a
-	 * responder we do not follow round in circles.
+	 * secret meanwhile, 2.6); too many is a responder we do not follow
+	 * round in circles.
 	 */
-	if (sa->cookie_len == n->data_len && memcmp(sa->cookie, n->data, n->data_len) == 0) {
+	if (sa->cookie_len && sa->cookie_len == n->data_len &&
+	    memcmp(sa->cookie, n->data, n->data_len) == 0) {
 		/*
 		 * The cookie we send already: the answer to a copy of the request
 		 * before it (a retransmit, or the network's duplicate). A responder
