@@ -940,6 +940,51 @@ START_TEST(cookie_retry_keeps_the_ke_and_stale_answers_are_ignored)
 }
 END_TEST
 
+/* The host's record of a peer that speaks IKEv1 to an IKEv2 connection (ike_glue does it). */
+static void host_saw_ikev1(void)
+{
+	ike_status_fail(&gws[0].status[0], IKE_STATE_PHASE1_FAILED, IKE_CAUSE_IKE_VERSION_MISMATCH,
+	                now, NULL,
+	                "peer 198.51.100.7:500 sent IKEv1, connection is configured for "
+	                "IKEv2");
+}
+
+/*
+ * B refuses A's IKE_SA_INIT with NO_PROPOSAL_CHOSEN while the host sees
+ * B's address speak IKEv1 (every 10 s, as ike_glue records it): that is
+ * the version mismatch (DESIGN.md), over A's restarts too; once the IKEv1
+ * stops, NO_PROPOSAL_CHOSEN is about proposals again.
+ */
+START_TEST(no_proposal_from_a_peer_speaking_ikev1_is_version_mismatch)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes256, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	unsigned seen_other = 0;
+
+	setup_pair(&a, &b);
+	host_saw_ikev1();
+	ikev2_start(gws[0].e, now);
+	pump();
+	expect_fail(0, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_IKE_VERSION_MISMATCH, "IKEv1");
+	ck_assert_uint_eq(gws[0].status[0].failures[IKE_CAUSE_PROPOSAL_MISMATCH], 0);
+	for (int i = 0; i < 600; i++) { /* 60 s of restarts, the peer's IKEv1 every 10 s */
+		if (i % 100 == 99)
+			host_saw_ikev1();
+		run_for(100);
+		if (gws[0].status[0].state == IKE_STATE_PHASE1_FAILED &&
+		    gws[0].status[0].cause != IKE_CAUSE_IKE_VERSION_MISMATCH)
+			seen_other++;
+	}
+	ck_assert_uint_eq(seen_other, 0);
+	ck_assert_uint_ge(gws[0].status[0].failures[IKE_CAUSE_IKE_VERSION_MISMATCH], 8);
+	run_for(40000); /* no more IKEv1 */
+	expect_fail(0, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PROPOSAL_MISMATCH, "NO_PROPOSAL_CHOSEN");
+	teardown_pair();
+}
+END_TEST
+
 START_TEST(ts_mismatch)
 {
 	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
@@ -3007,6 +3052,7 @@ static Suite *ikev2_suite(void)
 	tcase_add_loop_test(tc, duplicated_invalid_ke_is_stale, 0, 2);
 	tcase_add_loop_test(tc, invalid_ke_for_the_group_sent_ends_at_the_last_retransmit, 0, 2);
 	tcase_add_test(tc, cookie_retry_keeps_the_ke_and_stale_answers_are_ignored);
+	tcase_add_test(tc, no_proposal_from_a_peer_speaking_ikev1_is_version_mismatch);
 	tcase_add_test(tc, ts_mismatch);
 	tcase_add_test(tc, id_mismatch);
 	tcase_add_test(tc, id_fqdn_and_user_fqdn);
