@@ -47,6 +47,8 @@ void ikev2_initiate(struct ikev2 *e, uint32_t conn, uint64_t now_ms)
 	}
 	sa->local.port = IKE_PORT;
 	e->conns[conn].sa = sa;
+	e->now_ms = now_ms;
+	ikev2_other_version_note(e, conn); /* before the status says negotiating */
 	ike_status_set(ikev2_status(e, conn), IKE_STATE_PHASE1_NEGOTIATING, now_ms);
 	ikev2_init_send(e, sa);
 }
@@ -348,7 +350,8 @@ static void tick_retransmit(struct ikev2 *e, struct ikev2_sa *sa)
 	unsigned tries = e->t.retransmit_tries;
 
 	if (sa->req_tries >= tries) {
-		peer_dead(e, sa);
+		if (sa->state != IKEV2_SA_INIT_SENT || !ikev2_init_give_up(e, sa))
+			peer_dead(e, sa);
 		return;
 	}
 	sa->req_tries++;
@@ -391,7 +394,7 @@ static void tick_established(struct ikev2 *e, struct ikev2_sa *sa)
 			        "CHILD_SA 0x%08x was left rekeying without a request: rekeyed "
 			        "again",
 			        c->spi_in);
-			c->state = IKEV2_CHILD_INSTALLED;
+			c->state = c->expired ? IKEV2_CHILD_REKEYED : IKEV2_CHILD_INSTALLED;
 			c->peer_rekeyed = false;
 			c->rekey_at_ms = e->now_ms;
 		}
@@ -465,6 +468,8 @@ void ikev2_tick(struct ikev2 *e, uint64_t now_ms)
 			ikev2_sa_destroy(e, sa, true);
 			continue;
 		}
+		/* Whatever is out: the data plane stops using a child at its hard lifetime. */
+		ikev2_child_tick_lifetimes(e, sa);
 		if (sa->nat_us && sa->natt && now_ms >= sa->keepalive_at_ms) {
 			static const uint8_t ka = 0xff;
 
@@ -601,20 +606,10 @@ void ikev2_child_expired(struct ikev2 *e, uint32_t conn, uint32_t spi_in, bool h
 
 		if (c == NULL || c->conn != conn)
 			continue;
-		if (hard) {
-			/* The data plane stopped using it: tell the peer, and rekey if needed. */
-			bool others = false;
-
-			for (struct ikev2_child *o = sa->children; o; o = o->next)
-				if (o != c && o->state == IKEV2_CHILD_INSTALLED)
-					others = true;
-			if (c->state == IKEV2_CHILD_INSTALLED)
-				c->rekey_at_ms = now_ms; /* rekeyed at the next tick */
-			if (others || c->state != IKEV2_CHILD_INSTALLED)
-				c->state = IKEV2_CHILD_REKEYED; /* just delete */
-		} else if (c->state == IKEV2_CHILD_INSTALLED) {
+		if (hard)
+			ikev2_child_hard_expire(e, c);
+		else if (c->state == IKEV2_CHILD_INSTALLED)
 			c->rekey_at_ms = now_ms;
-		}
 		return;
 	}
 }

@@ -38,6 +38,7 @@ struct ikev2_stats {
 	uint64_t dead_peers;        /* peers declared dead by liveness checks */
 	uint64_t init_refused;      /* IKE_SA_INIT answered NO_PROPOSAL_CHOSEN */
 	uint64_t invalid_ke_sent;   /* IKE_SA_INIT answered INVALID_KE_PAYLOAD */
+	uint64_t stale_init;        /* answers to an earlier IKE_SA_INIT of ours, ignored */
 	uint64_t logs_suppressed;   /* remote-triggered log lines held back (rate limit) */
 };
 

@@ -522,6 +522,48 @@ fail:
 	return rc;
 }
 
+/*
+ * We refuse the responder's ID or AUTH, but it sent its IKE_AUTH answer:
+ * for it the IKE SA and the first child are up. It is told under the new
+ * SA's keys in an INFORMATIONAL of its own (2.21.2: an error the initiator
+ * finds in IKE_AUTH): AUTHENTICATION_FAILED, what strongSwan sends and
+ * takes as the end of the IKE SA, with a Delete of the IKE SA that any peer
+ * acts on. The SA is no longer the connection's; it stays, DELETING, until
+ * that is answered or its retransmits run out.
+ */
+static void auth_refuse_responder(struct ikev2 *e, struct ikev2_sa *sa, enum ike_cause cause,
+                                  const char *ev)
+{
+	uint32_t conn = sa->conn;
+	bool current = e->conns[conn].sa == sa;
+	struct ikev2_sk_wr *s = malloc(sizeof(*s));
+	uint8_t buf[512];
+	size_t len = 0;
+
+	ike_status_fail(ikev2_status(e, conn), IKE_STATE_PHASE1_FAILED, cause, e->now_ms, NULL,
+	                "%s", ev);
+	ike_log(&e->ops, IKE_LOG_WARN, conn, "%s: %s; telling the peer (AUTHENTICATION_FAILED)",
+	        ike_cause_code(cause), ev);
+	if (s != NULL) {
+		ikev2_sk_begin(sa, s, buf, sizeof(buf), IKEV2_EXCH_INFORMATIONAL, false,
+		               sa->req_id);
+		ikev2_wr_notify(&s->in, 0, NULL, 0, IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
+		ikev2_wr_delete(&s->in, IKEV2_PROTO_IKE, NULL, 0);
+		len = ikev2_sk_end(sa, s);
+		free(s);
+	}
+	if (len == 0) {
+		ikev2_sa_destroy(e, sa, true);
+	} else {
+		sa->state = IKEV2_SA_DELETING;
+		if (current)
+			e->conns[conn].sa = NULL;
+		ikev2_send_request(e, sa, IKEV2_REQ_DELETE_IKE, buf, len);
+	}
+	if (current)
+		ikev2_conn_failed(e, conn, true);
+}
+
 void ikev2_auth_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m)
 {
 	const struct ikev2_notify *n;
@@ -555,7 +597,7 @@ void ikev2_auth_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg 
 	}
 	if (check_peer(e, sa, m, false, &cause, ev, sizeof(ev)) != 0) {
 		ikev2_request_done(sa);
-		ikev2_sa_fail(e, sa, IKE_STATE_PHASE1_FAILED, cause, ev);
+		auth_refuse_responder(e, sa, cause, ev);
 		return;
 	}
 	ikev2_request_done(sa);

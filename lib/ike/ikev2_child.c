@@ -124,6 +124,7 @@ struct ikev2_child *ikev2_child_install(struct ikev2 *e, struct ikev2_sa *sa, ui
 	memcpy(k->ts_r, r, k->n_ts_r * sizeof(*r));
 	k->installed_ms = e->now_ms;
 	k->rekey_at_ms = life ? e->now_ms + life * 900 - ikev2_jitter_ms(e, life) : 0;
+	k->expire_at_ms = life ? e->now_ms + life * 1000 : 0; /* as the data plane's hard limit */
 	ikev2_min_nonce(k->n_min, &k->n_min_len, ni, ni_len, nr, nr_len);
 	fill_child(e, sa, k, c);
 	rc = ikev2_child_keymat(sa, gir, gir_len, ni, ni_len, nr, nr_len, we_initiated, c);
@@ -218,6 +219,65 @@ void ikev2_child_reinstall_all(struct ikev2 *e, struct ikev2_sa *sa)
 	}
 }
 
+/* conn has a child in the data plane, on any of its IKE SAs. */
+static bool conn_has_live_child(const struct ikev2 *e, uint32_t conn)
+{
+	for (const struct ikev2_sa *sa = e->conns[conn].sas; sa; sa = sa->conn_next)
+		for (const struct ikev2_child *c = sa->children; c; c = c->next)
+			if (c->conn == conn && c->installed)
+				return true;
+	return false;
+}
+
+void ikev2_child_hard_expire(struct ikev2 *e, struct ikev2_child *c)
+{
+	uint32_t conn = c->conn;
+	struct ike_status *st = ikev2_status(e, conn);
+	bool rekey_out = c->state == IKEV2_CHILD_REKEYING;
+
+	if (c->expired)
+		return;
+	c->expired = true;
+	/* The data plane drops its packets from now on (sa_expired): out of it, and of the status.
+	 */
+	if (c->installed) {
+		e->ops.child_delete(e->ops.ctx, conn, c->spi_in);
+		c->installed = false;
+		if (e->st.child_sas)
+			e->st.child_sas--;
+	}
+	/* The peer is told (Delete at the next tick), unless the rekey still out replaces it. */
+	if (!rekey_out)
+		c->state = IKEV2_CHILD_REKEYED;
+	ike_log(&e->ops, IKE_LOG_WARN, conn, "CHILD_SA 0x%08x reached its hard lifetime %s",
+	        c->spi_in, rekey_out ? "while its rekey is out" : "without a rekey: deleted");
+	if (conn_has_live_child(e, conn))
+		return;
+	/*
+	 * No tunnel left. What kept the rekeys from making it is on record
+	 * (refused by the peer: pfs_mismatch, proposal_mismatch ...), noted
+	 * while the old child still carried traffic: now it is why phase 2 is
+	 * down. Without one, a new child is all there is to say.
+	 */
+	if (st->cause != IKE_CAUSE_NONE && st->cause != IKE_CAUSE_MULTI_SA_PEER) {
+		if (st->state != IKE_STATE_PHASE2_FAILED)
+			st->since_ms = e->now_ms;
+		st->state = IKE_STATE_PHASE2_FAILED; /* cause, evidence and remedy stay */
+	} else {
+		ike_status_set(st, IKE_STATE_PHASE2_NEGOTIATING, e->now_ms);
+	}
+	/* A new child, once the exchange out is done (not if the rekey out made one). */
+	if (!e->conns[conn].admin_down)
+		e->conns[conn].child_retry_at_ms = e->now_ms;
+}
+
+void ikev2_child_tick_lifetimes(struct ikev2 *e, struct ikev2_sa *sa)
+{
+	for (struct ikev2_child *c = sa->children; c; c = c->next)
+		if (!c->expired && c->expire_at_ms && e->now_ms >= c->expire_at_ms)
+			ikev2_child_hard_expire(e, c);
+}
+
 /* ---- our CREATE_CHILD_SA ---- */
 
 static size_t write_child_request(struct ikev2 *e, struct ikev2_sa *sa, uint8_t *buf, size_t cap,
@@ -299,6 +359,22 @@ void ikev2_child_rekey_start(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_
 }
 
 /*
+ * A child whose rekey did not happen: INSTALLED again, rekeyed again at
+ * at_ms; past its hard lifetime meanwhile, it is only deleted.
+ */
+static void rekey_again_at(struct ikev2_child *old, uint64_t at_ms)
+{
+	if (old == NULL)
+		return;
+	if (old->expired) {
+		old->state = IKEV2_CHILD_REKEYED;
+		return;
+	}
+	old->state = IKEV2_CHILD_INSTALLED;
+	old->rekey_at_ms = at_ms;
+}
+
+/*
  * INVALID_KE_PAYLOAD to our CREATE_CHILD_SA with PFS (1.3): sent again at
  * once (true) with the group the peer wants if ipsec.pfs is that group and
  * it was not the one sent (the config changed meanwhile); otherwise
@@ -340,21 +416,9 @@ static bool child_invalid_ke(struct ikev2 *e, struct ikev2_sa *sa, const struct 
 	        asked ? asked->name : "unknown", crypto_alg(sent)->name,
 	        ikev2_algs_str(&allowed, ours, sizeof(ours)));
 	ike_log(&e->ops, IKE_LOG_WARN, p->conn, "%s: %s", ike_cause_code(st->cause), st->evidence);
-	if (old) {
-		old->state = IKEV2_CHILD_INSTALLED;
-		/* Tried again now and then, in case the peer is fixed. */
-		old->rekey_at_ms = e->now_ms + 6 * IKEV2_REKEY_RETRY_MS;
-	}
+	/* Tried again now and then, in case the peer is fixed. */
+	rekey_again_at(old, e->now_ms + 6 * IKEV2_REKEY_RETRY_MS);
 	return false;
-}
-
-/* A child whose rekey did not happen: INSTALLED again, rekeyed again at at_ms. */
-static void rekey_again_at(struct ikev2_child *old, uint64_t at_ms)
-{
-	if (old) {
-		old->state = IKEV2_CHILD_INSTALLED;
-		old->rekey_at_ms = at_ms;
-	}
 }
 
 enum child_err_outcome {

@@ -3,6 +3,7 @@
  * INFORMATIONAL (RFC 7296 1.4, 1.5, 2.4): deleting children and IKE SAs,
  * both ways; the empty liveness check; notifies we only log.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,30 @@ static bool conn_has_child(const struct ikev2 *e, uint32_t conn)
 	return false;
 }
 
+/*
+ * The peer ends the IKE SA with AUTHENTICATION_FAILED: cause and evidence.
+ * As its first request after IKE_AUTH (message ID 2) to us responding, it
+ * is the initiator refusing our IKE_AUTH answer. Its AUTH verified with our
+ * pre-shared key, so the keys agree: what it refuses is our ID.
+ */
+static enum ike_cause auth_failed_evidence(struct ikev2 *e, const struct ikev2_sa *sa,
+                                           const struct ikev2_msg *m, char *ev, size_t len)
+{
+	struct ike_id id;
+	char ours[128];
+
+	if (sa->initiator || m->msg_id != 2) {
+		snprintf(ev, len, "the peer ended the IKE_SA with AUTHENTICATION_FAILED");
+		return IKE_CAUSE_PEER_REJECTED;
+	}
+	ike_id_from_config(&id, &ikev2_cc(e, sa->conn)->ike.local_id);
+	snprintf(ev, len,
+	         "the peer refused our IKE_AUTH answer (AUTHENTICATION_FAILED): our ID %s "
+	         "(local_id) is not what it expects; its AUTH verified with our pre-shared key",
+	         ike_id_str(&id, ours, sizeof(ours)));
+	return IKE_CAUSE_ID_MISMATCH;
+}
+
 void ikev2_info_request(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m)
 {
 	struct ikev2_sk_wr *s = malloc(sizeof(*s));
@@ -39,18 +64,32 @@ void ikev2_info_request(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *
 		return; /* unanswered: the peer retransmits */
 	}
 	ikev2_sk_begin(sa, s, buf, sizeof(buf), IKEV2_EXCH_INFORMATIONAL, true, m->msg_id);
-	if (m->delete_ike) {
-		/* The whole IKE SA goes, its children with it (1.4.1): answer empty. */
+	if (m->delete_ike || ikev2_msg_notify(m, IKEV2_N_AUTHENTICATION_FAILED)) {
+		/*
+		 * The whole IKE SA goes, its children with it (1.4.1): answer
+		 * empty. AUTHENTICATION_FAILED here is an initiator refusing our
+		 * IKE_AUTH answer (2.21.2): for it there is no IKE SA any more.
+		 */
 		uint32_t conn = sa->conn;
 		bool current = e->conns[conn].sa == sa;
+		bool refused = ikev2_msg_notify(m, IKEV2_N_AUTHENTICATION_FAILED) != NULL;
+		enum ike_cause cause = IKE_CAUSE_NONE;
+		char ev[IKE_EVIDENCE_MAX];
 
+		if (refused)
+			cause = auth_failed_evidence(e, sa, m, ev, sizeof(ev));
 		len = ikev2_sk_end(sa, s);
 		if (len)
 			ikev2_send_response(e, sa, buf, len);
-		ike_log(&e->ops, IKE_LOG_INFO, conn, "the peer deleted the IKE_SA");
+		ike_log(&e->ops, refused ? IKE_LOG_WARN : IKE_LOG_INFO, conn, "%s",
+		        refused ? ev : "the peer deleted the IKE_SA");
 		ikev2_sa_destroy(e, sa, true);
 		if (current && e->conns[conn].sa == NULL) {
-			ike_status_set(ikev2_status(e, conn), IKE_STATE_DOWN, e->now_ms);
+			if (refused)
+				ike_status_fail(ikev2_status(e, conn), IKE_STATE_PHASE1_FAILED,
+				                cause, e->now_ms, NULL, "%s", ev);
+			else
+				ike_status_set(ikev2_status(e, conn), IKE_STATE_DOWN, e->now_ms);
 			ikev2_conn_failed(e, conn, true);
 		}
 		free(s);

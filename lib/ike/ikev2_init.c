@@ -17,6 +17,11 @@ enum {
 	NATD_LEN = 20,
 	COOKIE_LEN = 1 + 32, /* secret version, HMAC-SHA256 */
 	COOKIE_TRIES = 3,    /* COOKIEs an initiator takes for one IKE_SA_INIT */
+	/*
+	 * A peer seen speaking the other IKE version this recently still
+	 * does: the host records it at most every 10 s while it goes on.
+	 */
+	OTHER_VERSION_FRESH_MS = 30000,
 };
 
 static uint8_t *dup_bytes(const uint8_t *p, size_t n)
@@ -96,8 +101,14 @@ void ikev2_init_send(struct ikev2 *e, struct ikev2_sa *sa)
 	unsigned n;
 	int plen;
 
-	crypto_dh_free(sa->dh);
-	sa->dh = crypto_dh_new(group);
+	/*
+	 * Again after a COOKIE: the same KE, as every payload but the cookie
+	 * stays (2.6); after INVALID_KE_PAYLOAD, a new one of the group asked for.
+	 */
+	if (sa->dh == NULL || crypto_dh_group(sa->dh) != group) {
+		crypto_dh_free(sa->dh);
+		sa->dh = crypto_dh_new(group);
+	}
 	if (sa->dh == NULL || (plen = crypto_dh_public(sa->dh, pub, sizeof(pub))) < 0) {
 		ike_status_fail(ikev2_status(e, sa->conn), IKE_STATE_PHASE1_FAILED,
 		                IKE_CAUSE_INTERNAL, e->now_ms, NULL, "DH key generation failed");
@@ -125,7 +136,18 @@ void ikev2_init_send(struct ikev2 *e, struct ikev2_sa *sa)
 	sa->msg_i = dup_bytes(buf, w.len);
 	sa->msg_i_len = sa->msg_i ? w.len : 0;
 	sa->state = IKEV2_SA_INIT_SENT;
+	/* What the request this one replaces has sent: as many answers may still come. */
+	if (sa->req_pending && sa->req_kind == IKEV2_REQ_INIT)
+		sa->init_tx_before += sa->req_tries + 1;
 	ikev2_send_request(e, sa, IKEV2_REQ_INIT, buf, w.len);
+}
+
+/* An answer that belongs to an earlier IKE_SA_INIT of ours: counted, and the current one waits. */
+static void init_stale(struct ikev2 *e, struct ikev2_sa *sa, const char *what)
+{
+	e->st.stale_init++;
+	ike_log(&e->ops, IKE_LOG_DEBUG, sa->conn,
+	        "IKE_SA_INIT: %s answers an earlier request of ours: ignored", what);
 }
 
 /* A COOKIE answer: IKE_SA_INIT again with it. */
@@ -133,11 +155,20 @@ static void init_take_cookie(struct ikev2 *e, struct ikev2_sa *sa, const struct 
 {
 	/*
 	 * A new cookie replaces the one we sent (the responder changed its
-	 * secret meanwhile, 2.6); the same one again, or too many, is a
-	 * responder we do not follow round in circles.
+	 * secret meanwhile, 2.6); too many is a responder we do not follow
+	 * round in circles.
 	 */
-	if (n->data_len < 1 || n->data_len > IKEV2_COOKIE_MAX || sa->cookie_tries >= COOKIE_TRIES ||
-	    (sa->cookie_len == n->data_len && memcmp(sa->cookie, n->data, n->data_len) == 0)) {
+	if (sa->cookie_len && sa->cookie_len == n->data_len &&
+	    memcmp(sa->cookie, n->data, n->data_len) == 0) {
+		/*
+		 * The cookie we send already: the answer to a copy of the request
+		 * before it (a retransmit, or the network's duplicate). A responder
+		 * that refuses our cookie sends a new one.
+		 */
+		init_stale(e, sa, "a COOKIE we already return");
+		return;
+	}
+	if (n->data_len < 1 || n->data_len > IKEV2_COOKIE_MAX || sa->cookie_tries >= COOKIE_TRIES) {
 		e->st.malformed++;
 		return;
 	}
@@ -145,6 +176,22 @@ static void init_take_cookie(struct ikev2 *e, struct ikev2_sa *sa, const struct 
 	sa->cookie_len = n->data_len;
 	sa->cookie_tries++;
 	ikev2_init_send(e, sa);
+}
+
+/* The groups of ike.dh marked in tried: at most one bit set is no retry yet. */
+static bool init_retried(uint32_t tried)
+{
+	return (tried & (tried - 1)) != 0;
+}
+
+/* asked is an entry of ike.dh that tried marks as sent. */
+static bool init_group_sent(const struct config_connection *cc, uint32_t tried,
+                            const struct crypto_alg *asked)
+{
+	for (unsigned i = 0; asked && i < cc->ike.dh.n && i < 32; i++)
+		if (cc->ike.dh.ids[i] == asked->id)
+			return (tried & 1u << i) != 0;
+	return false;
 }
 
 /* INVALID_KE_PAYLOAD: again with the group asked for, or dh_group_mismatch. */
@@ -163,20 +210,92 @@ static void init_invalid_ke(struct ikev2 *e, struct ikev2_sa *sa, const struct i
 		ikev2_init_send(e, sa);
 		return;
 	}
+	/*
+	 * Every IKE_SA_INIT has message ID 0, so the answer to an earlier one
+	 * (our first request retransmitted, or its answer duplicated) arrives
+	 * as if it answered the retry. Once we have retried, a request for a
+	 * group we sent is such an answer: the group it names is one we moved
+	 * to, so it cannot be about the request now out (1.2, 2.1). The
+	 * unauthenticated answer must not end the attempt (2.21.1); a peer
+	 * that really keeps asking for the group we send ends it at the last
+	 * retransmit (ikev2_init_give_up).
+	 */
+	if (init_retried(sa->ke_tried) && init_group_sent(cc, sa->ke_tried, asked)) {
+		sa->init_stale_ke++;
+		sa->init_stale_group = asked->id;
+		init_stale(e, sa, "INVALID_KE_PAYLOAD for a group we sent");
+		return;
+	}
 	snprintf(ev, sizeof(ev), "INVALID_KE_PAYLOAD: the peer wants DH group %s, we allow %s%s",
 	         asked ? asked->name : "unknown", ikev2_algs_str(&cc->ike.dh, tmp, sizeof(tmp)),
 	         asked && ike_algs_has(&cc->ike.dh, asked->id) ? " (already tried)" : "");
 	ikev2_sa_fail(e, sa, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_DH_GROUP_MISMATCH, ev);
 }
 
-/* Any other error notify ends the attempt, with the cause it points at. */
+bool ikev2_init_give_up(struct ikev2 *e, struct ikev2_sa *sa)
+{
+	const struct config_connection *cc = ikev2_cc(e, sa->conn);
+	char ev[IKE_EVIDENCE_MAX], tmp[128];
+
+	/* More than our earlier requests can have been answered with: the peer means it. */
+	if (sa->init_stale_ke <= sa->init_tx_before)
+		return false;
+	snprintf(ev, sizeof(ev),
+	         "INVALID_KE_PAYLOAD: the peer keeps asking for DH group %s, the group we send "
+	         "(%u answers, no other); we allow %s",
+	         crypto_alg(sa->init_stale_group)->name, sa->init_stale_ke,
+	         ikev2_algs_str(&cc->ike.dh, tmp, sizeof(tmp)));
+	ikev2_sa_fail(e, sa, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_DH_GROUP_MISMATCH, ev);
+	return true;
+}
+
+void ikev2_other_version_note(struct ikev2 *e, uint32_t conn)
+{
+	struct ikev2_conn *ic = &e->conns[conn];
+	uint64_t n = ikev2_status(e, conn)->failures[IKE_CAUSE_IKE_VERSION_MISMATCH];
+
+	if (n != ic->other_version_seen) {
+		ic->other_version_seen = n;
+		ic->other_version_at_ms = e->now_ms;
+	}
+}
+
+/*
+ * The peer was seen speaking the other IKE version lately (the host
+ * recorded ike_version_mismatch): its NO_PROPOSAL_CHOSEN to our IKEv2 is
+ * that mismatch (an IKEv1-only peer refuses IKEv2 so), not a proposal one
+ * (DESIGN.md). Once the peer has stopped, NO_PROPOSAL_CHOSEN means
+ * proposals again.
+ */
+static bool peer_speaks_other_version(struct ikev2 *e, uint32_t conn)
+{
+	const struct ikev2_conn *ic = &e->conns[conn];
+
+	ikev2_other_version_note(e, conn);
+	return ic->other_version_seen != 0 &&
+	       e->now_ms - ic->other_version_at_ms < OTHER_VERSION_FRESH_MS;
+}
+
+/*
+ * Any other error notify ends the attempt, with the cause it points at.
+ * Unlike INVALID_KE_PAYLOAD and COOKIE these are answers about what every
+ * request of ours carries unchanged (the SA payload, the version), so one
+ * to an earlier request is true of the current one too: not stale.
+ */
 static void init_refused(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_notify *n)
 {
 	const struct config_connection *cc = ikev2_cc(e, sa->conn);
+	uint32_t conn = sa->conn;
 	char ev[IKE_EVIDENCE_MAX];
 	enum ike_cause cause;
 
-	if (n->type == IKEV2_N_NO_PROPOSAL_CHOSEN) {
+	if (n->type == IKEV2_N_NO_PROPOSAL_CHOSEN && peer_speaks_other_version(e, sa->conn)) {
+		snprintf(
+		        ev, sizeof(ev),
+		        "the peer answered IKE_SA_INIT with NO_PROPOSAL_CHOSEN and speaks IKEv1 to "
+		        "us; the connection is configured for IKEv2");
+		cause = IKE_CAUSE_IKE_VERSION_MISMATCH;
+	} else if (n->type == IKEV2_N_NO_PROPOSAL_CHOSEN) {
 		char e1[64], e2[64], e3[64], e4[64];
 
 		/* Integrity "none" with AEAD ciphers only: they need none. */
@@ -197,6 +316,9 @@ static void init_refused(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev
 		cause = IKE_CAUSE_PEER_REJECTED;
 	}
 	ikev2_sa_fail(e, sa, IKE_STATE_PHASE1_FAILED, cause, ev);
+	/* Our own record counts too, but it is no news of the peer's IKEv1. */
+	e->conns[conn].other_version_seen =
+	        ikev2_status(e, conn)->failures[IKE_CAUSE_IKE_VERSION_MISMATCH];
 }
 
 /* The responder's choice, nonce and KE: the SK_* keys; 0, or -1 with sa failed. */

@@ -83,6 +83,13 @@ struct ikev2_child {
 	unsigned n_ts_l, n_ts_r;
 	uint64_t installed_ms;
 	uint64_t rekey_at_ms;
+	uint64_t expire_at_ms; /* hard lifetime (ipsec.lifetime after install); 0: none */
+	/*
+	 * Past its hard lifetime: the data plane no longer uses it (removed
+	 * there), only its Delete is due. A rekey still out may replace it, but
+	 * one that fails must not bring it back.
+	 */
+	bool expired;
 	/* The nonces of the exchange that made it (collision resolution). */
 	uint8_t n_min[IKEV2_NONCE_MAX];
 	size_t n_min_len;
@@ -174,6 +181,14 @@ struct ikev2_sa {
 	enum crypto_alg_id dh_want; /* INVALID_KE_PAYLOAD: retry with this */
 	uint32_t ke_tried;          /* IKE_SA_INIT: groups sent (bit per ike.dh entry) */
 	uint32_t rekey_ke_tried;    /* the same for the IKE rekey that is under way */
+	/*
+	 * IKE_SA_INIT answers to an earlier request of ours (all have message
+	 * ID 0): datagrams sent of the requests before the current one, and
+	 * INVALID_KE_PAYLOADs since that asked for a group already sent.
+	 */
+	uint32_t init_tx_before;
+	uint32_t init_stale_ke;
+	enum crypto_alg_id init_stale_group; /* what the last of those asked for */
 
 	struct ikev2_child *children;
 	bool peer_rekeyed_ike;          /* collision: the peer rekeyed it too */
@@ -194,6 +209,9 @@ struct ikev2_conn {
 	struct ikev2_sa *sas; /* every IKE SA of the connection (conn_next) */
 	uint64_t restart_at_ms;
 	uint64_t child_retry_at_ms; /* a new child refused with TEMPORARY_FAILURE: ask again */
+	/* The host's ike_version_mismatch records on the status: how many seen, and when. */
+	uint64_t other_version_seen;
+	uint64_t other_version_at_ms;
 	struct ikev2_ratelimit rl[IKEV2_RL_KINDS];
 	bool restart;
 	bool admin_down;
@@ -319,6 +337,18 @@ void ikev2_init_send(struct ikev2 *e, struct ikev2_sa *sa);
 void ikev2_init_request(struct ikev2 *e, const struct ike_endpoint *local,
                         const struct ike_endpoint *remote, const struct ikev2_msg *m);
 void ikev2_init_response(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_msg *m);
+/*
+ * Our IKE_SA_INIT got no answer in all its retransmits: true (sa failed)
+ * when the peer did answer, but only INVALID_KE_PAYLOAD for the group we
+ * sent, more often than our earlier requests explain (dh_group_mismatch).
+ */
+bool ikev2_init_give_up(struct ikev2 *e, struct ikev2_sa *sa);
+/*
+ * Notes when the host last recorded that conn's peer speaks the other IKE
+ * version (ike_version_mismatch on the status): called before the status
+ * is overwritten by a new attempt, and when its answer comes.
+ */
+void ikev2_other_version_note(struct ikev2 *e, uint32_t conn);
 
 /* ---- ikev2_auth.c: IKE_AUTH ---- */
 void ikev2_auth_send(struct ikev2 *e, struct ikev2_sa *sa);
@@ -386,6 +416,15 @@ struct ikev2_child *ikev2_child_find(struct ikev2_sa *sa, uint32_t spi_in);
 struct ikev2_child *ikev2_child_find_out(struct ikev2_sa *sa, uint32_t spi_out);
 void ikev2_child_remove(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_child *c, bool via_ops);
 void ikev2_child_reinstall_all(struct ikev2 *e, struct ikev2_sa *sa);
+/*
+ * c reached its hard lifetime (the host's report, or expire_at_ms): out of
+ * the data plane now, deleted at the peer next. Once conn has no child
+ * left, the status says phase2 failed with the failure on record (a
+ * rekey refused: pfs_mismatch, say) and a new child is asked for.
+ */
+void ikev2_child_hard_expire(struct ikev2 *e, struct ikev2_child *c);
+/* Children of sa past expire_at_ms: ikev2_child_hard_expire (every tick). */
+void ikev2_child_tick_lifetimes(struct ikev2 *e, struct ikev2_sa *sa);
 void ikev2_create_child_request(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m);
 void ikev2_create_child_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *m);
 /* base, plus up to a fifth more at random (unless jitter is off): peers drift apart. */

@@ -327,6 +327,21 @@ static void drop_all(void)
 	q_head = q_tail;
 }
 
+/* Delivers what is queued now from gateway g (to the other one), in order; the rest stays. */
+static void pump_from(int g)
+{
+	unsigned n = q_tail - q_head;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct dgram d = *q_pop();
+
+		if (d.from == g)
+			deliver_one(&d);
+		else
+			q[q_tail++ % QMAX] = d;
+	}
+}
+
 static void tick_both(void)
 {
 	ikev2_tick(gws[0].e, now);
@@ -780,6 +795,196 @@ START_TEST(invalid_ke_payload_followed)
 }
 END_TEST
 
+/*
+ * B wants group14 of A's [group19, group14]: its INVALID_KE_PAYLOAD comes
+ * twice (_i 0: the network duplicates it; _i 1: A's first IKE_SA_INIT went
+ * twice, a retransmit while waiting, and B answered both). The second copy
+ * arrives after A's retry and asks for the group A now sends: stale,
+ * counted and ignored; the tunnel is up at the first attempt.
+ */
+START_TEST(duplicated_invalid_ke_is_stale)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: [group19, group14]",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct dgram ke[2];
+
+	setup_pair(&a, &b);
+	ikev2_start(gws[0].e, now);
+	if (_i == 1) {
+		now += 1000;
+		tick_both();
+		ck_assert(logged(&gws[0], "sending retransmit 1 of request message ID 0"));
+	}
+	pump_from(0);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->invalid_ke_sent, _i == 1 ? 2u : 1u);
+	ke[0] = *q_pop();
+	ke[1] = _i == 1 ? *q_pop() : ke[0];
+	ck_assert_uint_eq(q_tail - q_head, 0);
+	deliver_one(&ke[0]); /* A retries with group14 */
+	ck_assert_uint_eq(q_tail - q_head, 1);
+	deliver_one(&ke[1]); /* the stale copy */
+	ck_assert_int_eq(gws[0].status[0].state, IKE_STATE_PHASE1_NEGOTIATING);
+	ck_assert_uint_eq(ikev2_stats(gws[0].e)->stale_init, 1);
+	pump();
+	assert_up();
+	ck_assert_uint_eq(gws[0].status[0].failures[IKE_CAUSE_DH_GROUP_MISMATCH], 0);
+	ck_assert_uint_eq(gws[0].status[0].ike_sa_up, 1);
+	ck_assert_int_eq(gws[0].e->conns[0].sa->ch.dh, CRYPTO_DH_MODP2048);
+	teardown_pair();
+}
+END_TEST
+
+/*
+ * After the stale copy of _i 0 above, the peer (_i 0) answers every
+ * IKE_SA_INIT of A's with INVALID_KE_PAYLOAD for the group A sends: more
+ * than A's earlier request explains, so at the last retransmit it is
+ * dh_group_mismatch, not peer_not_responding; a peer that (_i 1) says
+ * nothing more after the stale copy is peer_not_responding.
+ */
+START_TEST(invalid_ke_for_the_group_sent_ends_at_the_last_retransmit)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: [group19, group14]",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct dgram ke;
+	uint64_t end;
+
+	tun.restart_delay_ms = 1000000;
+	setup_pair(&a, &b);
+	ikev2_start(gws[0].e, now);
+	pump_from(0);
+	ke = *q_pop();
+	deliver_one(&ke);
+	deliver_one(&ke);
+	ck_assert_int_eq(gws[0].status[0].state, IKE_STATE_PHASE1_NEGOTIATING);
+	ck_assert_uint_eq(ikev2_stats(gws[0].e)->stale_init, 1);
+	for (end = now + 60000; now < end;) {
+		struct dgram *d;
+
+		while ((d = q_pop()) != NULL)
+			if (_i == 0 && d->from == 0)
+				deliver_one(&ke); /* B's old answer, to each request */
+		if (gws[0].status[0].state != IKE_STATE_PHASE1_NEGOTIATING)
+			break;
+		now += 100;
+		tick_both();
+	}
+	if (_i == 0) {
+		expect_fail(0, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_DH_GROUP_MISMATCH,
+		            "keeps asking for DH group group14, the group we send");
+		ck_assert_uint_eq(ikev2_stats(gws[0].e)->stale_init, 1 + 6);
+		ck_assert_uint_eq(gws[0].status[0].failures[IKE_CAUSE_PEER_NOT_RESPONDING], 0);
+	} else {
+		expect_fail(0, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PEER_NOT_RESPONDING, NULL);
+		ck_assert_uint_eq(gws[0].status[0].failures[IKE_CAUSE_DH_GROUP_MISMATCH], 0);
+	}
+	ck_assert_ptr_null(gws[0].e->conns[0].sa);
+	teardown_pair();
+}
+END_TEST
+
+/*
+ * B wants group14 of A's [group19, group14], and once A has retried with
+ * it, B is under load and asks for a cookie. A's IKE_SA_INIT with the
+ * cookie keeps its KE and nonce (RFC 7296 2.6: all other payloads
+ * unchanged). The INVALID_KE_PAYLOAD and the COOKIE arrive a second time
+ * after that: both stale, ignored; the tunnel comes up.
+ */
+START_TEST(cookie_retry_keeps_the_ke_and_stale_answers_are_ignored)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: [group19, group14]",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct dgram ke, retry, spoof, ck, with_cookie;
+	struct ikev2_msg m1, m2;
+
+	tun.half_open_cookie = 1;
+	setup_pair(&a, &b);
+	ikev2_start(gws[0].e, now);
+	pump_from(0);
+	ke = *q_pop();
+	deliver_one(&ke);
+	retry = *q_pop();
+	spoof = retry;
+	spoof.buf[0] ^= 0x55; /* one half-open SA at B: cookies from now on */
+	deliver_one(&spoof);
+	drop_all();
+	deliver_one(&retry);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->cookies_sent, 1);
+	ck = *q_pop();
+	deliver_one(&ck);
+	with_cookie = *q_pop();
+	ck_assert_int_eq(ikev2_msg_parse(&m1, retry.buf, retry.len), IKEV2_PARSE_OK);
+	ck_assert_int_eq(ikev2_msg_parse(&m2, with_cookie.buf, with_cookie.len), IKEV2_PARSE_OK);
+	ck_assert_ptr_nonnull(ikev2_msg_notify(&m2, IKEV2_N_COOKIE));
+	ck_assert_uint_eq(m2.ke_group, m1.ke_group);
+	ck_assert_uint_eq(m2.ke.len, m1.ke.len);
+	ck_assert_mem_eq(m2.ke.p, m1.ke.p, m1.ke.len);
+	ck_assert_uint_eq(m2.nonce.len, m1.nonce.len);
+	ck_assert_mem_eq(m2.nonce.p, m1.nonce.p, m1.nonce.len);
+	deliver_one(&ke);
+	deliver_one(&ck);
+	ck_assert_uint_eq(ikev2_stats(gws[0].e)->stale_init, 2);
+	ck_assert_uint_eq(ikev2_stats(gws[0].e)->malformed, 0);
+	ck_assert_uint_eq(q_tail - q_head, 0);
+	deliver_one(&with_cookie);
+	pump();
+	assert_up();
+	ck_assert_uint_eq(gws[0].status[0].failures[IKE_CAUSE_DH_GROUP_MISMATCH], 0);
+	ck_assert_uint_eq(gws[0].status[0].ike_sa_up, 1);
+	teardown_pair();
+}
+END_TEST
+
+/* The host's record of a peer that speaks IKEv1 to an IKEv2 connection (ike_glue does it). */
+static void host_saw_ikev1(void)
+{
+	ike_status_fail(&gws[0].status[0], IKE_STATE_PHASE1_FAILED, IKE_CAUSE_IKE_VERSION_MISMATCH,
+	                now, NULL,
+	                "peer 198.51.100.7:500 sent IKEv1, connection is configured for "
+	                "IKEv2");
+}
+
+/*
+ * B refuses A's IKE_SA_INIT with NO_PROPOSAL_CHOSEN while the host sees
+ * B's address speak IKEv1 (every 10 s, as ike_glue records it): that is
+ * the version mismatch (DESIGN.md), over A's restarts too; once the IKEv1
+ * stops, NO_PROPOSAL_CHOSEN is about proposals again.
+ */
+START_TEST(no_proposal_from_a_peer_speaking_ikev1_is_version_mismatch)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes256, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	unsigned seen_other = 0;
+
+	setup_pair(&a, &b);
+	host_saw_ikev1();
+	ikev2_start(gws[0].e, now);
+	pump();
+	expect_fail(0, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_IKE_VERSION_MISMATCH, "IKEv1");
+	ck_assert_uint_eq(gws[0].status[0].failures[IKE_CAUSE_PROPOSAL_MISMATCH], 0);
+	for (int i = 0; i < 600; i++) { /* 60 s of restarts, the peer's IKEv1 every 10 s */
+		if (i % 100 == 99)
+			host_saw_ikev1();
+		run_for(100);
+		if (gws[0].status[0].state == IKE_STATE_PHASE1_FAILED &&
+		    gws[0].status[0].cause != IKE_CAUSE_IKE_VERSION_MISMATCH)
+			seen_other++;
+	}
+	ck_assert_uint_eq(seen_other, 0);
+	ck_assert_uint_ge(gws[0].status[0].failures[IKE_CAUSE_IKE_VERSION_MISMATCH], 8);
+	run_for(40000); /* no more IKEv1 */
+	expect_fail(0, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PROPOSAL_MISMATCH, "NO_PROPOSAL_CHOSEN");
+	teardown_pair();
+}
+END_TEST
+
 START_TEST(ts_mismatch)
 {
 	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
@@ -845,6 +1050,75 @@ START_TEST(responder_id_checked_by_initiator)
 }
 END_TEST
 
+/*
+ * A (initiator) refuses B's IDr after B has answered IKE_AUTH: for B the
+ * IKE SA and its child are up. A tells it (RFC 7296 2.21.2) in an
+ * INFORMATIONAL under the new keys, AUTHENTICATION_FAILED and a Delete of
+ * the IKE SA: B ends with no IKE SA and no child, and says why.
+ */
+START_TEST(initiator_refusing_the_responders_id_ends_the_peers_sa)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14, "
+	                       "remote_id: b.example",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+
+	setup_pair(&a, &b);
+	establish();
+	expect_fail(0, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_ID_MISMATCH,
+	            "IDr ipv4:198.51.100.7 does not match to remote_id fqdn:b.example");
+	ck_assert_uint_eq(gws[1].n_kids, 1); /* B had installed its child */
+	ck_assert_uint_eq(live_children(&gws[1], 0), 0);
+	ck_assert_ptr_null(gws[1].e->all);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->ike_sas, 0);
+	ck_assert_uint_eq(ikev2_stats(gws[1].e)->child_sas, 0);
+	expect_fail(1, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_ID_MISMATCH,
+	            "our ID ipv4:198.51.100.7 (local_id)");
+	/* A's SA went with B's answer; A installed nothing and restarts later. */
+	ck_assert_ptr_null(gws[0].e->all);
+	ck_assert_uint_eq(gws[0].n_kids, 0);
+	ck_assert(gws[0].e->conns[0].restart);
+	teardown_pair();
+}
+END_TEST
+
+/*
+ * strongSwan as initiator refusing our IKE_AUTH answer sends an
+ * INFORMATIONAL with AUTHENTICATION_FAILED alone (no Delete) and drops its
+ * IKE SA: ours goes too, children and all.
+ */
+START_TEST(authentication_failed_informational_ends_the_sa)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled");
+	struct ikev2_sa *sa;
+	struct ikev2_sk_wr *s = malloc(sizeof(*s));
+	uint8_t buf[512];
+	size_t len;
+
+	ck_assert_ptr_nonnull(s);
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	sa = gws[0].e->conns[0].sa;
+	ck_assert_uint_eq(sa->req_id, 2);
+	ikev2_sk_begin(sa, s, buf, sizeof(buf), IKEV2_EXCH_INFORMATIONAL, false, sa->req_id);
+	ikev2_wr_notify(&s->in, 0, NULL, 0, IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
+	len = ikev2_sk_end(sa, s);
+	free(s);
+	ck_assert_uint_gt(len, 0);
+	ikev2_send_request(gws[0].e, sa, IKEV2_REQ_LIVENESS, buf, len);
+	pump();
+	ck_assert_ptr_null(gws[1].e->all);
+	ck_assert_uint_eq(live_children(&gws[1], 0), 0);
+	expect_fail(1, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_ID_MISMATCH, "AUTHENTICATION_FAILED");
+	teardown_pair();
+}
+END_TEST
+
 START_TEST(pfs_mismatch_at_rekey)
 {
 	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
@@ -860,6 +1134,61 @@ START_TEST(pfs_mismatch_at_rekey)
 	expect_fail(1, IKE_STATE_PHASE2_SUCCEEDED, IKE_CAUSE_PFS_MISMATCH, "PFS group");
 	expect_fail(0, IKE_STATE_PHASE2_SUCCEEDED, IKE_CAUSE_PFS_MISMATCH, "PFS group14");
 	ck_assert_uint_eq(check_crosswise(), 1); /* the old child carries on */
+	teardown_pair();
+}
+END_TEST
+
+/*
+ * A rekeys with PFS group14, B refuses it (pfs disabled): every rekey of
+ * A's only child fails, and at the child's hard lifetime it must go, not
+ * linger unusable: out of the data plane, deleted at the peer, and the
+ * status phase2 failed with the cause on record. The hard lifetime comes
+ * from the host (_i 0), from the engine's own clock (_i 1), or from the
+ * host while a rekey is out that is refused after (_i 2).
+ */
+START_TEST(child_whose_rekeys_fail_is_deleted_at_its_hard_lifetime)
+{
+	struct side a = A_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: group14, lifetime: 600");
+	struct side b = B_SIDE("encryption: aes, integrity: sha256, dh_group: group14",
+	                       "encryption: aes-gcm-128, pfs: disabled, lifetime: 3600");
+	uint32_t old, twin;
+	uint64_t t0;
+
+	tun.no_jitter = true;
+	setup_pair(&a, &b);
+	establish();
+	assert_up();
+	t0 = now;
+	old = gws[0].kids[0].c.spi_in;
+	twin = gws[0].kids[0].c.spi_out;
+	run_for(541000); /* the rekey at 90% is refused: noted, the child carries on */
+	expect_fail(0, IKE_STATE_PHASE2_SUCCEEDED, IKE_CAUSE_PFS_MISMATCH, "PFS group14");
+	ck_assert_uint_eq(live_children(&gws[0], 0), 1);
+	run_for(t0 + 599000 - now);
+	ck_assert(!find_kid(&gws[0], old)->deleted);
+	if (_i == 2) {
+		ikev2_child_expired(gws[0].e, 0, old, false, now);
+		ikev2_tick(gws[0].e, now); /* its rekey goes out */
+		ck_assert_int_eq(ikev2_child_find(gws[0].e->conns[0].sa, old)->state,
+		                 IKEV2_CHILD_REKEYING);
+	}
+	if (_i != 1) {
+		ikev2_child_expired(gws[0].e, 0, old, true, now);
+		ck_assert(find_kid(&gws[0], old)->deleted); /* out of the data plane at once */
+	}
+	run_for(t0 + 603000 - now);
+	ck_assert(find_kid(&gws[0], old)->deleted);
+	ck_assert(find_kid(&gws[1], twin)->deleted); /* B was told */
+	ck_assert_uint_eq(live_children(&gws[0], 0), 0);
+	ck_assert_uint_eq(live_children(&gws[1], 0), 0);
+	ck_assert_uint_eq(ikev2_children(gws[0].e, 0, NULL, 0), 0);
+	ck_assert_uint_eq(ikev2_stats(gws[0].e)->child_sas, 0);
+	ck_assert_ptr_null(ikev2_child_find(gws[0].e->conns[0].sa, old));
+	expect_fail(0, IKE_STATE_PHASE2_FAILED, IKE_CAUSE_PFS_MISMATCH, "PFS group14");
+	ck_assert(logged(&gws[0], "reached its hard lifetime"));
+	ck_assert(logged(&gws[1], "the peer deleted CHILD_SA"));
+	ck_assert_int_eq(gws[0].e->conns[0].sa->state, IKEV2_SA_ESTABLISHED); /* IKE SA stays */
 	teardown_pair();
 }
 END_TEST
@@ -2720,11 +3049,18 @@ static Suite *ikev2_suite(void)
 	tcase_add_loop_test(tc, initiator_no_proposal_evidence_names_each_list, 0, 3);
 	tcase_add_test(tc, dh_group_mismatch);
 	tcase_add_test(tc, invalid_ke_payload_followed);
+	tcase_add_loop_test(tc, duplicated_invalid_ke_is_stale, 0, 2);
+	tcase_add_loop_test(tc, invalid_ke_for_the_group_sent_ends_at_the_last_retransmit, 0, 2);
+	tcase_add_test(tc, cookie_retry_keeps_the_ke_and_stale_answers_are_ignored);
+	tcase_add_test(tc, no_proposal_from_a_peer_speaking_ikev1_is_version_mismatch);
 	tcase_add_test(tc, ts_mismatch);
 	tcase_add_test(tc, id_mismatch);
 	tcase_add_test(tc, id_fqdn_and_user_fqdn);
 	tcase_add_test(tc, responder_id_checked_by_initiator);
+	tcase_add_test(tc, initiator_refusing_the_responders_id_ends_the_peers_sa);
+	tcase_add_test(tc, authentication_failed_informational_ends_the_sa);
 	tcase_add_test(tc, pfs_mismatch_at_rekey);
+	tcase_add_loop_test(tc, child_whose_rekeys_fail_is_deleted_at_its_hard_lifetime, 0, 3);
 	tcase_add_test(tc, child_rekey_make_before_break);
 	tcase_add_test(tc, ike_rekey_keeps_children);
 	tcase_add_test(tc, ike_sa_ends_at_its_hard_lifetime_without_rekey);
