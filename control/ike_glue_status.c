@@ -222,6 +222,7 @@ static const struct stat_field v2_stats[] = {
 	STAT(ikev2_stats, init_refused),
 	STAT(ikev2_stats, invalid_ke_sent),
 	STAT(ikev2_stats, logs_suppressed),
+	STAT(ikev2_stats, stale_init),
 };
 static const struct stat_field v1_stats[] = {
 	STAT(ikev1_stats, rx),

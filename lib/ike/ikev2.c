@@ -47,8 +47,6 @@ void ikev2_initiate(struct ikev2 *e, uint32_t conn, uint64_t now_ms)
 	}
 	sa->local.port = IKE_PORT;
 	e->conns[conn].sa = sa;
-	e->now_ms = now_ms;
-	ikev2_other_version_note(e, conn); /* before the status says negotiating */
 	ike_status_set(ikev2_status(e, conn), IKE_STATE_PHASE1_NEGOTIATING, now_ms);
 	ikev2_init_send(e, sa);
 }

@@ -17,11 +17,6 @@ enum {
 	NATD_LEN = 20,
 	COOKIE_LEN = 1 + 32, /* secret version, HMAC-SHA256 */
 	COOKIE_TRIES = 3,    /* COOKIEs an initiator takes for one IKE_SA_INIT */
-	/*
-	 * A peer seen speaking the other IKE version this recently still
-	 * does: the host records it at most every 10 s while it goes on.
-	 */
-	OTHER_VERSION_FRESH_MS = 30000,
 };
 
 static uint8_t *dup_bytes(const uint8_t *p, size_t n)
@@ -249,33 +244,6 @@ bool ikev2_init_give_up(struct ikev2 *e, struct ikev2_sa *sa)
 	return true;
 }
 
-void ikev2_other_version_note(struct ikev2 *e, uint32_t conn)
-{
-	struct ikev2_conn *ic = &e->conns[conn];
-	uint64_t n = ikev2_status(e, conn)->failures[IKE_CAUSE_IKE_VERSION_MISMATCH];
-
-	if (n != ic->other_version_seen) {
-		ic->other_version_seen = n;
-		ic->other_version_at_ms = e->now_ms;
-	}
-}
-
-/*
- * The peer was seen speaking the other IKE version lately (the host
- * recorded ike_version_mismatch): its NO_PROPOSAL_CHOSEN to our IKEv2 is
- * that mismatch (an IKEv1-only peer refuses IKEv2 so), not a proposal one
- * (DESIGN.md). Once the peer has stopped, NO_PROPOSAL_CHOSEN means
- * proposals again.
- */
-static bool peer_speaks_other_version(struct ikev2 *e, uint32_t conn)
-{
-	const struct ikev2_conn *ic = &e->conns[conn];
-
-	ikev2_other_version_note(e, conn);
-	return ic->other_version_seen != 0 &&
-	       e->now_ms - ic->other_version_at_ms < OTHER_VERSION_FRESH_MS;
-}
-
 /*
  * Any other error notify ends the attempt, with the cause it points at.
  * Unlike INVALID_KE_PAYLOAD and COOKIE these are answers about what every
@@ -285,17 +253,10 @@ static bool peer_speaks_other_version(struct ikev2 *e, uint32_t conn)
 static void init_refused(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev2_notify *n)
 {
 	const struct config_connection *cc = ikev2_cc(e, sa->conn);
-	uint32_t conn = sa->conn;
 	char ev[IKE_EVIDENCE_MAX];
 	enum ike_cause cause;
 
-	if (n->type == IKEV2_N_NO_PROPOSAL_CHOSEN && peer_speaks_other_version(e, sa->conn)) {
-		snprintf(
-		        ev, sizeof(ev),
-		        "the peer answered IKE_SA_INIT with NO_PROPOSAL_CHOSEN and speaks IKEv1 to "
-		        "us; the connection is configured for IKEv2");
-		cause = IKE_CAUSE_IKE_VERSION_MISMATCH;
-	} else if (n->type == IKEV2_N_NO_PROPOSAL_CHOSEN) {
+	if (n->type == IKEV2_N_NO_PROPOSAL_CHOSEN) {
 		char e1[64], e2[64], e3[64], e4[64];
 
 		/* Integrity "none" with AEAD ciphers only: they need none. */
@@ -316,9 +277,6 @@ static void init_refused(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev
 		cause = IKE_CAUSE_PEER_REJECTED;
 	}
 	ikev2_sa_fail(e, sa, IKE_STATE_PHASE1_FAILED, cause, ev);
-	/* Our own record counts too, but it is no news of the peer's IKEv1. */
-	e->conns[conn].other_version_seen =
-	        ikev2_status(e, conn)->failures[IKE_CAUSE_IKE_VERSION_MISMATCH];
 }
 
 /* The responder's choice, nonce and KE: the SK_* keys; 0, or -1 with sa failed. */

@@ -209,9 +209,6 @@ struct ikev2_conn {
 	struct ikev2_sa *sas; /* every IKE SA of the connection (conn_next) */
 	uint64_t restart_at_ms;
 	uint64_t child_retry_at_ms; /* a new child refused with TEMPORARY_FAILURE: ask again */
-	/* The host's ike_version_mismatch records on the status: how many seen, and when. */
-	uint64_t other_version_seen;
-	uint64_t other_version_at_ms;
 	struct ikev2_ratelimit rl[IKEV2_RL_KINDS];
 	bool restart;
 	bool admin_down;
@@ -343,12 +340,6 @@ void ikev2_init_response(struct ikev2 *e, struct ikev2_sa *sa, const struct ikev
  * sent, more often than our earlier requests explain (dh_group_mismatch).
  */
 bool ikev2_init_give_up(struct ikev2 *e, struct ikev2_sa *sa);
-/*
- * Notes when the host last recorded that conn's peer speaks the other IKE
- * version (ike_version_mismatch on the status): called before the status
- * is overwritten by a new attempt, and when its answer comes.
- */
-void ikev2_other_version_note(struct ikev2 *e, uint32_t conn);
 
 /* ---- ikev2_auth.c: IKE_AUTH ---- */
 void ikev2_auth_send(struct ikev2 *e, struct ikev2_sa *sa);

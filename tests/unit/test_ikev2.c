@@ -943,10 +943,9 @@ END_TEST
 /* The host's record of a peer that speaks IKEv1 to an IKEv2 connection (ike_glue does it). */
 static void host_saw_ikev1(void)
 {
-	ike_status_fail(&gws[0].status[0], IKE_STATE_PHASE1_FAILED, IKE_CAUSE_IKE_VERSION_MISMATCH,
-	                now, NULL,
-	                "peer 198.51.100.7:500 sent IKEv1, connection is configured for "
-	                "IKEv2");
+	ike_status_other_version(&gws[0].status[0], 1, true, now,
+	                         "peer 198.51.100.7:500 sent IKEv1, connection is configured for "
+	                         "IKEv2");
 }
 
 /*
@@ -979,7 +978,7 @@ START_TEST(no_proposal_from_a_peer_speaking_ikev1_is_version_mismatch)
 	}
 	ck_assert_uint_eq(seen_other, 0);
 	ck_assert_uint_ge(gws[0].status[0].failures[IKE_CAUSE_IKE_VERSION_MISMATCH], 8);
-	run_for(40000); /* no more IKEv1 */
+	run_for(IKE_OTHER_VERSION_MS + 10000); /* no more IKEv1 */
 	expect_fail(0, IKE_STATE_PHASE1_FAILED, IKE_CAUSE_PROPOSAL_MISMATCH, "NO_PROPOSAL_CHOSEN");
 	teardown_pair();
 }
