@@ -409,7 +409,7 @@ void ikev2_auth_request(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_msg *
 		k->ch.has_dh = false;
 		nc = ikev2_child_install(e, sa, sa->conn, &k->ch, k->esn, k->spi_in, k->peer_spi,
 		                         NULL, 0, sa->ni, sa->ni_len, sa->nr, sa->nr_len, false,
-		                         k->l, k->nl, k->r, k->nr);
+		                         k->l, k->nl, k->r, k->nr, 0);
 		if (nc)
 			ikev2_child_note_partial(e, nc);
 	}
@@ -509,8 +509,8 @@ int ikev2_child_from_response(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2
 		goto fail;
 	}
 	if (ikev2_child_install(e, sa, p->conn, &ch, esn, p->spi_in, peer_spi, gir, gir_len, ni,
-	                        ni_len, nr, nr_len, true, m->tsi, m->n_tsi, m->tsr,
-	                        m->n_tsr) == NULL)
+	                        ni_len, nr, nr_len, true, m->tsi, m->n_tsi, m->tsr, m->n_tsr,
+	                        0) == NULL)
 		return -1;
 	p->spi_in = 0;
 	rc = 0;

@@ -96,7 +96,8 @@ struct ikev2_child *ikev2_child_install(struct ikev2 *e, struct ikev2_sa *sa, ui
                                         uint32_t spi_out, const uint8_t *gir, size_t gir_len,
                                         const uint8_t *ni, size_t ni_len, const uint8_t *nr,
                                         size_t nr_len, bool we_initiated, const struct ts *l,
-                                        unsigned n_l, const struct ts *r, unsigned n_r)
+                                        unsigned n_l, const struct ts *r, unsigned n_r,
+                                        uint32_t replaces)
 {
 	const struct config_connection *cc = ikev2_cc(e, conn);
 	struct ike_status *st = ikev2_status(e, conn);
@@ -127,6 +128,13 @@ struct ikev2_child *ikev2_child_install(struct ikev2 *e, struct ikev2_sa *sa, ui
 	k->expire_at_ms = life ? e->now_ms + life * 1000 : 0; /* as the data plane's hard limit */
 	ikev2_min_nonce(k->n_min, &k->n_min_len, ni, ni_len, nr, nr_len);
 	fill_child(e, sa, k, c);
+	/*
+	 * The responder of a rekey: the peer installs the new child once it has
+	 * our answer, and deletes the old one after; until then we send on the
+	 * old one (ops.child_outbound when the Delete comes).
+	 */
+	k->outbound_waits_for = we_initiated ? 0 : replaces;
+	c->outbound_later = k->outbound_waits_for != 0;
 	rc = ikev2_child_keymat(sa, gir, gir_len, ni, ni_len, nr, nr_len, we_initiated, c);
 	if (rc == 0)
 		rc = e->ops.child_install(e->ops.ctx, c);
@@ -200,6 +208,13 @@ void ikev2_child_remove(struct ikev2 *e, struct ikev2_sa *sa, struct ikev2_child
 		e->ops.child_delete(e->ops.ctx, c->conn, c->spi_in);
 		if (e->st.child_sas)
 			e->st.child_sas--;
+		/* A child the peer's rekey made sends once this one is gone. */
+		for (struct ikev2_child *k = sa->children; k; k = k->next)
+			if (k->outbound_waits_for == c->spi_in) {
+				k->outbound_waits_for = 0;
+				if (e->ops.child_outbound != NULL)
+					e->ops.child_outbound(e->ops.ctx, k->conn, k->spi_in);
+			}
 	}
 	free(c);
 }
@@ -757,7 +772,7 @@ void ikev2_create_child_request(struct ikev2 *e, struct ikev2_sa *sa, struct ike
 	nc = ikev2_child_install(e, sa, conn, &a->ch, a->esn, a->spi_in, a->peer_spi,
 	                         a->ch.has_dh ? a->gir : NULL, a->ch.has_dh ? (size_t)a->glen : 0,
 	                         m->nonce.p, m->nonce.len, a->nonce, sizeof(a->nonce), false, a->l,
-	                         a->nl, a->r, a->nr);
+	                         a->nl, a->r, a->nr, old != NULL ? old->spi_in : 0);
 	if (nc && old == NULL)
 		ikev2_child_note_partial(e, nc);
 	if (nc && old && old->state == IKEV2_CHILD_REKEYING) {

@@ -76,8 +76,13 @@ struct ikev2_child {
 	bool esn;
 	bool udp_encap;
 	uint8_t state;
-	bool installed;        /* in the data plane (a lost collision's child is not) */
-	bool peer_rekeyed;     /* the peer rekeyed it while ours was out (collision) */
+	bool installed;    /* in the data plane (a lost collision's child is not) */
+	bool peer_rekeyed; /* the peer rekeyed it while ours was out (collision) */
+	/*
+	 * Made by the peer's rekey of the child whose spi_in this is: installed
+	 * with outbound_later, it sends once the peer deletes that one; 0: sends.
+	 */
+	uint32_t outbound_waits_for;
 	uint32_t peer_new_spi; /* spi_in of the child the peer's rekey made */
 	struct ts ts_l[IKE_TS_MAX], ts_r[IKE_TS_MAX];
 	unsigned n_ts_l, n_ts_r;
@@ -396,7 +401,8 @@ struct ikev2_child *ikev2_child_install(struct ikev2 *e, struct ikev2_sa *sa, ui
                                         uint32_t spi_out, const uint8_t *gir, size_t gir_len,
                                         const uint8_t *ni, size_t ni_len, const uint8_t *nr,
                                         size_t nr_len, bool we_initiated, const struct ts *l,
-                                        unsigned n_l, const struct ts *r, unsigned n_r);
+                                        unsigned n_l, const struct ts *r, unsigned n_r,
+                                        uint32_t replaces);
 /*
  * A new child (not a rekey) the peer asked for covers part of the
  * connection's subnets: logged, and once a second pair is up too, noted on

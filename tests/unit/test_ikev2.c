@@ -39,6 +39,7 @@ struct child_rec {
 	struct ike_child c;
 	bool deleted;
 	uint64_t installed_ms, deleted_ms;
+	unsigned outbound_calls; /* ops.child_outbound for it */
 };
 
 struct gw {
@@ -152,6 +153,7 @@ static int fake_install(void *ctx, const struct ike_child *c)
 	g->kids[g->n_kids].c = *c;
 	g->kids[g->n_kids].installed_ms = now;
 	g->kids[g->n_kids].deleted = false;
+	g->kids[g->n_kids].outbound_calls = 0;
 	g->n_kids++;
 	return 0;
 }
@@ -169,6 +171,22 @@ static void fake_delete(void *ctx, uint32_t conn, uint32_t spi_in)
 		}
 	}
 	ck_abort_msg("child_delete of an SPI never installed: 0x%08x", spi_in);
+}
+
+static void fake_outbound(void *ctx, uint32_t conn, uint32_t spi_in)
+{
+	struct gw *g = ctx;
+
+	for (unsigned i = 0; i < g->n_kids; i++) {
+		if (g->kids[i].c.spi_in == spi_in && !g->kids[i].deleted) {
+			ck_assert_uint_eq(g->kids[i].c.conn, conn);
+			ck_assert_msg(g->kids[i].c.outbound_later, "child_outbound for 0x%08x",
+			              spi_in);
+			g->kids[i].outbound_calls++;
+			return;
+		}
+	}
+	ck_abort_msg("child_outbound of an SPI not installed: 0x%08x", spi_in);
 }
 
 static void fake_log(void *ctx, enum ike_log_level level, uint32_t conn, const char *msg)
@@ -242,6 +260,7 @@ static const struct ike_ops fake_ops_tmpl = {
 	.spi_alloc = fake_spi_alloc,
 	.child_install = fake_install,
 	.child_delete = fake_delete,
+	.child_outbound = fake_outbound,
 	.log = fake_log,
 };
 
@@ -1218,6 +1237,16 @@ START_TEST(child_rekey_make_before_break)
 		ck_assert(!gws[g].gap_seen);
 	}
 	ck_assert(memcmp(gws[0].kids[0].c.key_out, gws[0].kids[1].c.key_out, 16) != 0);
+	/*
+	 * A started the rekey and sends on the new child at once; B, which
+	 * answered, only once A's Delete of the old one came (A has the new
+	 * child by then).
+	 */
+	ck_assert(!gws[0].kids[1].c.outbound_later);
+	ck_assert(gws[1].kids[1].c.outbound_later);
+	ck_assert_uint_eq(gws[1].kids[1].outbound_calls, 1);
+	ck_assert_uint_eq(gws[0].kids[1].outbound_calls, 0);
+	ck_assert(!gws[0].kids[0].c.outbound_later && !gws[1].kids[0].c.outbound_later);
 	teardown_pair();
 }
 END_TEST
