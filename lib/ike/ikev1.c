@@ -575,14 +575,32 @@ void v1_sa_follow(struct ikev1 *e, struct v1_sa *sa)
 		return;
 	if (e->rx_local.port != IKE_NATT_PORT)
 		return; /* never float back to 500 */
+	/* Floated already and established: not the float, a new NAT mapping. */
+	bool moved = sa->st == P1_ESTABLISHED && sa->local.port == IKE_NATT_PORT;
+	char was[64], now_at[64];
+
+	ike_endpoint_str(&sa->remote, was, sizeof(was));
 	sa->local = e->rx_local;
 	sa->remote = e->rx_remote;
 	/* A new NAT mapping of the newest SA is where its successor is sent. */
 	struct v1_conn *c = v1_conn(e, sa->conn);
-	if (c != NULL && c->sa == sa) {
-		c->via_local = sa->local;
-		c->via_remote = sa->remote;
-	}
+	if (c == NULL || c->sa != sa)
+		return;
+	c->via_local = sa->local;
+	c->via_remote = sa->remote;
+	if (!moved)
+		return;
+	/*
+	 * Established on 4500 already: the peer's NAT mapping changed. Its
+	 * IPsec SAs still send to the old one: rekeyed at once, the new pairs
+	 * sending to where the peer is now (make-before-break, as any rekey).
+	 */
+	ike_log(&e->ops, IKE_LOG_INFO, sa->conn,
+	        "peer moved from %s to %s: its IPsec SAs are rekeyed to follow", was,
+	        ike_endpoint_str(&sa->remote, now_at, sizeof(now_at)));
+	for (unsigned i = 0; i < c->n_ch; i++)
+		if (c->ch[i].rekey_at_ms != 0 && !c->ch[i].rekeying)
+			c->ch[i].rekey_at_ms = e->now;
 }
 
 /* ---- timers --------------------------------------------------------------------- */

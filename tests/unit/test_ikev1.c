@@ -50,11 +50,12 @@ struct net {
 	struct pkt *q;
 	unsigned n;
 	uint64_t now;
-	bool nat;      /* side 0 behind a NAT: source NAT_PUB, port + 1000 */
-	int drop_to;   /* -1, or drop everything sent to this side */
-	bool drop_all; /* the path is down both ways */
-	int drop_nth;  /* drop the n-th datagram sent (1-based), 0: none */
-	bool dup;      /* deliver every datagram twice */
+	bool nat;         /* side 0 behind a NAT: source NAT_PUB, port + nat_off */
+	uint16_t nat_off; /* the NAT's mapping (1000; a new mapping: another value) */
+	int drop_to;      /* -1, or drop everything sent to this side */
+	bool drop_all;    /* the path is down both ways */
+	int drop_nth;     /* drop the n-th datagram sent (1-based), 0: none */
+	bool dup;         /* deliver every datagram twice */
 	unsigned sent;
 	unsigned natd_rfc, natd_draft; /* plain messages carrying NAT-D (20 / 130) */
 	char events[1 << 14];          /* "i0:spi d1:spi ..." in order */
@@ -132,12 +133,17 @@ static void f_send(void *ctx, const struct ike_endpoint *local, const struct ike
 		p->dst = *remote;
 		if (n->nat && s->idx == 0) {
 			memcpy(p->src.addr, NAT_PUB, 4);
-			p->src.port = (uint16_t)(local->port + 1000);
+			p->src.port = (uint16_t)(local->port + n->nat_off);
 		}
 		if (n->nat && s->idx == 1) {
 			ck_assert_mem_eq(p->dst.addr, NAT_PUB, 4);
+			/* The NAT forwards only what its current mapping covers. */
+			if (remote->port != 500 + n->nat_off && remote->port != 4500 + n->nat_off) {
+				n->n--;
+				return;
+			}
 			memcpy(p->dst.addr, A_ADDR, 4);
-			p->dst.port = (uint16_t)(remote->port - 1000);
+			p->dst.port = (uint16_t)(remote->port - n->nat_off);
 		}
 		ck_assert_uint_le(len, sizeof(p->buf));
 		memcpy(p->buf, buf, len);
@@ -323,6 +329,7 @@ static struct net *net_new(const struct tcfg *ta, const struct tcfg *tb)
 	n->q = calloc(QMAX, sizeof(*n->q));
 	ck_assert_ptr_nonnull(n->q);
 	n->drop_to = -1;
+	n->nat_off = 1000;
 	n->now = 1000000;
 	if (getenv("IKEV1_TEST_LOG"))
 		fprintf(stderr, "=== new pair ===\n");
@@ -1979,6 +1986,35 @@ START_TEST(test_nat_floats_to_4500)
 }
 END_TEST
 
+/*
+ * The NAT in front of A maps it to a new port: B follows on A's next
+ * message (its DPD here) and rekeys the IPsec SAs, whose ESP goes to the
+ * old port, so that the new pair sends to the new one; the old pair goes.
+ */
+START_TEST(test_nat_mapping_change_followed_by_the_ipsec_sas)
+{
+	struct tcfg a = cfg_a(), b = cfg_b();
+
+	a.addr = "192.0.2.1";
+	b.peer = "203.0.113.9";
+	b.remote_id = "192.0.2.1";
+	struct net *n = net_new(&a, &b);
+	n->nat = true;
+	start(n);
+	check_up(n, 1);
+	ck_assert_uint_eq(n->s[1].live[0].remote.port, 5500);
+	n->nat_off = 2000;
+	advance(n, 30000); /* A's DPD after 10 s idle arrives from port 6500 */
+	ck_assert_uint_ge(n->s[1].installs, 2);
+	for (unsigned i = 0; i < n->s[1].n_live; i++)
+		ck_assert_uint_eq(n->s[1].live[i].remote.port, 6500);
+	ck_assert_uint_ge(n->s[1].deletes, 1);
+	ck_assert_msg(strstr(n->s[1].log, "moved") != NULL, "%s", n->s[1].log);
+	check_up(n, 1);
+	net_free(n);
+}
+END_TEST
+
 START_TEST(test_nat_aggressive_floats_to_4500)
 {
 	struct tcfg a = cfg_a(), b = cfg_b();
@@ -2232,6 +2268,7 @@ static Suite *ikev1_suite(void)
 	tcase_add_test(c, test_dpd_answered);
 	tcase_add_test(c, test_dpd_silent_peer_dead);
 	tcase_add_test(c, test_nat_floats_to_4500);
+	tcase_add_test(c, test_nat_mapping_change_followed_by_the_ipsec_sas);
 	tcase_add_test(c, test_nat_draft_vendor_ids);
 	tcase_add_test(c, test_nat_aggressive_floats_to_4500);
 	tcase_add_test(c, test_rekey_isakmp_by_responder_through_nat);
