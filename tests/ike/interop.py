@@ -729,3 +729,249 @@ def count_packets(ns, iface, bpf, seconds):
                         "-e", "udp.srcport"], capture_output=True, text=True,
                        timeout=seconds + 30)
     return [tuple(l.split("\t")) for l in r.stdout.splitlines() if l.strip()]
+
+
+# -- identities ---------------------------------------------------------------
+
+SWAN_FQDN, GW_FQDN = "swan.example.net", "vpngw.example.com"
+
+
+class Ident:
+    """One identity as each side writes it: vpngw's config (local_id /
+    remote_id), strongSwan's swanctl.conf, how `swanctl --list-sas` prints
+    it and how vpngw's evidence prints it (ike_id_str)."""
+
+    def __init__(self, gw, swan, swan_shows, gw_shows, id_type, data):
+        self.gw, self.swan, self.swan_shows, self.gw_shows = gw, swan, swan_shows, gw_shows
+        # The ID payload: its type (RFC 7296 3.5, RFC 2407 4.6.2.1) and bytes.
+        self.id_type, self.data = id_type, data
+
+    def __repr__(self):
+        return self.gw
+
+
+def fqdn_id(name):
+    return Ident(name, name, name, "fqdn:" + name, 2, name.encode())
+
+
+def user_fqdn_id(name):
+    return Ident(name, name, name, "user_fqdn:" + name, 3, name.encode())
+
+
+def keyid_text(text):
+    """KEY_ID with the bytes of text: vpngw's keyid:TEXT, strongSwan's
+    keyid: prefix (its identity parser's type prefix; a bare string would be
+    an FQDN there)."""
+    return Ident("keyid:" + text, "keyid:" + text, text, "keyid:" + text, 11, text.encode())
+
+
+def keyid_hex(hexstr):
+    """KEY_ID with binary bytes: vpngw's keyid:0xHEX, strongSwan's "@#HEX"
+    (quoted: # starts a comment in swanctl.conf); strongSwan lists a binary
+    KEY_ID as colon-separated hex."""
+    pairs = [hexstr[i:i + 2] for i in range(0, len(hexstr), 2)]
+    return Ident("keyid:0x" + hexstr, '"@#%s"' % hexstr, ":".join(pairs), "keyid:0x" + hexstr, 11,
+                 bytes.fromhex(hexstr))
+
+
+class Capture:
+    """tshark writing a pcap of what matches the capture filter bpf on iface
+    in namespace ns, from its construction (capture running) to stop()."""
+
+    def __init__(self, lab, ns, iface, bpf, name):
+        self.lab = lab
+        self.path = os.path.join(lab.dir, "%s-%d.pcap" % (name, len(lab.results) + 1))
+        self.proc = subprocess.Popen(["ip", "netns", "exec", ns, "tshark", "-q", "-n", "-i", iface,
+                                      "-f", bpf, "-w", self.path], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True, start_new_session=True)
+        lab.procs.append(self.proc)
+        # dumpcap writes the file's header once it captures.
+        end = time.time() + 15
+        while not (os.path.exists(self.path) and os.path.getsize(self.path) > 0):
+            if self.proc.poll() is not None or time.time() > end:
+                raise RuntimeError("tshark on %s did not start: %s" % (
+                    iface, self.proc.stderr.read() if self.proc.poll() is not None else "timeout"))
+            time.sleep(0.1)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGINT)  # tshark flushes the file on SIGINT
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        self.lab.reap(self.proc)
+
+    def fields(self, display_filter, *fields):
+        """The captured packets matching display_filter: one tuple of fields each."""
+        cmd = ["tshark", "-n", "-r", self.path, "-Y", display_filter, "-T", "fields"]
+        for f in fields:
+            cmd += ["-e", f]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("tshark -r %s -Y %r failed: %s" % (self.path, display_filter,
+                                                                  r.stderr))
+        return [tuple(l.split("\t")) for l in r.stdout.splitlines() if l.strip()]
+
+
+def ids_up(c, initiator, gw_tail, swan, gw_id, swan_id, opts=None, what="IKE_SA"):
+    """Bring the tunnel up with these identities (gw_tail, swan: made with
+    them), then: strongSwan's SA names both as it received and sent them,
+    the SPIs agree, ping through."""
+    st, cs = bring_up(c, initiator, gw_tail, swan, opts=opts,
+                      secrets=swan_secrets(ids=(gw_id.swan, swan_id.swan)))
+    sa = [s for s in c.charon.list_sas()["vpn"] if s["state"] == "ESTABLISHED"][0]
+    c.check(sa.get("local_id") == swan_id.swan_shows and sa.get("remote_id") == gw_id.swan_shows,
+            "strongSwan's %s: local '%s', remote '%s' (want '%s', '%s')" % (
+                what, sa.get("local_id"), sa.get("remote_id"), swan_id.swan_shows,
+                gw_id.swan_shows),
+            "\n".join(sa["lines"][:4]))
+    check_spis_agree(c, st, cs[-1])
+    c.check_ping(count=5)
+    return st, cs
+
+
+def check_ike_sas_deleted(c, timeout=5):
+    """Every IKE_SA strongSwan established was deleted again (its log), and
+    at some moment within timeout it holds no IKE_SA and no CHILD_SA at all,
+    in any state (a retry of the refused peer may come and go)."""
+    end = time.time() + timeout
+    while True:
+        log = c.charon.read_log()
+        est = set(re.findall(r"IKE_SA vpn\[(\d+)\] established", log))
+        gone = set(re.findall(r"IKE_SA vpn\[(\d+)\] state change: \w+ => DESTROYING", log))
+        sas = c.charon.list_sas().get("vpn", [])
+        kids = [k for s in sas for k in s["children"]]
+        if (est <= gone and not sas and not kids) or time.time() > end:
+            break
+        time.sleep(0.2)
+    c.check(bool(est) and est <= gone,
+            "strongSwan deleted every IKE_SA it had established (established %s, destroyed %s)" % (
+                sorted(est), sorted(gone)), c.charon.log_tail(25))
+    return c.check(not sas and not kids, "strongSwan holds no IKE_SA and no CHILD_SA (%d / %d)" % (
+        len(sas), len(kids)), c.charon.list_sas_text())
+
+
+# -- a real NAT in the wan router (nftables) ----------------------------------
+
+NAT_TABLE = "vpngwnat"  # the wan router's nftables table (NAT, duplication)
+
+
+def nat_rules(c, rule):
+    """The wan router's NAT: one postrouting rule (replacing any before)."""
+    nft(c.lab.ns["wan"], "table ip %s\ndelete table ip %s\ntable ip %s {\n"
+        " chain post {\n  type nat hook postrouting priority srcnat;\n  %s\n }\n}\n" % (
+            NAT_TABLE, NAT_TABLE, NAT_TABLE, rule))
+
+
+def nat_clear(c):
+    nft(c.lab.ns["wan"], "table ip %s\ndelete table ip %s\n" % (NAT_TABLE, NAT_TABLE))
+    sh("conntrack", "-F", ns=c.lab.ns["wan"], check=False)
+
+
+def peer_port(st):
+    """The peer's port in vpnctl status ("203.0.113.254:10123"), or None."""
+    m = re.search(r":(\d+)$", (st or {}).get("peer") or "")
+    return int(m.group(1)) if m else None
+
+
+def check_gw_log(c, rx, what):
+    log = c.gw.read_log()
+    return c.check(re.search(rx, log, re.M) is not None, "vpngw's log: %s (/%s/)" % (what, rx),
+                   log[-1500:])
+
+
+def nat_gw_behind(c, gw_tail, swan, opts=None, nat_log=None):
+    """vpngw's public address masqueraded by the wan router towards
+    strongSwan (whose remote_addrs must be %any); vpngw initiates (gw_tail):
+    both detect the NAT (vpngw: it sends keepalives, which it does only
+    behind one; nat_log: a regex its log must match too), float to 4500,
+    ESP in UDP, traffic passes."""
+    router = SWAN_ROUTER
+    nat_rules(c, "ip saddr %s oifname \"%s\" masquerade" % (GW_PUB, c.lab.veth[1]))
+    try:
+        st, cs = bring_up(c, True, gw_tail, swan, opts=opts,
+                          env={"VPNGW_IKE_KEEPALIVE_MS": "1000"})
+        c.check(c.charon.wait_log(r"remote host is behind NAT", timeout=2) is not None,
+                "strongSwan's log: remote host is behind NAT", c.charon.log_tail(20))
+        sa = [s for s in c.charon.list_sas()["vpn"] if s["state"] == "ESTABLISHED"][0]
+        c.check(sa.get("remote") == "%s[4500]" % router,
+                "strongSwan sees vpngw at the NAT's address, floated: %s" % sa.get("remote"),
+                "\n".join(sa["lines"][:4]))
+        raw = c.charon.swanctl_cmd("--list-sas", "--raw", check=False).stdout
+        c.check(re.search(r"\bnat-remote=yes", raw) is not None and
+                re.search(r"\bnat-local=yes", raw) is None,
+                "strongSwan's list-sas: NAT on vpngw's side only (nat-remote=yes)", raw[:1500])
+        c.check(st.get("peer") == "%s:4500" % SWAN_PUB,
+                "vpnctl status: peer %s (4500)" % st.get("peer"))
+        sas = c.sas()
+        c.check(sas and all(x.get("udp_encap") for x in sas),
+                "vpngw's SAs are ESP in UDP (%s)" % [x.get("udp_encap") for x in sas])
+        ka = count_packets(c.lab.ns["wan"], c.lab.veth[1],
+                           "udp and src host %s and dst port 4500 and udp[4:2] = 9 and "
+                           "udp[8] = 0xff" % router, 4)
+        c.check(len(ka) >= 2, "NAT keepalives from vpngw through the NAT: %d in 4 s (%s)" % (
+            len(ka), sorted(set(ka))))
+        if nat_log:
+            check_gw_log(c, nat_log, "it detected the NAT on its side")
+        c.check_ping()
+        c.check_iperf(seconds=2)
+    finally:
+        nat_clear(c)
+
+
+def nat_swan_behind(c, gw_tail_for, swan, opts=None, moved_log=None, nat_log=None):
+    """strongSwan behind the wan router's NAT (source ports 10000-10999)
+    initiates (swan: start, DPD every 2 s) to vpngw, whose customer gateway
+    is the NAT's address (gw_tail_for(nat_address)); then the NAT's mapping
+    changes (ports 20000-20999, conntrack flushed): vpngw follows the peer's
+    new port on its next authenticated message (strongSwan's DPD) and
+    traffic passes. moved_log: a regex (with %(nat)s, %(p0)d, %(p1)d) vpngw's
+    log must match once it moved; nat_log: one it must match once up (its
+    NAT detection)."""
+    nat = GW_ROUTER
+    rule = "meta l4proto udp ip saddr %s ip daddr %s masquerade to :%%s" % (SWAN_PUB, GW_PUB)
+    nat_rules(c, rule % "10000-10999")
+    try:
+        st, cs = bring_up(c, False, gw_tail_for(nat), swan, opts=dict({"keep_alive": "2s"},
+                                                                    **(opts or {})))
+        p0 = peer_port(st)
+        c.check((st.get("peer") or "").startswith(nat + ":") and p0 and 10000 <= p0 <= 10999,
+                "vpnctl status: peer %s (the NAT's address and port)" % st.get("peer"))
+        c.check(c.charon.wait_log(r"local host is behind NAT", timeout=2) is not None,
+                "strongSwan's log: local host is behind NAT", c.charon.log_tail(20))
+        raw = c.charon.swanctl_cmd("--list-sas", "--raw", check=False).stdout
+        c.check(re.search(r"\bnat-local=yes", raw) is not None,
+                "strongSwan's list-sas: NAT on its own side (nat-local=yes)", raw[:1500])
+        if nat_log:
+            check_gw_log(c, nat_log, "it detected the NAT on the peer's side")
+        sas = c.sas()
+        c.check(sas and all(x.get("udp_encap") for x in sas),
+                "vpngw's SAs are ESP in UDP (%s)" % [x.get("udp_encap") for x in sas])
+        c.check_ping(count=5)
+        nat_rules(c, rule % "20000-20999")
+        sh("conntrack", "-F", ns=c.lab.ns["wan"])
+        t0 = time.time()
+        st = c.wait_status(CONN, lambda s: (peer_port(s) or 0) >= 20000, timeout=15)
+        p1 = peer_port(st)
+        c.check(p1 is not None and 20000 <= p1 <= 20999,
+                "vpnctl status: peer moved to the new mapping %s in %.1fs (was port %s)" % (
+                    (st or {}).get("peer"), time.time() - t0, p0),
+                json.dumps(st, indent=1) + "\n" + c.charon.log_tail(15))
+        c.check(st is not None and st.get("state") == "phase2 succeeded",
+                "still phase2 succeeded (%s)" % (st or {}).get("state"))
+        # The old mapping is gone from conntrack: ESP sent to the old port
+        # ends in the router, so replies prove vpngw's SAs moved too; the
+        # wire on vpngw's side of the NAT says where its ESP went.
+        cap = Capture(c.lab, c.lab.ns["wan"], c.gw.tap_pub, "udp port 4500", "nat-moved")
+        c.check_ping(count=10, what="ping after the NAT mapping changed")
+        cap.stop()
+        esp = cap.fields("esp && ip.src == %s" % GW_PUB, "udp.dstport")
+        ports = sorted({int(r[0]) for r in esp})
+        c.check(ports == [p1], "vpngw's ESP in UDP goes to the new mapping's port %s (seen: %s)" % (
+            p1, ports))
+        if moved_log:
+            check_gw_log(c, moved_log % {"nat": re.escape(nat), "p0": p0, "p1": p1 or 0},
+                         "peer moved to the new port")
+    finally:
+        nat_clear(c)

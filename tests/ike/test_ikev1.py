@@ -24,7 +24,14 @@ Cases, each with a fresh vpngw and a fresh charon (interop.py's lab):
   id_mismatch (both roles), dh_group_mismatch naming both groups,
   pfs_mismatch (PFS on one side only, either side), ike_version_mismatch
   (strongSwan speaking IKEv2, both roles);
-- FQDN and USER_FQDN identities in main and aggressive mode;
+- FQDN, USER_FQDN and KEY_ID (text and binary) identities in main and
+  aggressive mode; in aggressive mode the IDs' types and bytes are also
+  read off the wire (tshark); a KEY_ID mismatch in aggressive mode, both
+  roles (id_mismatch naming both KEY_IDs);
+- a real NAT (nftables masquerade in the wan router): vpngw behind it
+  initiating main mode (NAT-D, float to 4500, ESP in UDP, keepalives,
+  traffic), and strongSwan behind it with the NAT's mapping changed under
+  the tunnel (vpngw follows the new port, its ESP too);
 - vpngw to vpngw over IKEv1 main mode and aggressive mode.
 
 Usage: test_ikev1.py VPNGW [CASE-PREFIX...]   (root)
@@ -228,7 +235,7 @@ def case_psk_mismatch(c):
 # ---- the diagnosis matrix (DESIGN.md "Connection status and diagnosis") ----
 
 G2, G14 = interop.DH_NAME["group2"], interop.DH_NAME["group14"]
-SWAN_FQDN = "swan.example.net"
+SWAN_FQDN = interop.SWAN_FQDN
 
 
 def misconfig_case(cause, state, gw_kw, swan_kw, swan_log=None, initiator=True, mode="main",
@@ -313,25 +320,101 @@ def case_pfs_initiator(c):
     no_sa(c)
 
 
+# Identities of each kind: (vpngw's, strongSwan's); KEY_ID is what
+# aggressive-mode peers such as Cisco's often send.
+IDS = {
+    "fqdn": (interop.fqdn_id(interop.GW_FQDN), interop.fqdn_id(SWAN_FQDN)),
+    "user_fqdn": (interop.user_fqdn_id("vpngw@example.com"),
+                  interop.user_fqdn_id("swan@example.net")),
+    "key_id": (interop.keyid_text("hq-vpngw"), interop.keyid_hex("00c0ffee01")),
+    "key_id_swapped": (interop.keyid_hex("00c0ffee02"), interop.keyid_text("branch-17")),
+}
+
+
 def id_up_case(kind, mode, initiator):
-    """FQDN / USER_FQDN identities on both sides bring the tunnel up."""
-    ids = {"fqdn": ("vpngw.example.com", SWAN_FQDN),
-           "user_fqdn": ("vpngw@example.com", "swan@example.net")}
-    gw_id, swan_id = ids[kind]
+    """Identities of one kind on both sides bring the tunnel up; strongSwan
+    lists both as configured. (Both sides compare an ID's type and bytes: a
+    tunnel up means each sent the type the other expects.)"""
+    gw_id, swan_id = IDS[kind]
 
     def fn(c):
-        st, cs = up(c, initiator,
-                    gw_conn(initiator, mode, dict(DEFAULT[1], local_id=gw_id, remote_id=swan_id)),
-                    v1_conn(mode, start=not initiator, local_id=swan_id, remote_id=gw_id,
-                            **DEFAULT_SWAN),
-                    secrets=swan_secrets(ids=(gw_id, swan_id)))
-        sa = [s for s in c.charon.list_sas()["vpn"] if s["state"] == "ESTABLISHED"][0]
-        c.check(sa.get("local_id") == swan_id and sa.get("remote_id") == gw_id,
-                "strongSwan's ISAKMP SA: local '%s', remote '%s'" % (sa.get("local_id"),
-                                                                     sa.get("remote_id")))
-        check_spis_agree(c, st, cs[-1])
-        c.check_ping(count=5)
+        cap = None
+        if mode == "aggressive":
+            cap = interop.Capture(c.lab, c.lab.ns["wan"], c.lab.veth[1],
+                                  "udp port 500 or udp port 4500", "aggressive-ids")
+        interop.ids_up(c, initiator,
+                       gw_conn(initiator, mode, dict(DEFAULT[1], local_id=gw_id.gw,
+                                                     remote_id=swan_id.gw)),
+                       v1_conn(mode, start=not initiator, local_id=swan_id.swan,
+                               remote_id=gw_id.swan, **DEFAULT_SWAN),
+                       gw_id, swan_id, opts=SWAN_OPTS, what="ISAKMP SA")
+        if cap is not None:
+            cap.stop()
+            check_clear_ids(c, cap, gw_id, swan_id)
     return fn
+
+
+def check_clear_ids(c, cap, gw_id, swan_id):
+    """Aggressive mode carries both phase 1 IDs in the clear (AM1, AM2): on
+    the wire each side sent its own with the configured type and bytes."""
+    rows = cap.fields("isakmp.exchangetype == 4 && isakmp.id.type", "ip.src", "isakmp.id.type",
+                      "isakmp.id.data.key_id", "isakmp.id.data.fqdn", "isakmp.id.data.user_fqdn")
+    seen = {}
+    for row in rows:
+        src, typ, data = row[0], row[1], next((x for x in row[2:] if x), "")
+        seen.setdefault(src, set()).add((typ, data))
+    for who, addr, ident in (("vpngw", interop.GW_PUB, gw_id),
+                             ("strongSwan", interop.SWAN_PUB, swan_id)):
+        data = ident.data.hex() if ident.id_type == 11 else ident.data.decode()
+        want = (str(ident.id_type), data)
+        got = {(t, d.replace(":", "") if t == "11" else d) for t, d in seen.get(addr, ())}
+        c.check(got == {want}, "on the wire: %s's aggressive-mode ID is type %s, %s (tshark: %s)"
+                % (who, ident.id_type, data, sorted(got)), "\n".join("\t".join(r) for r in rows))
+
+
+def keyid_mismatch_case(initiator):
+    """Aggressive mode: strongSwan sends KEY_ID 0x00c0ffee03, vpngw's
+    remote_id is KEY_ID 0x00c0ffee01: id_mismatch naming both KEY_IDs as
+    vpngw prints them (keyid:0xHEX); no SA."""
+    want, sent = interop.keyid_hex("00c0ffee01"), interop.keyid_hex("00c0ffee03")
+    gw_id = interop.keyid_text("hq-vpngw")
+
+    def fn(c):
+        swan = v1_conn("aggressive", start=not initiator, local_id=sent.swan, remote_id=gw_id.swan,
+                       **DEFAULT_SWAN)
+        interop.misconfig(c, gw_conn(initiator, "aggressive",
+                                     dict(DEFAULT[1], local_id=gw_id.gw, remote_id=want.gw)),
+                          swan, "id_mismatch", "phase1 failed",
+                          secrets=swan_secrets(ids=(gw_id.swan, sent.swan)), opts=SWAN_OPTS,
+                          evidence_re=[re.escape(want.gw_shows) + r"\b",
+                                       re.escape(sent.gw_shows) + r"\b"])
+        no_sa(c)
+    return fn
+
+
+# ---- a real NAT in the wan router (nftables, interop.py) ----
+
+
+def case_nat_gw_behind(c):
+    """vpngw behind the wan router's masquerade initiating main mode: NAT-D
+    seen by both, float to 4500, ESP in UDP, NAT keepalives from vpngw on
+    the wire, ping and iperf3 (interop.nat_gw_behind)."""
+    interop.nat_gw_behind(c, gw_conn(True), v1_conn(conn_opts={"remote_addrs": "%any"},
+                                                    **DEFAULT_SWAN), opts=SWAN_OPTS,
+                          nat_log=r"NAT detected: we are behind a NAT")
+
+
+def case_nat_swan_behind(c):
+    """strongSwan behind the NAT initiating main mode, the mapping changed
+    under the tunnel: vpngw follows the new port on strongSwan's next
+    authenticated message (a DPD R-U-THERE every 2 s) and its SAs follow
+    (interop.nat_swan_behind)."""
+    interop.nat_swan_behind(
+        c, lambda nat: gw_conn(False, ike=dict(DEFAULT[1], remote_id=interop.SWAN_PUB),
+                               peer_addr=nat),
+        v1_conn(start=True, conn_opts={"dpd_delay": "2s"}, **DEFAULT_SWAN), opts=SWAN_OPTS,
+        nat_log=r"NAT detected:(?! we are).* the peer is behind a NAT")
+
 
 CASES = []
 for _s in SUITES:
@@ -397,6 +480,18 @@ CASES += [
     ("responder aggressive FQDN identities", id_up_case("fqdn", "aggressive", False)),
     ("responder main USER_FQDN identities", id_up_case("user_fqdn", "main", False)),
     ("initiator aggressive USER_FQDN identities", id_up_case("user_fqdn", "aggressive", True)),
+    ("initiator aggressive KEY_ID identities (text and hex)",
+     id_up_case("key_id", "aggressive", True)),
+    ("responder aggressive KEY_ID identities (hex and text)",
+     id_up_case("key_id_swapped", "aggressive", False)),
+    ("misconfig aggressive KEY_ID, vpngw responder -> id_mismatch naming both",
+     keyid_mismatch_case(False)),
+    ("misconfig aggressive KEY_ID, vpngw initiator -> id_mismatch naming both",
+     keyid_mismatch_case(True)),
+    ("nat: vpngw behind a NAT initiating main mode: NAT-T, keepalives, traffic",
+     case_nat_gw_behind),
+    ("nat: strongSwan behind a NAT initiating main mode, mapping changes: vpngw follows",
+     case_nat_swan_behind),
     ("vpngw to vpngw aggressive", lambda c: vpngw_to_vpngw(
         c, dict(version="ikev1", mode="aggressive", encryption="aes256", integrity="sha256",
                 dh_group="group14"),

@@ -22,11 +22,13 @@ Cases, each with a fresh vpngw and a fresh charon (interop.py's lab):
   (naming the parameter) and remedy: dh_group_mismatch naming both groups;
   INVALID_KE_PAYLOAD followed to the tunnel, also when the answer comes
   twice; pfs_mismatch at a CHILD_SA rekey by either side; id_mismatch in
-  both roles; ike_version_mismatch (strongSwan speaking IKEv1) in both
+  both roles (as initiator vpngw tells strongSwan, which keeps no SA);
+  ike_version_mismatch (strongSwan speaking IKEv1) in both
   roles; unknown_peer (strongSwan from a second address: counted, logged,
   no tunnel);
 - on-demand: no IKE until the LAN sends, then vpngw initiates (ACQUIRE);
-- FQDN and USER_FQDN identities in both roles;
+- FQDN, USER_FQDN and KEY_ID (text and binary) identities in both roles;
+  a KEY_ID mismatch in both roles (id_mismatch naming both KEY_IDs);
 - a real NAT (nftables masquerade in the wan router): vpngw behind it
   (NAT-T, keepalives, traffic), and strongSwan behind it with the NAT's
   mapping changed under the tunnel (vpngw follows the new port);
@@ -240,8 +242,7 @@ def misconfig_case(cause, state, gw_kw, swan_kw, swan_log, secrets=None, no_peer
 # ---- the diagnosis matrix (DESIGN.md "Connection status and diagnosis") ----
 
 G2, G14, G19 = interop.DH_NAME["group2"], interop.DH_NAME["group14"], interop.DH_NAME["group19"]
-SWAN_FQDN, GW_FQDN = "swan.example.net", "vpngw.example.com"
-NAT_TABLE = "vpngwnat"  # the wan router's nftables table (NAT, duplication)
+SWAN_FQDN, NAT_TABLE = interop.SWAN_FQDN, interop.NAT_TABLE
 
 
 def case_invalid_ke_followed(c):
@@ -290,7 +291,7 @@ def case_invalid_ke_duplicated(c):
                 "ike_sa_up %s)" % (fails, (st or {}).get("ike_sa_up")),
                 "\n".join(l for l in c.gw.read_log().splitlines() if CONN in l))
     finally:
-        nat_clear(c)
+        interop.nat_clear(c)
 
 
 def pfs_case(by_swan):
@@ -355,6 +356,10 @@ def id_case(initiator):
                           secrets=swan_secrets(ids=(interop.GW_PUB, SWAN_FQDN)),
                           evidence_re=[re.escape(SWAN_FQDN), re.escape(interop.SWAN_PUB)])
         c.check(not c.sas(), "vpngw installed no SA (%d)" % len(c.sas()))
+        if initiator:
+            # strongSwan (responder) had established both SAs when vpngw
+            # read its IDr; AUTHENTICATION_FAILED + Delete must remove them.
+            interop.check_ike_sas_deleted(c)
     return fn
 
 
@@ -432,128 +437,73 @@ def case_acquire(c):
     c.check_ping(count=10, what="later pings")
 
 
+# Identities of each kind: (vpngw's, strongSwan's).
+IDS = {
+    "fqdn": (interop.fqdn_id(interop.GW_FQDN), interop.fqdn_id(SWAN_FQDN)),
+    "user_fqdn": (interop.user_fqdn_id("vpngw@example.com"),
+                  interop.user_fqdn_id("swan@example.net")),
+    # One text and one binary KEY_ID in each case, each side's the other way
+    # round in the other role.
+    "key_id": (interop.keyid_text("hq-vpngw"), interop.keyid_hex("00c0ffee01")),
+    "key_id_swapped": (interop.keyid_hex("00c0ffee02"), interop.keyid_text("branch-17")),
+}
+
+
 def id_up_case(kind, initiator):
-    """FQDN / USER_FQDN identities on both sides bring the tunnel up."""
-    ids = {"fqdn": (GW_FQDN, SWAN_FQDN), "user_fqdn": ("vpngw@example.com", "swan@example.net")}
-    gw_id, swan_id = ids[kind]
+    """Identities of one kind on both sides bring the tunnel up; strongSwan
+    lists both as configured."""
+    gw_id, swan_id = IDS[kind]
 
     def fn(c):
-        st, cs = bring_up(c, initiator,
-                          gw_conn(initiator, dict(DEFAULT_IKE, local_id=gw_id, remote_id=swan_id)),
-                          swan_conn(start=not initiator, local_id=swan_id, remote_id=gw_id,
-                                    **DEFAULT_SWAN),
-                          secrets=swan_secrets(ids=(gw_id, swan_id)))
-        sa = [s for s in c.charon.list_sas()["vpn"] if s["state"] == "ESTABLISHED"][0]
-        c.check(sa.get("local_id") == swan_id and sa.get("remote_id") == gw_id,
-                "strongSwan's IKE_SA: local '%s', remote '%s'" % (sa.get("local_id"),
-                                                                  sa.get("remote_id")))
-        check_spis_agree(c, st, cs[-1])
-        c.check_ping(count=5)
+        interop.ids_up(c, initiator,
+                       gw_conn(initiator,
+                               dict(DEFAULT_IKE, local_id=gw_id.gw, remote_id=swan_id.gw)),
+                       swan_conn(start=not initiator, local_id=swan_id.swan, remote_id=gw_id.swan,
+                                 **DEFAULT_SWAN), gw_id, swan_id)
     return fn
 
 
-# ---- a real NAT in the wan router (nftables) ----
+def keyid_mismatch_case(initiator):
+    """strongSwan sends KEY_ID branch-18, vpngw's remote_id is KEY_ID
+    branch-17: id_mismatch, the evidence naming both as vpngw prints them."""
+    want, sent = interop.keyid_text("branch-17"), interop.keyid_text("branch-18")
+    gw_id = interop.keyid_hex("00c0ffee02")
+
+    def fn(c):
+        swan = swan_conn(start=not initiator, local_id=sent.swan, remote_id=gw_id.swan,
+                         **DEFAULT_SWAN)
+        interop.misconfig(c, gw_conn(initiator, dict(DEFAULT_IKE, local_id=gw_id.gw,
+                                                     remote_id=want.gw)), swan,
+                          "id_mismatch", "phase1 failed",
+                          r"received AUTHENTICATION_FAILED notify error" if not initiator else None,
+                          secrets=swan_secrets(ids=(gw_id.swan, sent.swan)),
+                          evidence_re=[re.escape(want.gw_shows) + r"\b",
+                                       re.escape(sent.gw_shows) + r"\b"])
+        c.check(not c.sas(), "vpngw installed no SA (%d)" % len(c.sas()))
+        if initiator:
+            interop.check_ike_sas_deleted(c)
+    return fn
 
 
-def nat_rules(c, rule):
-    """The wan router's NAT: one postrouting rule (replacing any before)."""
-    interop.nft(c.lab.ns["wan"], "table ip %s\ndelete table ip %s\ntable ip %s {\n"
-                " chain post {\n  type nat hook postrouting priority srcnat;\n  %s\n }\n}\n" % (
-                    NAT_TABLE, NAT_TABLE, NAT_TABLE, rule))
-
-
-def nat_clear(c):
-    interop.nft(c.lab.ns["wan"], "table ip %s\ndelete table ip %s\n" % (NAT_TABLE, NAT_TABLE))
-    interop.sh("conntrack", "-F", ns=c.lab.ns["wan"], check=False)
-
-
-def peer_port(st):
-    """The peer's port in vpnctl status ("203.0.113.254:10123"), or None."""
-    m = re.search(r":(\d+)$", (st or {}).get("peer") or "")
-    return int(m.group(1)) if m else None
+# ---- a real NAT in the wan router (nftables, interop.py) ----
 
 
 def case_nat_gw_behind(c):
-    """vpngw's public address masqueraded by the wan router towards
-    strongSwan; vpngw initiates: both detect the NAT, float to 4500, ESP in
-    UDP, vpngw (behind the NAT) sends keepalives, traffic passes."""
-    router = interop.SWAN_ROUTER
-    nat_rules(c, "ip saddr %s oifname \"%s\" masquerade" % (interop.GW_PUB, c.lab.veth[1]))
-    try:
-        st, cs = bring_up(c, True, gw_conn(True),
-                          swan_conn(conn_opts={"remote_addrs": "%any"}, **DEFAULT_SWAN),
-                          env={"VPNGW_IKE_KEEPALIVE_MS": "1000"})
-        c.check(c.charon.wait_log(r"remote host is behind NAT", timeout=2) is not None,
-                "strongSwan's log: remote host is behind NAT", c.charon.log_tail(20))
-        sa = [s for s in c.charon.list_sas()["vpn"] if s["state"] == "ESTABLISHED"][0]
-        c.check(sa.get("remote") == "%s[4500]" % router,
-                "strongSwan sees vpngw at the NAT's address, floated: %s" % sa.get("remote"),
-                "\n".join(sa["lines"][:4]))
-        raw = c.charon.swanctl_cmd("--list-sas", "--raw", check=False).stdout
-        c.check(re.search(r"\bnat-remote=yes", raw) is not None and
-                re.search(r"\bnat-local=yes", raw) is None,
-                "strongSwan's list-sas: NAT on vpngw's side only (nat-remote=yes)", raw[:1500])
-        c.check(st.get("peer") == "%s:4500" % interop.SWAN_PUB,
-                "vpnctl status: peer %s (4500)" % st.get("peer"))
-        sas = c.sas()
-        c.check(sas and all(x.get("udp_encap") for x in sas),
-                "vpngw's SAs are ESP in UDP (%s)" % [x.get("udp_encap") for x in sas])
-        ka = interop.count_packets(c.lab.ns["wan"], c.lab.veth[1],
-                                   "udp and src host %s and dst port 4500 and udp[4:2] = 9 and "
-                                   "udp[8] = 0xff" % router, 4)
-        c.check(len(ka) >= 2, "NAT keepalives from vpngw through the NAT: %d in 4 s (%s)" % (
-            len(ka), sorted(set(ka))))
-        c.check_ping()
-        c.check_iperf(seconds=2)
-    finally:
-        nat_clear(c)
+    """vpngw behind the wan router's masquerade initiating: NAT-T,
+    keepalives, traffic (interop.nat_gw_behind)."""
+    interop.nat_gw_behind(c, gw_conn(True),
+                          swan_conn(conn_opts={"remote_addrs": "%any"}, **DEFAULT_SWAN))
 
 
 def case_nat_swan_behind(c):
-    """strongSwan behind the wan router's NAT (source ports 10000-10999)
-    initiates to vpngw, whose customer gateway is the NAT's address; then
-    the NAT's mapping changes (ports 20000-20999, conntrack flushed):
-    vpngw follows the peer's new port (RFC 7296 2.23) on its next
-    authenticated message (strongSwan's DPD, 2 s) and traffic passes."""
-    nat = interop.GW_ROUTER
-    rule = "meta l4proto udp ip saddr %s ip daddr %s masquerade to :%%s" % (
-        interop.SWAN_PUB, interop.GW_PUB)
-    nat_rules(c, rule % "10000-10999")
-    try:
-        st, cs = bring_up(c, False,
-                          gw_conn(False, dict(DEFAULT_IKE, remote_id=interop.SWAN_PUB),
-                                  peer_addr=nat),
-                          swan_conn(start=True, conn_opts={"dpd_delay": "2s"}, **DEFAULT_SWAN),
-                          opts={"keep_alive": "2s"})
-        p0 = peer_port(st)
-        c.check((st.get("peer") or "").startswith(nat + ":") and p0 and 10000 <= p0 <= 10999,
-                "vpnctl status: peer %s (the NAT's address and port)" % st.get("peer"))
-        c.check(c.charon.wait_log(r"local host is behind NAT", timeout=2) is not None,
-                "strongSwan's log: local host is behind NAT", c.charon.log_tail(20))
-        raw = c.charon.swanctl_cmd("--list-sas", "--raw", check=False).stdout
-        c.check(re.search(r"\bnat-local=yes", raw) is not None,
-                "strongSwan's list-sas: NAT on its own side (nat-local=yes)", raw[:1500])
-        sas = c.sas()
-        c.check(sas and all(x.get("udp_encap") for x in sas),
-                "vpngw's SAs are ESP in UDP (%s)" % [x.get("udp_encap") for x in sas])
-        c.check_ping(count=5)
-        nat_rules(c, rule % "20000-20999")
-        interop.sh("conntrack", "-F", ns=c.lab.ns["wan"])
-        t0 = time.time()
-        st = c.wait_status(CONN, lambda s: (peer_port(s) or 0) >= 20000, timeout=15)
-        p1 = peer_port(st)
-        c.check(p1 is not None and 20000 <= p1 <= 20999,
-                "vpnctl status: peer moved to the new mapping %s in %.1fs (was port %s)" % (
-                    (st or {}).get("peer"), time.time() - t0, p0), json.dumps(st, indent=1))
-        c.check(st is not None and st.get("state") == "phase2 succeeded",
-                "still phase2 succeeded (%s)" % (st or {}).get("state"))
-        c.check_ping(count=10, what="ping after the NAT mapping changed")
-        log = c.gw.read_log()
-        moved = r"peer moved from %s:%d to %s:%d" % (re.escape(nat), p0, re.escape(nat), p1 or 0)
-        c.check(re.search(moved, log) is not None, "vpngw's log: peer moved to the new port",
-                log[-1500:])
-    finally:
-        nat_clear(c)
+    """strongSwan behind the NAT initiating, the mapping changed under the
+    tunnel: vpngw follows the new port (RFC 7296 2.23) on strongSwan's next
+    authenticated message (interop.nat_swan_behind)."""
+    interop.nat_swan_behind(
+        c, lambda nat: gw_conn(False, dict(DEFAULT_IKE, remote_id=interop.SWAN_PUB), peer_addr=nat),
+        swan_conn(start=True, conn_opts={"dpd_delay": "2s"}, **DEFAULT_SWAN),
+        moved_log=r"peer moved from %(nat)s:%(p0)d to %(nat)s:%(p1)d")
+
 
 CASES = []
 for _s in SUITES:
@@ -613,6 +563,10 @@ CASES += [
     ("responder FQDN identities", id_up_case("fqdn", False)),
     ("initiator USER_FQDN identities", id_up_case("user_fqdn", True)),
     ("responder USER_FQDN identities", id_up_case("user_fqdn", False)),
+    ("initiator KEY_ID identities (text and hex)", id_up_case("key_id", True)),
+    ("responder KEY_ID identities (hex and text)", id_up_case("key_id_swapped", False)),
+    ("misconfig KEY_ID, vpngw responder -> id_mismatch naming both", keyid_mismatch_case(False)),
+    ("misconfig KEY_ID, vpngw initiator -> id_mismatch naming both", keyid_mismatch_case(True)),
     ("nat: vpngw behind a NAT initiating: NAT-T, keepalives, traffic", case_nat_gw_behind),
     ("nat: strongSwan behind a NAT initiating, mapping changes: vpngw follows",
      case_nat_swan_behind),

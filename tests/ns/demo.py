@@ -8,6 +8,11 @@ tests/ike/interop.py): the tunnel negotiated, ping and iperf3 across it,
 
 The names are fixed ("demo" suffix) so that a run killed halfway is cleaned
 up by the next one before it starts.
+
+Every step is checked: a tunnel that does not come up, a lost ping, an
+iperf3 that moves nothing, a vpnctl that fails or a gateway that does not
+exit cleanly is reported as it happens and again at the end, and the demo
+exits 1 (after cleaning up, like a passing run).
 """
 
 import os
@@ -50,13 +55,49 @@ def banner(text):
     print("\n\033[1m== %s ==\033[0m" % text, flush=True)
 
 
+FAILED = []  # what went wrong, in order
+
+
+def failed(what):
+    print("\033[1mdemo: FAILED: %s\033[0m" % what, flush=True)
+    FAILED.append(what)
+
+
 def run(cmd, ns=None):
+    """Show and run a command; a non-zero exit is a failed step."""
     shown = " ".join(cmd)
     print("$ %s%s" % ("ip netns exec %s " % ns if ns else "", shown), flush=True)
     full = (["ip", "netns", "exec", ns] if ns else []) + cmd
     r = subprocess.run(full, capture_output=True, text=True, timeout=60)
     print((r.stdout + r.stderr).rstrip(), flush=True)
+    if r.returncode != 0:
+        failed("`%s` exited with %d" % (shown, r.returncode))
     return r
+
+
+def ping_step(ns, dst, count=5):
+    """Pings shown as they run; every one must be answered (ping -c exits 0
+    even when some replies are lost: count them)."""
+    cmd = ["ping", "-c", str(count), "-i", "0.2", "-W", "2", dst]
+    print("$ ip netns exec %s %s" % (ns, " ".join(cmd)), flush=True)
+    r = subprocess.run(["ip", "netns", "exec", ns] + cmd, capture_output=True, text=True,
+                       timeout=60)
+    print((r.stdout + r.stderr).rstrip(), flush=True)
+    m = re.search(r"(\d+) received", r.stdout)
+    got = int(m.group(1)) if m else 0
+    if got != count:
+        failed("ping %s from netns %s: %d of %d replies" % (dst, ns, got, count))
+
+
+def iperf_step(got_bytes, mbps, seconds, what, note=""):
+    print("%.1f MB in %d s: %.0f Mbit/s%s" % (got_bytes / 1e6, seconds, mbps, note), flush=True)
+    if got_bytes <= 0:
+        failed("iperf3 %s moved nothing" % what)
+
+
+def exit_codes_step(codes, what):
+    if any(c != 0 for c in codes):
+        failed("%s exited with %s" % (what, codes))
 
 
 def main():
@@ -75,15 +116,22 @@ def main():
         print("wan: netns %s routes between the public subnets" % t.ns["wan"])
         banner("ping across the tunnel")
         sh("ping", "-c", "2", "-W", "2", "10.2.0.2", ns=t.ns["lan1"], check=False)  # ARP warm-up
-        run(["ping", "-c", "5", "-i", "0.2", "10.2.0.2"], ns=t.ns["lan1"])
+        ping_step(t.ns["lan1"], "10.2.0.2")
         banner("iperf3 (TCP) across the tunnel")
         srv = subprocess.Popen(["ip", "netns", "exec", t.ns["lan2"], "iperf3", "-s", "-1", "-B", "10.2.0.2"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)
-        r = subprocess.run(["ip", "netns", "exec", t.ns["lan1"], "iperf3", "-c", "10.2.0.2", "-t", "3"],
+        print("$ ip netns exec %s iperf3 -c 10.2.0.2 -t 3" % t.ns["lan1"], flush=True)
+        r = subprocess.run(["ip", "netns", "exec", t.ns["lan1"], "iperf3", "-c", "10.2.0.2",
+                            "-t", "3", "-J", "--connect-timeout", "5000"],
                            capture_output=True, text=True, timeout=60)
-        print("\n".join(l for l in r.stdout.splitlines() if re.search(r"sender|receiver|Connecting", l)))
-        srv.wait(timeout=10)
+        nbytes, mbps, _ = interop.iperf_result(r.stdout)
+        iperf_step(nbytes, mbps, 3, "across the static-SA tunnel")
+        try:
+            srv.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # the client never reached it
+            srv.kill()
+            srv.wait()
         banner("vpnctl sa (gw1)")
         run([vpnctl, "--socket", gw1.sock, "sa"])
         banner("vpnctl stats (gw1)")
@@ -93,7 +141,14 @@ def main():
         print("\n".join(lines[:25]))
         banner("stopping (SIGTERM) and cleaning up")
     print("gateways exited with %s; namespaces and taps removed" % t.exit_codes)
+    exit_codes_step(t.exit_codes, "the two gateways")
     ike_demo(vpngw, vpnctl)
+    if FAILED:
+        print("\n\033[1mdemo FAILED (%d step(s)):\033[0m\n  %s" % (
+            len(FAILED), "\n  ".join(FAILED)), flush=True)
+        return 1
+    print("\ndemo: every step passed")
+    return 0
 
 
 def ike_demo(vpngw, vpnctl):
@@ -115,25 +170,30 @@ def ike_demo(vpngw, vpnctl):
         with open(c.charon.swanctl) as f:
             print("strongSwan's swanctl.conf:\n" + f.read())
         st = c.wait_up(interop.CONN, timeout=30)
-        if not st or st.get("state") != "phase2 succeeded":
-            print("the tunnel did not come up:\n" + c.evidence())
-            return
-        banner("swanctl --list-sas (strongSwan's view of the tunnel)")
-        print(c.charon.list_sas_text().rstrip())
-        banner("ping across the IKEv2 tunnel")
-        sh("ping", "-c", "2", "-W", "2", interop.SWAN_LAN, ns=lab.ns["lanh"], check=False)
-        run(["ping", "-c", "5", "-i", "0.2", interop.SWAN_LAN], ns=lab.ns["lanh"])
-        banner("iperf3 (TCP) across the IKEv2 tunnel")
-        nbytes, mbps, _ = c.iperf(seconds=3)
-        print("%.1f MB in 3 s: %.0f Mbit/s (strongSwan's userspace ESP is the slow side)" % (
-            nbytes / 1e6, mbps))
-        banner("vpnctl status (vpngw's view: state, peer, child SAs and their counters)")
-        run([vpnctl, "--socket", gw.sock, "status"])
-        banner("vpnctl sa (vpngw): the negotiated SAs, ESP in UDP as kernel-libipsec asks")
-        run([vpnctl, "--socket", gw.sock, "sa"])
+        kids = c.charon.wait_child("vpn", "net", timeout=10) if st and st.get(
+            "state") == "phase2 succeeded" else []
+        if not kids:
+            print(c.evidence())
+            failed("the IKEv2 tunnel did not come up (vpngw: %s, strongSwan: %d CHILD_SA)" % (
+                (st or {}).get("state"), len(kids)))
+        else:
+            banner("swanctl --list-sas (strongSwan's view of the tunnel)")
+            print(c.charon.list_sas_text().rstrip())
+            banner("ping across the IKEv2 tunnel")
+            sh("ping", "-c", "2", "-W", "2", interop.SWAN_LAN, ns=lab.ns["lanh"], check=False)
+            ping_step(lab.ns["lanh"], interop.SWAN_LAN)
+            banner("iperf3 (TCP) across the IKEv2 tunnel")
+            nbytes, mbps, _ = c.iperf(seconds=3)
+            iperf_step(nbytes, mbps, 3, "across the IKEv2 tunnel",
+                       " (strongSwan's userspace ESP is the slow side)")
+            banner("vpnctl status (vpngw's view: state, peer, child SAs and their counters)")
+            run([vpnctl, "--socket", gw.sock, "status"])
+            banner("vpnctl sa (vpngw): the negotiated SAs, ESP in UDP as kernel-libipsec asks")
+            run([vpnctl, "--socket", gw.sock, "sa"])
         banner("stopping vpngw and charon, cleaning up")
+        exit_codes_step([lab.end_case()], "vpngw")
     print("done; namespaces, taps and processes removed")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
