@@ -360,19 +360,15 @@ static void inb_run(struct dp_worker *w)
 	}
 }
 
-void dp_inb_submit(struct dp_worker *w, struct rte_mbuf *m)
+void dp_inb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t spi)
 {
 	struct dp_sa *sa;
 	void *data;
-	uint32_t spi;
 	unsigned owner;
 
-	if (esp_inb_spi(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &spi) != 0) {
-		dp_drop_pkt(w, m, DP_DROP_BAD_OUTER);
-		return;
-	}
 	owner = dp_owner(w->dp, spi);
 	if (owner != w->idx) {
+		m->hash.fdir.hi = spi;
 		dp_handoff(w, owner, m, DP_TAG_INB);
 		return;
 	}

@@ -265,7 +265,7 @@ static unsigned handoff_receive(struct dp_worker *w)
 			if (tag & DP_TAG_OUTB)
 				dp_outb_submit(w, pkts[i], tag & ~DP_TAG_OUTB);
 			else
-				dp_inb_submit(w, pkts[i]);
+				dp_inb_submit(w, pkts[i], pkts[i]->hash.fdir.hi);
 		}
 		w->c.handoff_in += n;
 		total += n;

@@ -30,7 +30,7 @@
 
 /* Tags in mbuf->hash.usr for packets crossing rings. */
 #define DP_TAG_OUTB       0x80000000u /* | SA slot: handed off for encryption */
-#define DP_TAG_INB        0x40000000u /* handed off for decryption (SPI re-read) */
+#define DP_TAG_INB        0x40000000u /* handed off for decryption (SPI in hash.fdir.hi) */
 #define DP_PUNT_SLOW      0x10000u    /* | port index: ARP, ND, ICMP echo */
 #define DP_PUNT_IKE       0x20000u    /* | port index: UDP 500, 4500 non-ESP */
 #define DP_PUNT_PORT(tag) ((tag)&0xffffu)
@@ -165,7 +165,8 @@ void dp_classify_burst(struct dp_worker *w, unsigned pi, struct rte_mbuf **pkts,
 
 /* dp_esp.c */
 void dp_outb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t sa_id);
-void dp_inb_submit(struct dp_worker *w, struct rte_mbuf *m);
+/* m: ESP at its outer IP header, spi read from it (dp_classify.c). */
+void dp_inb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t spi);
 void dp_esp_flush(struct dp_worker *w);
 /* Lifetimes and sequence space of an SA I own: emits SOFT / HARD / SEQ events. */
 void dp_sa_check_limits(struct dp_worker *w, struct dp_sa *sa);
