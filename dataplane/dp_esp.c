@@ -340,7 +340,12 @@ static void inb_run(struct dp_worker *w)
 		}
 		sa->c.packets++;
 		sa->c.bytes += pp[i]->len;
-		dp_sa_check_limits(w, sa);
+		/*
+		 * Limits once per run of one SA's packets; per packet only for a
+		 * hard limit by bytes, which only the decrypted length tells.
+		 */
+		if (unlikely(sa->hard_bytes != 0) || i + 1 == k || w->inb_sa[pp[i + 1] - pk] != sa)
+			dp_sa_check_limits(w, sa);
 		ip = pp[i]->data;
 		family = pp[i]->next_header == 4 ? 4 : 6;
 		if (!dp_sa_inner_allowed(sa, ip, pp[i]->len)) {
