@@ -165,9 +165,6 @@ static void outb_run(struct dp_worker *w)
 			dp_drop_sa(w, sa, m, pp[i]->drop);
 			continue;
 		}
-		m->data_off = (uint16_t)(pp[i]->data - (uint8_t *)m->buf_addr);
-		m->data_len = (uint16_t)pp[i]->len;
-		m->pkt_len = pp[i]->len;
 		sa->c.packets++;
 		sa->c.bytes += ilen[j];
 		/*
@@ -176,7 +173,9 @@ static void outb_run(struct dp_worker *w)
 		 */
 		if (i + 1 == k || w->outb_sa[pp[i + 1] - pk] != sa)
 			dp_sa_check_limits(w, sa);
-		dp_forward(w, m, w->outb_nh[j], sa->family == AF_INET ? 4 : 6, sa->peer);
+		/* esp_pkt_set kept the Ethernet header's room in front. */
+		dp_forward_at(w, m, pp[i]->data, pp[i]->len, w->outb_nh[j],
+		              sa->family == AF_INET ? 4 : 6, sa->peer);
 	}
 }
 
@@ -330,9 +329,6 @@ static void inb_run(struct dp_worker *w)
 			dp_drop_sa(w, sa, m, pp[i]->drop);
 			continue;
 		}
-		m->data_off = (uint16_t)(pp[i]->data - (uint8_t *)m->buf_addr);
-		m->data_len = (uint16_t)pp[i]->len;
-		m->pkt_len = pp[i]->len;
 		/* A hard limit by bytes reached earlier in this burst: not one more. */
 		if (sa->expired) {
 			dp_drop_sa(w, sa, m, DP_DROP_SA_EXPIRED);
@@ -361,7 +357,8 @@ static void inb_run(struct dp_worker *w)
 			dp_drop_sa(w, sa, m, DP_DROP_NO_ROUTE);
 			continue;
 		}
-		dp_forward(w, m, nh, family, family == 4 ? ip + 16 : ip + 24);
+		/* The outer headers were in front: room for the Ethernet header. */
+		dp_forward_at(w, m, ip, pp[i]->len, nh, family, family == 4 ? ip + 16 : ip + 24);
 	}
 }
 

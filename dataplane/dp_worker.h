@@ -205,6 +205,30 @@ static inline void dp_send_eth(struct dp_worker *w, struct rte_mbuf *m, unsigned
 }
 
 /*
+ * As dp_forward for a packet that lies at ip, len bytes, inside m's buffer
+ * with the room of an Ethernet header in front of it (the ESP stages'
+ * output): m's data is set once, straight to the frame.
+ */
+static inline void dp_forward_at(struct dp_worker *w, struct rte_mbuf *m, uint8_t *ip, uint32_t len,
+                                 const struct dp_nexthop *nh, int family, const uint8_t *dst)
+{
+	if (likely(nh == w->nc_nh && family == w->nc_family)) {
+		uint8_t *eh = ip - RTE_ETHER_HDR_LEN;
+
+		memcpy(eh, w->nc_eth, RTE_ETHER_HDR_LEN);
+		m->data_off = (uint16_t)(eh - (uint8_t *)m->buf_addr);
+		m->data_len = (uint16_t)(len + RTE_ETHER_HDR_LEN);
+		m->pkt_len = len + RTE_ETHER_HDR_LEN;
+		dp_tx_enqueue(w, nh->port, m);
+		return;
+	}
+	m->data_off = (uint16_t)(ip - (uint8_t *)m->buf_addr);
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+	dp_forward_slow(w, m, nh, family, dst);
+}
+
+/*
  * Sends m (data at the IP header) towards dst via nh; consumes m. The
  * next hop of the last packet costs a pointer compare; anything else
  * looks the neighbour up (dp_neigh.c).

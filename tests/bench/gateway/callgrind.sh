@@ -15,9 +15,8 @@
 # daemon under callgrind for SECONDS (default 40) with collection on in
 # worker_main only, and prints Ir per packet: the whole worker and the
 # TOP (default 25) functions by their own instructions. Packets: the RX
-# bursts (calls of dp_classify_burst) times 32; net_pcap's infinite_rx
-# fills every burst, which the counts of dp_outb_submit/dp_inb_submit
-# confirm where they are still functions.
+# bursts (calls into net_pcap) times 32; net_pcap's infinite_rx fills
+# every burst (cgcount.py).
 # The input pcaps come from run.sh (scripts/bench.sh gateway) in
 # build/bench-gateway/pcap; CG_BUILD=DIR picks another build directory.
 set -euo pipefail
@@ -71,7 +70,7 @@ out=$work/callgrind.out
 prefix=vpngw-cg-$$
 rc=0
 timeout -s INT "$seconds" valgrind --tool=callgrind --collect-atstart=no \
-	--toggle-collect=worker_main --callgrind-out-file="$out" \
+	--toggle-collect='worker_main*' --callgrind-out-file="$out" \
 	"$cgb/control/vpngw" --config "$work/vpngw.yaml" -- --no-huge -m 2048 --no-pci \
 	--file-prefix "$prefix" -l 0,1 >"$work/vpngw.log" 2>&1 || rc=$?
 rm -rf "/var/run/dpdk/$prefix"

@@ -8,9 +8,10 @@ Reads callgrind's own format: "fn=(id) name" starts a function's costs,
 "cfn=" and "calls=N ..." name a call whose inclusive cost is the next cost
 line (not the caller's own), "ob=" / "cob=" name the objects; a name is
 given once with its id, then by the id alone. Packets are the RX bursts
-(calls of dp_classify_burst) times 32: net_pcap's infinite_rx fills every
-burst; the call counts of dp_outb_submit / dp_inb_submit, where they are
-still functions, are checked against that.
+(calls into net_pcap, the input port) times 32: net_pcap's infinite_rx
+fills every burst; the call counts of dp_classify_burst, dp_outb_submit
+and dp_inb_submit, where they are still functions, are checked against
+that.
 """
 
 import re
@@ -64,12 +65,13 @@ def main():
     def ncalls(f):
         return sum(v for (n, _), v in calls.items() if n == f)
 
-    pkts = 32 * ncalls("dp_classify_burst")
+    # RX bursts: calls into net_pcap (the input; the output is net_null).
+    pkts = 32 * sum(v for (_, o), v in calls.items() if o and "librte_net_pcap" in o)
     if pkts == 0:
         sys.exit("cgcount.py: no RX bursts counted")
-    for f in ("dp_outb_submit", "dp_inb_submit"):
+    for f in ("dp_classify_burst", "dp_outb_submit", "dp_inb_submit"):
         c = ncalls(f)
-        if c and c != pkts:
+        if c and c * (32 if f == "dp_classify_burst" else 1) != pkts:
             print("note: %s called %d times, %d packets from the bursts" % (f, c, pkts))
     print("%s: %d packets, %.1f Ir/packet in the worker" % (what, pkts, total / pkts))
     for (n, o), ir in sorted(self_ir.items(), key=lambda kv: -kv[1])[:top]:
