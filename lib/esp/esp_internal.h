@@ -78,10 +78,12 @@ typedef void (*esp_fill_fn)(const struct esp_sa *sa, IMB_JOB *job, struct esp_jo
  */
 typedef void (*esp_submit_fn)(IMB_MGR *mgr, const struct esp_sa *sa, struct esp_job_ctx *c,
                               uint64_t seq, uint8_t *tag);
-/* Outbound: writes the outer IP (+ UDP) header for an outer packet of total bytes. */
-typedef void (*esp_outer_fn)(struct esp_sa *sa, uint8_t *out, uint32_t total, const uint8_t *inner);
-/* Outbound: writes the IV behind the ESP header. */
-typedef void (*esp_iv_fn)(const struct esp_sa *sa, uint8_t *iv, uint64_t seq);
+/*
+ * Outbound: checks the inner packet at p, reserves room and writes all but
+ * the crypto (outer header, ESP header, IV, padding, trailer); ESP_OK or
+ * the drop reason. One per outer header and IV kind (esp_outb.c).
+ */
+typedef uint8_t (*esp_prep_fn)(struct esp_sa *sa, struct esp_pkt *p, struct esp_job_ctx *c);
 
 struct esp_sa {
 	/* Line 0: read by every packet. */
@@ -102,8 +104,7 @@ struct esp_sa {
 	uint64_t seq;      /* outbound: last used */
 	uint64_t seq_max;  /* 2^32-1 or 2^64-1 */
 	esp_submit_fn submit;
-	esp_outer_fn outer_fn;
-	esp_iv_fn iv_fn;
+	esp_prep_fn prep;
 	/* Line 1: outer header template (outbound), job filler. */
 	cache_aligned uint8_t outer[ESP_OUTER_MAX];
 	esp_fill_fn fill;
@@ -131,7 +132,7 @@ struct esp_sa {
 };
 
 static_assert(sizeof(struct esp_sa) <= 4096, "esp_sa grew past a page");
-static_assert(offsetof(struct esp_sa, iv_fn) < CACHE_LINE, "hot fields must share a line");
+static_assert(offsetof(struct esp_sa, prep) < CACHE_LINE, "hot fields must share a line");
 static_assert(offsetof(struct esp_sa, gcm_off) < 2 * CACHE_LINE, "filler next to the template");
 static_assert(offsetof(struct esp_sa, decrypt) < 3 * CACHE_LINE, "decrypt next to the counters");
 
@@ -154,10 +155,14 @@ void esp_submit_gcm(IMB_MGR *mgr, const struct esp_sa *sa, struct esp_job_ctx *c
 void esp_submit_gcm_esn(IMB_MGR *mgr, const struct esp_sa *sa, struct esp_job_ctx *c, uint64_t seq,
                         uint8_t *tag);
 
-void esp_outer_ipv4(struct esp_sa *sa, uint8_t *out, uint32_t total, const uint8_t *inner);
-void esp_outer_ipv6(struct esp_sa *sa, uint8_t *out, uint32_t total, const uint8_t *inner);
-void esp_iv_seq(const struct esp_sa *sa, uint8_t *iv, uint64_t seq);
-void esp_iv_random(const struct esp_sa *sa, uint8_t *iv, uint64_t seq);
+uint8_t esp_prep_ipv4_aead(struct esp_sa *sa, struct esp_pkt *p, struct esp_job_ctx *c);
+uint8_t esp_prep_ipv4_udp_aead(struct esp_sa *sa, struct esp_pkt *p, struct esp_job_ctx *c);
+uint8_t esp_prep_ipv6_aead(struct esp_sa *sa, struct esp_pkt *p, struct esp_job_ctx *c);
+uint8_t esp_prep_ipv6_udp_aead(struct esp_sa *sa, struct esp_pkt *p, struct esp_job_ctx *c);
+uint8_t esp_prep_ipv4_cbc(struct esp_sa *sa, struct esp_pkt *p, struct esp_job_ctx *c);
+uint8_t esp_prep_ipv4_udp_cbc(struct esp_sa *sa, struct esp_pkt *p, struct esp_job_ctx *c);
+uint8_t esp_prep_ipv6_cbc(struct esp_sa *sa, struct esp_pkt *p, struct esp_job_ctx *c);
+uint8_t esp_prep_ipv6_udp_cbc(struct esp_sa *sa, struct esp_pkt *p, struct esp_job_ctx *c);
 
 /*
  * Burst contract: good packets first in their order, failed ones after

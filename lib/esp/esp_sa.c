@@ -201,6 +201,18 @@ static uint16_t gcm_offset(enum crypto_alg_id encr, enum esp_dir dir)
 	}
 }
 
+static esp_prep_fn prep_fn(bool v6, bool udp, bool aead)
+{
+	static const esp_prep_fn fns[2][2][2] = {
+		{ { esp_prep_ipv4_cbc, esp_prep_ipv4_aead },
+		  { esp_prep_ipv4_udp_cbc, esp_prep_ipv4_udp_aead } },
+		{ { esp_prep_ipv6_cbc, esp_prep_ipv6_aead },
+		  { esp_prep_ipv6_udp_cbc, esp_prep_ipv6_udp_aead } },
+	};
+
+	return fns[v6][udp][aead];
+}
+
 static uint32_t sum16(const uint8_t *p, uint32_t len)
 {
 	uint32_t s = 0;
@@ -225,7 +237,6 @@ static void build_outer(struct esp_sa *sa, const struct esp_sa_conf *conf)
 		memcpy(o + 8, conf->local, 16);
 		memcpy(o + 24, conf->remote, 16);
 		ip_len = 40;
-		sa->outer_fn = esp_outer_ipv6;
 	} else {
 		o[0] = 0x45;
 		o[8] = ttl;
@@ -235,7 +246,6 @@ static void build_outer(struct esp_sa *sa, const struct esp_sa_conf *conf)
 		ip_len = 20;
 		/* Length, TOS, ID, DF and checksum are added per packet. */
 		sa->v4_sum = sum16(o, 20);
-		sa->outer_fn = esp_outer_ipv4;
 	}
 	if (conf->udp_encap) {
 		put_be16(o + ip_len, conf->udp_sport ? conf->udp_sport : ESP_UDP_PORT);
@@ -356,7 +366,7 @@ int esp_sa_init(struct esp_sa *sa, const struct esp_sa_conf *conf, char *err, si
 	sa->outer_v6 = conf->family == AF_INET6;
 	sa->udp = conf->udp_encap;
 	sa->udp6_csum = conf->udp_encap && conf->family == AF_INET6;
-	sa->iv_fn = e->aead ? esp_iv_seq : esp_iv_random;
+	sa->prep = prep_fn(conf->family == AF_INET6, conf->udp_encap, e->aead);
 	if (e->aead)
 		sa->fill = conf->esn ? esp_fill_aead_esn : esp_fill_aead;
 	else

@@ -183,6 +183,8 @@ static uint32_t check_outer(const uint8_t *o, uint32_t len, const struct sa_opts
 		ck_assert_uint_eq(be16(o + 2), len);
 		ck_assert_uint_eq(csum_fold(csum_sum(o, 20, 0)), 0xffff);
 		ck_assert_uint_eq(o[6] & 0x40, inner[0] >> 4 == 4 ? inner[6] & 0x40 : 0);
+		/* Never a fragment: no MF, offset 0 (the inner DF aside). */
+		ck_assert_uint_eq(be16(o + 6) & ~0x4000u, 0);
 		ck_assert_uint_eq(o[8], 64);
 		ck_assert_uint_eq(o[9], so->udp ? 17 : 50);
 		ck_assert_mem_eq(o + 12, "\xc0\x00\x02\x01\xc6\x33\x64\x07", 8);
@@ -190,9 +192,13 @@ static uint32_t check_outer(const uint8_t *o, uint32_t len, const struct sa_opts
 	} else {
 		ck_assert_uint_eq(o[0] >> 4, 6);
 		ck_assert_uint_eq((be16(o) >> 4) & 0xff, inner_tos);
+		/* Flow label 0. */
+		ck_assert_uint_eq(be32(o) & 0xfffff, 0);
 		ck_assert_uint_eq(be16(o + 4), len - 40);
 		ck_assert_uint_eq(o[6], so->udp ? 17 : 50);
 		ck_assert_uint_eq(o[7], 64);
+		ck_assert_mem_eq(o + 8, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+		ck_assert_mem_eq(o + 24, "\x20\x01\x0d\xb8\0\x01\0\0\0\0\0\0\0\0\0\x02", 16);
 		off = 40;
 	}
 	if (so->udp) {
