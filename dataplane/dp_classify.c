@@ -148,7 +148,9 @@ static void punt(struct dp_worker *w, struct rte_mbuf *m, uint32_t tag)
 static void transit(struct dp_worker *w, int family, struct rte_mbuf **m, unsigned n)
 {
 	const struct dp_spd_action *act[DP_MAX_BURST];
-	unsigned i;
+	struct rte_mbuf *own[DP_MAX_BURST];
+	uint32_t own_sa[DP_MAX_BURST];
+	unsigned i, n_own = 0;
 
 	dp_spd_lookup(w->spd, family, m, n, act);
 	for (i = 0; i < n; i++) {
@@ -159,7 +161,8 @@ static void transit(struct dp_worker *w, int family, struct rte_mbuf **m, unsign
 		switch (act[i]->type) {
 		case DP_SPD_PROTECT:
 			if (act[i]->owner == w->idx) {
-				dp_outb_submit(w, m[i], act[i]->sa_id);
+				own[n_own] = m[i];
+				own_sa[n_own++] = act[i]->sa_id;
 			} else {
 				dp_handoff(w, act[i]->owner, m[i], DP_TAG_OUTB | act[i]->sa_id);
 			}
@@ -183,6 +186,9 @@ static void transit(struct dp_worker *w, int family, struct rte_mbuf **m, unsign
 			break;
 		}
 	}
+	/* The packets this worker encrypts, in their order, in one call. */
+	if (n_own > 0)
+		dp_outb_submit_burst(w, own, own_sa, n_own);
 }
 
 void dp_classify_burst(struct dp_worker *w, unsigned pi, struct rte_mbuf **pkts, uint16_t n)

@@ -179,8 +179,8 @@ static void outb_run(struct dp_worker *w)
 	}
 }
 
-static void outb_stage(struct dp_worker *w, struct rte_mbuf *m, struct dp_sa *sa,
-                       const struct dp_nexthop *nh)
+static inline void outb_stage(struct dp_worker *w, struct rte_mbuf *m, struct dp_sa *sa,
+                              const struct dp_nexthop *nh)
 {
 	if (w->meter_on &&
 	    rte_meter_srtcm_color_blind_check(&w->meter, &w->meter_prof, w->now_tsc,
@@ -224,65 +224,43 @@ static void send_too_big(struct dp_worker *w, struct rte_mbuf *m, int family, ui
 	dp_forward(w, icmp, nh, family, dst);
 }
 
-void dp_outb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t sa_id)
+/* A PROTECT policy whose SA slot is empty (acquire) or whose SA expired. */
+static __attribute__((noinline)) void outb_no_sa(struct dp_worker *w, struct rte_mbuf *m,
+                                                 uint32_t sa_id, struct dp_sa *sa)
 {
-	struct rte_mbuf *frags[FRAG_MAX];
-	const struct dp_nexthop *nh;
-	struct dp_sa *sa = sa_id < DP_SA_MAX ? w->sa_out[sa_id] : NULL;
-	uint8_t *ip;
-	uint32_t imtu;
-	int family, nf, i;
-
 	if (sa == NULL) {
 		if (sa_id < DP_SA_MAX)
 			acquire(w, sa_id);
 		dp_drop_pkt(w, m, DP_DROP_NO_SA);
 		return;
 	}
-	if (sa->expired) {
-		dp_sa_check_limits(w, sa);
-		dp_drop_sa(w, sa, m, DP_DROP_SA_EXPIRED);
-		return;
-	}
-	if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0) {
-		dp_drop_sa(w, sa, m, DP_DROP_MULTI_SEGMENT);
-		return;
-	}
-	ip = rte_pktmbuf_mtod(m, uint8_t *);
-	family = ip[0] >> 4;
-	/*
-	 * TTL is checked now and decremented only once the packet goes on: an
-	 * ICMP too-big quotes the header as the sender sent it (as Linux does).
-	 */
-	if (ip[family == 4 ? 8 : 7] <= 1) {
-		dp_drop_sa(w, sa, m, DP_DROP_TTL_EXCEEDED);
-		return;
-	}
-	if (likely(sa == w->oc_sa)) {
-		nh = w->oc_nh;
-		imtu = w->oc_imtu;
-	} else {
-		nh = dp_route_lookup(w->routes, sa->family == AF_INET ? 4 : 6, sa->peer);
-		if (nh == NULL || w->dp->ports[nh->port].role != DP_PORT_PUBLIC) {
-			dp_drop_sa(w, sa, m, DP_DROP_NO_ROUTE);
-			return;
-		}
-		imtu = dp_sa_inner_mtu(sa, w->dp->ports[nh->port].mtu);
-		w->oc_sa = sa;
-		w->oc_nh = nh;
-		w->oc_imtu = imtu;
-	}
-	if (w->dp->mss_clamp && ip[family == 4 ? 9 : 6] == IPPROTO_TCP &&
-	    imtu > (family == 4 ? 40u : 60u) &&
-	    dp_mss_clamp(m, (uint16_t)(imtu - (family == 4 ? 40 : 60))) < 0) {
-		dp_drop_sa(w, sa, m, DP_DROP_MALFORMED_MSS);
-		return;
-	}
-	if (rte_pktmbuf_pkt_len(m) <= imtu) {
-		dp_ttl_dec(ip);
-		outb_stage(w, m, sa, nh);
-		return;
-	}
+	dp_sa_check_limits(w, sa);
+	dp_drop_sa(w, sa, m, DP_DROP_SA_EXPIRED);
+}
+
+/* The next hop and inner MTU of an SA other than the last one's: into the cache. */
+static __attribute__((noinline)) bool outb_route(struct dp_worker *w, struct dp_sa *sa)
+{
+	const struct dp_nexthop *nh =
+	        dp_route_lookup(w->routes, sa->family == AF_INET ? 4 : 6, sa->peer);
+
+	if (nh == NULL || w->dp->ports[nh->port].role != DP_PORT_PUBLIC)
+		return false;
+	w->oc_sa = sa;
+	w->oc_nh = nh;
+	w->oc_imtu = dp_sa_inner_mtu(sa, w->dp->ports[nh->port].mtu);
+	return true;
+}
+
+/* Bigger than the tunnel takes: fragments (IPv4 without DF) or ICMP too big. */
+static __attribute__((noinline)) void outb_too_big(struct dp_worker *w, struct rte_mbuf *m,
+                                                   struct dp_sa *sa, const struct dp_nexthop *nh,
+                                                   uint32_t imtu, int family)
+{
+	struct rte_mbuf *frags[FRAG_MAX];
+	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
+	int nf, i;
+
 	if (family == 4 && !(ip[6] & 0x40)) {
 		/* No DF: fragment the inner packet, then encrypt each fragment. */
 		dp_ttl_dec(ip);
@@ -298,6 +276,62 @@ void dp_outb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t sa_id)
 	}
 	send_too_big(w, m, family, imtu);
 	dp_drop_sa(w, sa, m, DP_DROP_MTU_EXCEEDED);
+}
+
+static inline void outb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t sa_id)
+{
+	struct dp_sa *sa = sa_id < DP_SA_MAX ? w->sa_out[sa_id] : NULL;
+	uint8_t *ip;
+	uint32_t imtu;
+	int family;
+
+	if (unlikely(sa == NULL || sa->expired)) {
+		outb_no_sa(w, m, sa_id, sa);
+		return;
+	}
+	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) != 0) {
+		dp_drop_sa(w, sa, m, DP_DROP_MULTI_SEGMENT);
+		return;
+	}
+	ip = rte_pktmbuf_mtod(m, uint8_t *);
+	family = ip[0] >> 4;
+	/*
+	 * TTL is checked now and decremented only once the packet goes on: an
+	 * ICMP too-big quotes the header as the sender sent it (as Linux does).
+	 */
+	if (unlikely(ip[family == 4 ? 8 : 7] <= 1)) {
+		dp_drop_sa(w, sa, m, DP_DROP_TTL_EXCEEDED);
+		return;
+	}
+	if (unlikely(sa != w->oc_sa) && !outb_route(w, sa)) {
+		dp_drop_sa(w, sa, m, DP_DROP_NO_ROUTE);
+		return;
+	}
+	imtu = w->oc_imtu;
+	if (w->dp->mss_clamp && ip[family == 4 ? 9 : 6] == IPPROTO_TCP &&
+	    imtu > (family == 4 ? 40u : 60u) &&
+	    dp_mss_clamp(m, (uint16_t)(imtu - (family == 4 ? 40 : 60))) < 0) {
+		dp_drop_sa(w, sa, m, DP_DROP_MALFORMED_MSS);
+		return;
+	}
+	if (unlikely(rte_pktmbuf_pkt_len(m) > imtu)) {
+		outb_too_big(w, m, sa, w->oc_nh, imtu, family);
+		return;
+	}
+	dp_ttl_dec(ip);
+	outb_stage(w, m, sa, w->oc_nh);
+}
+
+void dp_outb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t sa_id)
+{
+	outb_submit(w, m, sa_id);
+}
+
+void dp_outb_submit_burst(struct dp_worker *w, struct rte_mbuf **m, const uint32_t *sa_id,
+                          unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		outb_submit(w, m[i], sa_id[i]);
 }
 
 static void inb_run(struct dp_worker *w)

@@ -165,6 +165,9 @@ void dp_classify_burst(struct dp_worker *w, unsigned pi, struct rte_mbuf **pkts,
 
 /* dp_esp.c */
 void dp_outb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t sa_id);
+/* dp_outb_submit for n packets in order (transit's PROTECT packets of a burst). */
+void dp_outb_submit_burst(struct dp_worker *w, struct rte_mbuf **m, const uint32_t *sa_id,
+                          unsigned n);
 /* m: ESP at its outer IP header, spi read from it (dp_classify.c). */
 void dp_inb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t spi);
 void dp_esp_flush(struct dp_worker *w);
