@@ -85,15 +85,16 @@ static bool past_hard(const struct dp_sa *sa, uint32_t len)
  * checks bytes then).
  */
 static unsigned stage_limit(struct dp_worker *w, struct rte_mbuf **pkts, struct dp_sa **sas,
-                            const struct dp_nexthop **nhs, unsigned n)
+                            const struct dp_nexthop **nhs, unsigned n, bool limited)
 {
 	unsigned i, k = 0;
 
-	/* Most SAs have no packet or byte limit: then nothing is counted or dropped. */
-	for (i = 0; i < n; i++)
-		if (sas[i]->expired || sas[i]->hard_packets || sas[i]->hard_bytes)
-			break;
-	if (i == n)
+	/*
+	 * Most SAs have no packet or byte limit: then nothing is counted or
+	 * dropped. limited: some staged packet's SA has one (staging noted it;
+	 * an SA staged is not expired, and nothing expires it before its run).
+	 */
+	if (!limited)
 		return n;
 	for (i = 0; i < n; i++) {
 		struct dp_sa *sa = sas[i];
@@ -145,8 +146,9 @@ static void outb_run(struct dp_worker *w)
 
 	if (n == 0)
 		return;
-	n = stage_limit(w, w->outb, w->outb_sa, w->outb_nh, n);
+	n = stage_limit(w, w->outb, w->outb_sa, w->outb_nh, n, w->outb_limited);
 	w->n_outb = 0;
+	w->outb_limited = false;
 	if (n == 0)
 		return;
 	for (i = 0; i < n; i++) {
@@ -156,26 +158,28 @@ static void outb_run(struct dp_worker *w)
 	}
 	k = esp_outb_burst(pp, (uint16_t)n);
 	w->c.encrypted += k;
-	for (i = 0; i < n; i++) {
-		unsigned j = (unsigned)(pp[i] - pk);
+	for (i = 0; i < k; i++) {
+		const struct esp_pkt *p = pp[i];
+		unsigned j = (unsigned)(p - pk);
 		struct rte_mbuf *m = w->outb[j];
 		struct dp_sa *sa = w->outb_sa[j];
 
-		if (i >= k) {
-			dp_drop_sa(w, sa, m, pp[i]->drop);
-			continue;
-		}
 		sa->c.packets++;
 		sa->c.bytes += ilen[j];
 		/*
 		 * Limits once per run of one SA's packets, when its counts are
 		 * final: the hard ones were enforced exactly in stage_limit.
 		 */
-		if (i + 1 == k || w->outb_sa[pp[i + 1] - pk] != sa)
+		if (i + 1 == k || pp[i + 1]->sa != p->sa)
 			dp_sa_check_limits(w, sa);
 		/* esp_pkt_set kept the Ethernet header's room in front. */
-		dp_forward_at(w, m, pp[i]->data, pp[i]->len, w->outb_nh[j],
-		              sa->family == AF_INET ? 4 : 6, sa->peer);
+		dp_forward_at(w, m, p->data, p->len, w->outb_nh[j], sa->family == AF_INET ? 4 : 6,
+		              sa->peer);
+	}
+	for (; i < n; i++) {
+		unsigned j = (unsigned)(pp[i] - pk);
+
+		dp_drop_sa(w, w->outb_sa[j], w->outb[j], pp[i]->drop);
 	}
 }
 
@@ -194,6 +198,7 @@ static inline void outb_stage(struct dp_worker *w, struct rte_mbuf *m, struct dp
 	w->outb_sa[w->n_outb] = sa;
 	w->outb_nh[w->n_outb] = nh;
 	w->n_outb++;
+	w->outb_limited |= (sa->hard_packets | sa->hard_bytes) != 0;
 }
 
 /* Too big for the tunnel: ICMP back to the sender (DF / IPv6). */
@@ -341,8 +346,9 @@ static void inb_run(struct dp_worker *w)
 
 	if (n == 0)
 		return;
-	n = stage_limit(w, w->inb, w->inb_sa, NULL, n);
+	n = stage_limit(w, w->inb, w->inb_sa, NULL, n, w->inb_limited);
 	w->n_inb = 0;
+	w->inb_limited = false;
 	if (n == 0)
 		return;
 	for (i = 0; i < n; i++) {
@@ -374,7 +380,7 @@ static void inb_run(struct dp_worker *w)
 		 * Limits once per run of one SA's packets; per packet only for a
 		 * hard limit by bytes, which only the decrypted length tells.
 		 */
-		if (unlikely(sa->hard_bytes != 0) || i + 1 == k || w->inb_sa[pp[i + 1] - pk] != sa)
+		if (unlikely(sa->hard_bytes != 0) || i + 1 == k || pp[i + 1]->sa != pp[i]->sa)
 			dp_sa_check_limits(w, sa);
 		ip = pp[i]->data;
 		family = pp[i]->next_header == 4 ? 4 : 6;
@@ -428,6 +434,7 @@ void dp_inb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t spi)
 	w->inb[w->n_inb] = m;
 	w->inb_sa[w->n_inb] = sa;
 	w->n_inb++;
+	w->inb_limited |= (sa->hard_packets | sa->hard_bytes) != 0;
 }
 
 void dp_esp_flush(struct dp_worker *w)

@@ -106,6 +106,8 @@ struct dp_worker {
 	unsigned n_inb;
 	struct rte_mbuf *inb[DP_MAX_BURST];
 	struct dp_sa *inb_sa[DP_MAX_BURST];
+	/* Some staged packet's SA has a packet or byte limit (stage_limit's work). */
+	bool outb_limited, inb_limited;
 	uint64_t now_tsc; /* TSC at the start of this loop */
 
 	/*
