@@ -264,8 +264,7 @@ static inline void hash_run_add(IMB_MGR *mgr, struct esp_run *r, const struct es
 	if (r->n != 0 && r->hash != sa->job_tmpl.hash_alg)
 		hash_run_flush(mgr, r);
 	r->hash = sa->job_tmpl.hash_alg;
-	job = &r->jobs[r->n++];
-	esp_job_copy(job, &sa->job_tmpl);
+	job = esp_run_job(r, sa, &sa->job_tmpl);
 	sa->fill(sa, job, c, seq, c->icv_calc);
 	job->user_data = c;
 }
@@ -279,8 +278,7 @@ static inline void cbc_run_add(IMB_MGR *mgr, struct esp_run *r, const struct esp
 	if (r->n != 0 && r->key_size != sa->job_cipher.key_len_in_bytes)
 		cbc_run_flush(mgr, r);
 	r->key_size = sa->job_cipher.key_len_in_bytes;
-	job = &r->jobs[r->n++];
-	esp_job_copy(job, &sa->job_cipher);
+	job = esp_run_job(r, sa, &sa->job_cipher);
 	job->src = c->esp;
 	job->dst = c->esp + off;
 	job->cipher_start_src_offset_in_bytes = off;
@@ -298,11 +296,11 @@ static inline void cbc_run_add(IMB_MGR *mgr, struct esp_run *r, const struct esp
 uint16_t esp_inb_burst(struct esp_pkt *pkts[], uint16_t n)
 {
 	struct esp_job_ctx ctx[ESP_MAX_BURST];
-	struct esp_run run, hrun;
+	struct esp_run *run = &esp_tls_runs.in_cbc, *hrun = &esp_tls_runs.in_hash;
 	IMB_MGR *mgr = crypto_imb();
 
-	run.n = 0;
-	hrun.n = 0;
+	run->n = 0;
+	hrun->n = 0;
 	for (uint32_t pos = 0; pos < n; pos += ESP_MAX_BURST) {
 		uint32_t m = MIN((uint32_t)n - pos, (uint32_t)ESP_MAX_BURST);
 		struct esp_pkt **b = pkts + pos;
@@ -323,14 +321,14 @@ uint16_t esp_inb_burst(struct esp_pkt *pkts[], uint16_t n)
 				continue;
 			}
 			if (sa->hash_burst) {
-				hash_run_add(mgr, &hrun, sa, c, p->seq);
+				hash_run_add(mgr, hrun, sa, c, p->seq);
 				continue;
 			}
 			sa->submit(mgr, sa, c, p->seq, c->icv_calc);
 			jobs++;
 		}
-		if (hrun.n != 0)
-			hash_run_flush(mgr, &hrun);
+		if (hrun->n != 0)
+			hash_run_flush(mgr, hrun);
 		esp_jobs_flush(mgr, jobs);
 
 		/*
@@ -349,7 +347,7 @@ uint16_t esp_inb_burst(struct esp_pkt *pkts[], uint16_t n)
 			if (unlikely(p->drop != ESP_OK))
 				continue;
 			if (sa->cbc_burst) {
-				cbc_run_add(mgr, &run, sa, c);
+				cbc_run_add(mgr, run, sa, c);
 				c->decrypt = 1;
 				continue;
 			}
@@ -361,8 +359,8 @@ uint16_t esp_inb_burst(struct esp_pkt *pkts[], uint16_t n)
 			}
 			p->drop = inb_finish(sa, p, c);
 		}
-		if (run.n != 0)
-			cbc_run_flush(mgr, &run);
+		if (run->n != 0)
+			cbc_run_flush(mgr, run);
 		else if (queued == 0)
 			continue;
 		esp_jobs_flush(mgr, queued);

@@ -124,6 +124,8 @@ struct esp_sa {
 	 * burst, then a hash burst over the ciphertext (encrypt-then-MAC).
 	 */
 	uint8_t hash_burst;
+	/* Unique among all SAs ever set up: which SA a kept job template is of. */
+	uint64_t gen;
 	/* Per-SA fields of every job (modes, keys, sizes). */
 	cache_aligned IMB_JOB job_tmpl;
 	IMB_JOB job_cipher; /* inbound cipher+auth: the cipher-only job */
@@ -194,13 +196,40 @@ static inline void esp_job_copy(IMB_JOB *dst, const IMB_JOB *src)
 /*
  * Jobs of one kind run at once through IPsec-MB's synchronous burst API.
  * key_size: cipher runs; hash: hash runs (outbound CBC runs use both).
+ * A run lives as long as its thread (esp_runs): a job slot keeps the
+ * per-SA fields of the template last copied into it, tagged with that
+ * SA's generation, so a tunnel's packets copy no template once its slots
+ * hold it; IPsec-MB writes only a job's status, and the per-packet fields
+ * are all set for every packet.
  */
 struct esp_run {
 	uint32_t n;
 	IMB_KEY_SIZE_BYTES key_size;
 	IMB_HASH_ALG hash;
+	uint64_t gen[ESP_MAX_BURST]; /* esp_sa.gen of the template in jobs[i]; 0: none */
 	IMB_JOB jobs[ESP_MAX_BURST];
 };
+
+/* This thread's runs: outbound CBC (cipher then hash), inbound hash, inbound CBC. */
+struct esp_runs {
+	struct esp_run out_cbc;
+	struct esp_run in_hash;
+	struct esp_run in_cbc;
+};
+
+extern _Thread_local struct esp_runs esp_tls_runs;
+
+/* The next job of run r, holding tmpl's per-SA fields (copied unless it still does). */
+static inline IMB_JOB *esp_run_job(struct esp_run *r, const struct esp_sa *sa, const IMB_JOB *tmpl)
+{
+	uint32_t i = r->n++;
+
+	if (r->gen[i] != sa->gen) {
+		esp_job_copy(&r->jobs[i], tmpl);
+		r->gen[i] = sa->gen;
+	}
+	return &r->jobs[i];
+}
 
 /* Records the status of a run's jobs; those the burst did not complete failed. */
 static inline void esp_run_done(struct esp_run *r, uint32_t done)

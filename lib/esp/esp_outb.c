@@ -327,8 +327,7 @@ static inline void cbc_run_add(IMB_MGR *mgr, struct esp_run *r, const struct esp
 		cbc_run_flush(mgr, r);
 	r->key_size = sa->job_tmpl.key_len_in_bytes;
 	r->hash = sa->job_tmpl.hash_alg;
-	job = &r->jobs[r->n++];
-	esp_job_copy(job, &sa->job_tmpl);
+	job = esp_run_job(r, sa, &sa->job_tmpl);
 	sa->fill(sa, job, c, seq, tag);
 	job->user_data = c;
 }
@@ -337,10 +336,10 @@ uint16_t esp_outb_burst(struct esp_pkt *pkts[], uint16_t n)
 {
 	struct esp_job_ctx ctx[ESP_MAX_BURST];
 	uint32_t inner_len[ESP_MAX_BURST];
-	struct esp_run run;
+	struct esp_run *run = &esp_tls_runs.out_cbc;
 	IMB_MGR *mgr = crypto_imb();
 
-	run.n = 0;
+	run->n = 0;
 	for (uint32_t pos = 0; pos < n; pos += ESP_MAX_BURST) {
 		uint32_t m = MIN((uint32_t)n - pos, (uint32_t)ESP_MAX_BURST);
 		struct esp_pkt **b = pkts + pos;
@@ -362,7 +361,7 @@ uint16_t esp_outb_burst(struct esp_pkt *pkts[], uint16_t n)
 				continue;
 			}
 			if (sa->hash_burst) {
-				cbc_run_add(mgr, &run, sa, c, p->seq,
+				cbc_run_add(mgr, run, sa, c, p->seq,
 				            c->esp + ESP_HDR_LEN + sa->iv_len + c->payload_len);
 				continue;
 			}
@@ -370,8 +369,8 @@ uint16_t esp_outb_burst(struct esp_pkt *pkts[], uint16_t n)
 			           c->esp + ESP_HDR_LEN + sa->iv_len + c->payload_len);
 			jobs++;
 		}
-		if (run.n != 0)
-			cbc_run_flush(mgr, &run);
+		if (run->n != 0)
+			cbc_run_flush(mgr, run);
 		esp_jobs_flush(mgr, jobs);
 
 		for (uint32_t i = 0; i < m; i++) {

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +14,11 @@
 
 #include "cursor.h"
 #include "esp_internal.h"
+
+_Thread_local struct esp_runs esp_tls_runs;
+
+/* SA generations: 0 is no SA's (an empty job slot). */
+static atomic_uint_fast64_t sa_gen;
 
 const char *const esp_drop_names[ESP_DROP_COUNT] = { [ESP_OK] = "ok",
 #define ESP_DROP_NAME(name, str) [ESP_DROP_##name] = str,
@@ -348,6 +354,7 @@ int esp_sa_init(struct esp_sa *sa, const struct esp_sa_conf *conf, char *err, si
 			goto fail;
 		}
 	}
+	sa->gen = atomic_fetch_add_explicit(&sa_gen, 1, memory_order_relaxed) + 1;
 	sa->spi = conf->spi;
 	sa->dir = (uint8_t)conf->dir;
 	sa->esn = conf->esn;

@@ -1182,6 +1182,42 @@ static __attribute__((noinline)) bool stack_holds(const uint8_t *a, const uint8_
 }
 
 /*
+ * The burst runs keep each SA's job template in their slots across bursts:
+ * an SA set up again in the same memory, with other keys and another
+ * HMAC, must not run on the template left from the one before.
+ */
+START_TEST(sa_remade_in_place_uses_its_own_template)
+{
+	static const enum crypto_alg_id hmacs[] = { CRYPTO_INTEG_HMAC_SHA1_96,
+		                                    CRYPTO_INTEG_HMAC_SHA256_128,
+		                                    CRYPTO_INTEG_HMAC_SHA1_96 };
+	size_t size = (esp_sa_size() + 63) & ~(size_t)63;
+	struct esp_sa *out = aligned_alloc(64, size), *in[ARRAY_SIZE(hmacs)];
+	struct esp_sa_conf c;
+	char err[200];
+
+	ck_assert_ptr_nonnull(out);
+	for (unsigned k = 0; k < ARRAY_SIZE(hmacs); k++) {
+		struct sa_opts o = { .encr = CRYPTO_ENCR_AES128_CBC, .integ = hmacs[k] };
+
+		/* Other keys each time: the key pointers stay, the keys behind them not. */
+		enc_key[0] = (uint8_t)(0x40 + k);
+		auth_key[0] = (uint8_t)(0x50 + k);
+		conf_from(&c, &o, ESP_DIR_OUT);
+		ck_assert_int_eq(esp_sa_init(out, &c, err, sizeof(err)), 0);
+		/* The receiver is a new SA every time: it checks what out sends. */
+		in[k] = sa_new(&o, ESP_DIR_IN);
+		for (uint32_t i = 0; i < 40; i++)
+			round_trip(out, in[k], &o, false, 64 + i, i);
+		esp_sa_wipe(out);
+	}
+	for (unsigned k = 0; k < ARRAY_SIZE(hmacs); k++)
+		sa_free(in[k]);
+	free(out);
+}
+END_TEST
+
+/*
  * The AES-GCM direct path keeps GHASH state and keystream in a context on
  * the stack: neither may be left there once the burst returns.
  */
@@ -1384,6 +1420,7 @@ static Suite *esp_suite(void)
 	tcase_add_test(tc, sa_init_refuses_bad_conf);
 	tcase_add_test(tc, openssl_decrypts_our_esp);
 	tcase_add_test(tc, gcm_context_is_wiped);
+	tcase_add_test(tc, sa_remade_in_place_uses_its_own_template);
 	suite_add_tcase(s, tc);
 	return s;
 }
