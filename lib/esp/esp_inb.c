@@ -131,6 +131,17 @@ static inline bool icv_equal(const uint8_t *a, const uint8_t *b, uint32_t len)
 		memcpy(y, b, 16);
 		return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 	}
+	if (len == 12) {
+		/* HMAC-SHA1-96 and HMAC-MD5-96: a word and a half. */
+		uint64_t x0, y0;
+		uint32_t x1, y1;
+
+		memcpy(&x0, a, 8);
+		memcpy(&y0, b, 8);
+		memcpy(&x1, a + 8, 4);
+		memcpy(&y1, b + 8, 4);
+		return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+	}
 	for (uint32_t i = 0; i < len; i += 4) {
 		uint32_t x, y;
 
@@ -179,7 +190,9 @@ static inline uint64_t pad_word(uint32_t i)
 /*
  * The n padding bytes at p are 1, 2, ..., n, compared eight at a time
  * (the last eight overlapping); a byte loop cost a branch per byte. The
- * ICV verified already, so nothing here needs constant time.
+ * ICV verified already, so nothing here needs constant time. Fewer than
+ * eight are the top bytes of the eight ending where they end: at least
+ * eight bytes (ESP header and IV) come before any padding.
  */
 static inline bool pad_ok(const uint8_t *p, uint32_t n)
 {
@@ -187,9 +200,11 @@ static inline bool pad_ok(const uint8_t *p, uint32_t n)
 	uint32_t i;
 
 	if (n < 8) {
-		for (i = 0; i < n; i++)
-			d |= p[i] ^ (uint64_t)(i + 1);
-		return d == 0;
+		uint32_t shift = 8 * (8 - n);
+
+		if (n == 0)
+			return true;
+		return (le64(p + n - 8) >> shift) == (pad_word(0) & (UINT64_MAX >> shift));
 	}
 	for (i = 0; i + 8 <= n; i += 8)
 		d |= le64(p + i) ^ pad_word(i);

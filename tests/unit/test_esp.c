@@ -635,6 +635,47 @@ static const struct sa_opts craft_sas[] = {
 	{ .encr = CRYPTO_ENCR_AES128_CBC, .integ = CRYPTO_INTEG_HMAC_SHA256_128, .window = 64 },
 };
 
+/*
+ * Every pad length a packet can carry with whole blocks, its padding
+ * right and then each of its bytes wrong in turn: only the right one
+ * passes (the check reads short padding and long padding differently).
+ */
+START_TEST(every_pad_length_and_wrong_pad_byte)
+{
+	const struct sa_opts *o = &craft_sas[_i];
+
+	for (uint32_t pad = 0; pad < 32; pad++) {
+		/* Inner + pad + trailer: whole AES blocks also for CBC. */
+		uint32_t inner = 128 - pad - 2;
+		/* craft() numbers packets with one byte: an SA per pad length. */
+		struct esp_sa *in = sa_new(o, ESP_DIR_IN);
+
+		for (uint32_t bad = 0; bad <= pad; bad++) {
+			uint8_t pt[160];
+			struct esp_pkt *p;
+			bool good = bad == pad;
+
+			make_inner(pt, false, inner, 0, false, pad);
+			for (uint32_t j = 0; j < pad; j++)
+				pt[inner + j] = (uint8_t)(j + 1);
+			if (!good)
+				pt[inner + bad] ^= 0x80;
+			pt[inner + pad] = (uint8_t)pad;
+			pt[inner + pad + 1] = 4;
+			p = craft(o, pt, inner + pad + 2, bad + 1);
+			p->sa = in;
+			ck_assert_msg(esp_inb_burst(&p, 1) == good, "pad %u, byte %u wrong: %s",
+			              pad, bad, esp_drop_names[p->drop]);
+			ck_assert_uint_eq(p->drop, (good ? ESP_OK : ESP_DROP_BAD_PADDING));
+			if (good)
+				ck_assert_mem_eq(p->data, pt, inner);
+			pkt_free(p);
+		}
+		sa_free(in);
+	}
+}
+END_TEST
+
 START_TEST(crafted_trailers)
 {
 	const struct sa_opts *o = &craft_sas[_i];
@@ -1410,6 +1451,7 @@ static Suite *esp_suite(void)
 	tcase_add_loop_test(tc, replayed_packet_is_dropped, 0, ARRAY_SIZE(sample_sas));
 	tcase_add_loop_test(tc, replacement_carries_seq_and_window, 0, ARRAY_SIZE(sample_sas));
 	tcase_add_loop_test(tc, crafted_trailers, 0, ARRAY_SIZE(craft_sas));
+	tcase_add_loop_test(tc, every_pad_length_and_wrong_pad_byte, 0, ARRAY_SIZE(craft_sas));
 	tcase_add_test(tc, cbc_ciphertext_must_be_whole_blocks);
 	tcase_add_test(tc, esn_sequence_crosses_2_32);
 	tcase_add_test(tc, sequence_overflow_stops_the_sa);
