@@ -408,7 +408,7 @@ void dp_inb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t spi)
 	void *data;
 	unsigned owner;
 
-	owner = dp_owner(w->dp, spi);
+	owner = dp_owner_fast(w->dp, spi);
 	if (owner != w->idx) {
 		m->hash.fdir.hi = spi;
 		dp_handoff(w, owner, m, DP_TAG_INB);

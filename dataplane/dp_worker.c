@@ -374,6 +374,7 @@ int dp_workers_create(struct dp *dp)
 	char name[RTE_RING_NAMESIZE];
 	unsigned i, j;
 
+	dp->owner_m = dp_owner_m(dp->n_workers);
 	dp->workers = rte_zmalloc("dp_workers", dp->n_workers * sizeof(struct dp_worker),
 	                          RTE_CACHE_LINE_SIZE);
 	if (dp->workers == NULL)

@@ -12,6 +12,7 @@
 #include "unit/dpdk_testutil.h"
 
 #include "crypto_mem.h"
+#include "dp.h"
 #include "dp_sa.h"
 
 struct pkt {
@@ -235,6 +236,28 @@ START_TEST(inner_check_short_and_other_versions)
 }
 END_TEST
 
+/* The workers' division-free owner is the owner control computes. */
+START_TEST(owner_fast_is_spi_mod_workers)
+{
+	static const uint32_t spis[] = { 0,          1,           2,           63,
+		                         64,         65,          0x1000,      0x2000,
+		                         0x7fffffff, 0x80000000u, 0xfffffffeu, 0xffffffffu };
+	struct dp dp = { 0 };
+	uint32_t x = 12345;
+
+	for (unsigned n = 1; n <= DP_MAX_WORKERS; n++) {
+		dp.n_workers = n;
+		dp.owner_m = dp_owner_m(n);
+		for (unsigned i = 0; i < sizeof(spis) / sizeof(spis[0]); i++)
+			ck_assert_uint_eq(dp_owner_fast(&dp, spis[i]), dp_owner(&dp, spis[i]));
+		for (unsigned i = 0; i < 20000; i++) {
+			x = x * 1103515245u + 12345u;
+			ck_assert_uint_eq(dp_owner_fast(&dp, x), dp_owner(&dp, x));
+		}
+	}
+}
+END_TEST
+
 static Suite *dp_sa_suite(void)
 {
 	Suite *s = suite_create("dp_sa");
@@ -244,6 +267,7 @@ static Suite *dp_sa_suite(void)
 	tcase_add_test(tc, inner_check_whole_space_and_empty_side);
 	tcase_add_test(tc, inner_check_protocols_and_ports);
 	tcase_add_test(tc, inner_check_short_and_other_versions);
+	tcase_add_test(tc, owner_fast_is_spi_mod_workers);
 	suite_add_tcase(s, tc);
 	return s;
 }
