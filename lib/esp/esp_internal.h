@@ -204,6 +204,7 @@ static inline void esp_job_copy(IMB_JOB *dst, const IMB_JOB *src)
  */
 struct esp_run {
 	uint32_t n;
+	uint32_t max_len; /* longest ciphertext in the run (outbound CBC) */
 	IMB_KEY_SIZE_BYTES key_size;
 	IMB_HASH_ALG hash;
 	uint64_t gen[ESP_MAX_BURST]; /* esp_sa.gen of the template in jobs[i]; 0: none */
@@ -240,6 +241,7 @@ static inline void esp_run_done(struct esp_run *r, uint32_t done)
 		c->status = i < done ? r->jobs[i].status : IMB_STATUS_INVALID_ARGS;
 	}
 	r->n = 0;
+	r->max_len = 0;
 }
 
 /* Records a finished job's status in its scratch. */

@@ -305,9 +305,13 @@ ESP_PREP(esp_prep_ipv6_udp_cbc, true, true, false)
  * burst over the ciphertext, both synchronous: no multi-buffer lanes are
  * left to flush.
  */
+/* Runs of packets whose ciphertext is at most this long encrypt on crypto_imb_short_cbc(). */
+#define CBC_SHORT 128
+
 static void cbc_run_flush(IMB_MGR *mgr, struct esp_run *r)
 {
-	uint32_t done = ESP_SUBMIT_CIPHER_BURST(mgr, r->jobs, r->n, IMB_CIPHER_CBC, IMB_DIR_ENCRYPT,
+	IMB_MGR *cm = r->max_len <= CBC_SHORT ? crypto_imb_short_cbc() : mgr;
+	uint32_t done = ESP_SUBMIT_CIPHER_BURST(cm, r->jobs, r->n, IMB_CIPHER_CBC, IMB_DIR_ENCRYPT,
 	                                        r->key_size);
 
 	if (done == r->n)
@@ -330,6 +334,7 @@ static inline void cbc_run_add(IMB_MGR *mgr, struct esp_run *r, const struct esp
 	job = esp_run_job(r, sa, &sa->job_tmpl);
 	sa->fill(sa, job, c, seq, tag);
 	job->user_data = c;
+	r->max_len = MAX(r->max_len, c->payload_len);
 }
 
 uint16_t esp_outb_burst(struct esp_pkt *pkts[], uint16_t n)
@@ -340,6 +345,7 @@ uint16_t esp_outb_burst(struct esp_pkt *pkts[], uint16_t n)
 	IMB_MGR *mgr = crypto_imb();
 
 	run->n = 0;
+	run->max_len = 0;
 	for (uint32_t pos = 0; pos < n; pos += ESP_MAX_BURST) {
 		uint32_t m = MIN((uint32_t)n - pos, (uint32_t)ESP_MAX_BURST);
 		struct esp_pkt **b = pkts + pos;
