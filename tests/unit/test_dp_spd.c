@@ -208,7 +208,7 @@ static const size_t l4_lens[] = { 0, 2, 3, 4, 8 };
 static unsigned check_burst(const struct dp_spd *spd, int family, uint8_t (*bufs)[128],
                             const size_t *lens, unsigned n)
 {
-	struct rte_mbuf *m[DP_MAX_BURST];
+	struct rte_mbuf *m[DP_MAX_BURST] = { 0 };
 	const struct dp_spd_action *act[DP_MAX_BURST];
 	unsigned i, hits = 0;
 
