@@ -79,6 +79,7 @@ struct dp {
 	struct rte_mempool *mp;
 	bool adaptive;      /* poll_mode adaptive */
 	uint16_t mss_clamp; /* 1: clamp tunnelled SYNs to fit the public MTU */
+	uint64_t owner_m;   /* dp_owner_m(n_workers), set by dp_workers_create */
 	atomic_bool stop;
 };
 
@@ -86,6 +87,23 @@ struct dp {
 static inline unsigned dp_owner(const struct dp *dp, uint32_t spi_in)
 {
 	return spi_in % dp->n_workers;
+}
+
+/* The multiplier of dp_owner_fast for n workers (n >= 1). */
+static inline uint64_t dp_owner_m(unsigned n)
+{
+	return UINT64_MAX / n + 1;
+}
+
+/*
+ * dp_owner without a division per packet (Lemire's fastmod, exact for
+ * every 32-bit SPI and worker count): the workers' path.
+ */
+static inline unsigned dp_owner_fast(const struct dp *dp, uint32_t spi_in)
+{
+	uint64_t low = dp->owner_m * spi_in;
+
+	return (unsigned)(((unsigned __int128)low * dp->n_workers) >> 64);
 }
 
 /* Allocates the workers and their rings. Returns 0 or -1. */

@@ -10,9 +10,12 @@
 
 #include <rte_ether.h>
 #include <rte_ip.h>
+#include <rte_prefetch.h>
 
 #include "dp_csum.h"
 #include "dp_worker.h"
+
+enum { PREFETCH_AHEAD = 4 };
 
 enum cls {
 	CLS_DROP,
@@ -29,22 +32,41 @@ static bool our_mac(const struct dp_port *p, const struct rte_ether_addr *a)
 }
 
 /* UDP to us: ESP-in-UDP on 4500, IKE on 500 or 4500 (non-ESP marker). */
-static enum cls udp_to_us(const struct dp_port *p, const uint8_t *ip, uint32_t len, uint32_t l4)
+static enum cls udp_to_us(const struct dp_port *p, const uint8_t *ip, uint32_t len, uint32_t l4,
+                          uint32_t *spi)
 {
 	uint16_t dport;
-	uint32_t spi;
 
 	if (len < l4 + 8)
 		return CLS_DROP;
 	dport = (uint16_t)(ip[l4 + 2] << 8 | ip[l4 + 3]);
-	if (dport == 4500 && p->role == DP_PORT_PUBLIC && esp_inb_spi(ip, len, &spi) == 0)
+	if (dport == 4500 && p->role == DP_PORT_PUBLIC && esp_inb_spi(ip, len, spi) == 0)
 		return CLS_ESP;
 	if (dport == 500 || dport == 4500)
 		return CLS_PUNT_IKE;
 	return CLS_DROP;
 }
 
-static enum cls classify4(const struct dp_port *p, struct rte_mbuf *m, unsigned *reason)
+/*
+ * ESP straight after the IP header: its SPI, read here once for the owner
+ * and the SAD, when there is room for SPI and sequence number and the
+ * packet is no fragment (as esp_inb_spi accepts it; the ESP stage checks
+ * the rest).
+ */
+static enum cls esp_to_us(const uint8_t *ip, uint32_t tot, uint32_t l4, bool frag, uint32_t *spi,
+                          unsigned *reason)
+{
+	if (frag || tot < l4 + 8) {
+		*reason = DP_DROP_BAD_OUTER;
+		return CLS_DROP;
+	}
+	*spi = (uint32_t)ip[l4] << 24 | (uint32_t)ip[l4 + 1] << 16 | (uint32_t)ip[l4 + 2] << 8 |
+	       ip[l4 + 3];
+	return CLS_ESP;
+}
+
+static enum cls classify4(const struct dp_port *p, struct rte_mbuf *m, unsigned *reason,
+                          uint32_t *spi)
 {
 	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN);
 	uint32_t len = rte_pktmbuf_data_len(m) - RTE_ETHER_HDR_LEN;
@@ -64,9 +86,9 @@ static enum cls classify4(const struct dp_port *p, struct rte_mbuf *m, unsigned 
 	if (p->has_v4 && memcmp(ip + 16, p->v4, 4) == 0) {
 		*reason = DP_DROP_TO_US_OTHER;
 		if (ip[9] == IPPROTO_ESP && p->role == DP_PORT_PUBLIC)
-			return CLS_ESP;
+			return esp_to_us(ip, tot, ihl, ((ip[6] & 0x3f) | ip[7]) != 0, spi, reason);
 		if (ip[9] == IPPROTO_UDP)
-			return udp_to_us(p, ip, len, ihl);
+			return udp_to_us(p, ip, len, ihl, spi);
 		if (ip[9] == IPPROTO_ICMP)
 			return CLS_PUNT_SLOW;
 		return CLS_DROP;
@@ -79,7 +101,8 @@ static enum cls classify4(const struct dp_port *p, struct rte_mbuf *m, unsigned 
 	return CLS_TRANSIT4;
 }
 
-static enum cls classify6(const struct dp_port *p, struct rte_mbuf *m, unsigned *reason)
+static enum cls classify6(const struct dp_port *p, struct rte_mbuf *m, unsigned *reason,
+                          uint32_t *spi)
 {
 	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN);
 	uint32_t len = rte_pktmbuf_data_len(m) - RTE_ETHER_HDR_LEN;
@@ -100,9 +123,9 @@ static enum cls classify6(const struct dp_port *p, struct rte_mbuf *m, unsigned 
 	if (p->has_v6 && memcmp(ip + 24, p->v6, 16) == 0) {
 		*reason = DP_DROP_TO_US_OTHER;
 		if (ip[6] == IPPROTO_ESP && p->role == DP_PORT_PUBLIC)
-			return CLS_ESP;
+			return esp_to_us(ip, tot, 40, false, spi, reason);
 		if (ip[6] == IPPROTO_UDP)
-			return udp_to_us(p, ip, len, 40);
+			return udp_to_us(p, ip, len, 40, spi);
 		if (ip[6] == IPPROTO_ICMPV6)
 			return CLS_PUNT_SLOW;
 		return CLS_DROP;
@@ -128,7 +151,9 @@ static void punt(struct dp_worker *w, struct rte_mbuf *m, uint32_t tag)
 static void transit(struct dp_worker *w, int family, struct rte_mbuf **m, unsigned n)
 {
 	const struct dp_spd_action *act[DP_MAX_BURST];
-	unsigned i;
+	struct rte_mbuf *own[DP_MAX_BURST];
+	uint32_t own_sa[DP_MAX_BURST];
+	unsigned i, n_own = 0;
 
 	dp_spd_lookup(w->spd, family, m, n, act);
 	for (i = 0; i < n; i++) {
@@ -139,7 +164,8 @@ static void transit(struct dp_worker *w, int family, struct rte_mbuf **m, unsign
 		switch (act[i]->type) {
 		case DP_SPD_PROTECT:
 			if (act[i]->owner == w->idx) {
-				dp_outb_submit(w, m[i], act[i]->sa_id);
+				own[n_own] = m[i];
+				own_sa[n_own++] = act[i]->sa_id;
 			} else {
 				dp_handoff(w, act[i]->owner, m[i], DP_TAG_OUTB | act[i]->sa_id);
 			}
@@ -163,6 +189,9 @@ static void transit(struct dp_worker *w, int family, struct rte_mbuf **m, unsign
 			break;
 		}
 	}
+	/* The packets this worker encrypts, in their order, in one call. */
+	if (n_own > 0)
+		dp_outb_submit_burst(w, own, own_sa, n_own);
 }
 
 void dp_classify_burst(struct dp_worker *w, unsigned pi, struct rte_mbuf **pkts, uint16_t n)
@@ -171,13 +200,20 @@ void dp_classify_burst(struct dp_worker *w, unsigned pi, struct rte_mbuf **pkts,
 	struct dp_port_counters *pc = &w->c.port[pi];
 	struct rte_mbuf *t4[DP_MAX_BURST], *t6[DP_MAX_BURST];
 	unsigned n4 = 0, n6 = 0, i, reason;
+	uint32_t spi = 0;
 	enum cls c;
 
 	w->c.rx_packets += n;
 	pc->rx_packets += n;
+	/* Headers a few packets ahead: their loads (and page walks) overlap. */
+	for (i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const struct rte_ether_hdr *eh;
+
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 
 		pc->rx_bytes += rte_pktmbuf_pkt_len(m);
 		/* Chained frames (scatter RX): the stages want one segment. */
@@ -200,10 +236,10 @@ void dp_classify_burst(struct dp_worker *w, unsigned pi, struct rte_mbuf **pkts,
 			c = CLS_PUNT_SLOW;
 			break;
 		case RTE_ETHER_TYPE_IPV4:
-			c = classify4(p, m, &reason);
+			c = classify4(p, m, &reason, &spi);
 			break;
 		case RTE_ETHER_TYPE_IPV6:
-			c = classify6(p, m, &reason);
+			c = classify6(p, m, &reason, &spi);
 			break;
 		default:
 			c = CLS_DROP;
@@ -218,7 +254,7 @@ void dp_classify_burst(struct dp_worker *w, unsigned pi, struct rte_mbuf **pkts,
 			break;
 		case CLS_ESP:
 			rte_pktmbuf_adj(m, RTE_ETHER_HDR_LEN);
-			dp_inb_submit(w, m);
+			dp_inb_submit(w, m, spi);
 			break;
 		case CLS_TRANSIT4:
 			rte_pktmbuf_adj(m, RTE_ETHER_HDR_LEN);

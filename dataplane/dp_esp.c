@@ -85,15 +85,16 @@ static bool past_hard(const struct dp_sa *sa, uint32_t len)
  * checks bytes then).
  */
 static unsigned stage_limit(struct dp_worker *w, struct rte_mbuf **pkts, struct dp_sa **sas,
-                            const struct dp_nexthop **nhs, unsigned n)
+                            const struct dp_nexthop **nhs, unsigned n, bool limited)
 {
 	unsigned i, k = 0;
 
-	/* Most SAs have no packet or byte limit: then nothing is counted or dropped. */
-	for (i = 0; i < n; i++)
-		if (sas[i]->expired || sas[i]->hard_packets || sas[i]->hard_bytes)
-			break;
-	if (i == n)
+	/*
+	 * Most SAs have no packet or byte limit: then nothing is counted or
+	 * dropped. limited: some staged packet's SA has one (staging noted it;
+	 * an SA staged is not expired, and nothing expires it before its run).
+	 */
+	if (!limited)
 		return n;
 	for (i = 0; i < n; i++) {
 		struct dp_sa *sa = sas[i];
@@ -145,8 +146,9 @@ static void outb_run(struct dp_worker *w)
 
 	if (n == 0)
 		return;
-	n = stage_limit(w, w->outb, w->outb_sa, w->outb_nh, n);
+	n = stage_limit(w, w->outb, w->outb_sa, w->outb_nh, n, w->outb_limited);
 	w->n_outb = 0;
+	w->outb_limited = false;
 	if (n == 0)
 		return;
 	for (i = 0; i < n; i++) {
@@ -156,32 +158,33 @@ static void outb_run(struct dp_worker *w)
 	}
 	k = esp_outb_burst(pp, (uint16_t)n);
 	w->c.encrypted += k;
-	for (i = 0; i < n; i++) {
-		unsigned j = (unsigned)(pp[i] - pk);
+	for (i = 0; i < k; i++) {
+		const struct esp_pkt *p = pp[i];
+		unsigned j = (unsigned)(p - pk);
 		struct rte_mbuf *m = w->outb[j];
 		struct dp_sa *sa = w->outb_sa[j];
 
-		if (i >= k) {
-			dp_drop_sa(w, sa, m, pp[i]->drop);
-			continue;
-		}
-		m->data_off = (uint16_t)(pp[i]->data - (uint8_t *)m->buf_addr);
-		m->data_len = (uint16_t)pp[i]->len;
-		m->pkt_len = pp[i]->len;
 		sa->c.packets++;
 		sa->c.bytes += ilen[j];
 		/*
 		 * Limits once per run of one SA's packets, when its counts are
 		 * final: the hard ones were enforced exactly in stage_limit.
 		 */
-		if (i + 1 == k || w->outb_sa[pp[i + 1] - pk] != sa)
+		if (i + 1 == k || pp[i + 1]->sa != p->sa)
 			dp_sa_check_limits(w, sa);
-		dp_forward(w, m, w->outb_nh[j], sa->family == AF_INET ? 4 : 6, sa->peer);
+		/* esp_pkt_set kept the Ethernet header's room in front. */
+		dp_forward_at(w, m, p->data, p->len, w->outb_nh[j], sa->family == AF_INET ? 4 : 6,
+		              sa->peer);
+	}
+	for (; i < n; i++) {
+		unsigned j = (unsigned)(pp[i] - pk);
+
+		dp_drop_sa(w, w->outb_sa[j], w->outb[j], pp[i]->drop);
 	}
 }
 
-static void outb_stage(struct dp_worker *w, struct rte_mbuf *m, struct dp_sa *sa,
-                       const struct dp_nexthop *nh)
+static inline void outb_stage(struct dp_worker *w, struct rte_mbuf *m, struct dp_sa *sa,
+                              const struct dp_nexthop *nh)
 {
 	if (w->meter_on &&
 	    rte_meter_srtcm_color_blind_check(&w->meter, &w->meter_prof, w->now_tsc,
@@ -195,6 +198,7 @@ static void outb_stage(struct dp_worker *w, struct rte_mbuf *m, struct dp_sa *sa
 	w->outb_sa[w->n_outb] = sa;
 	w->outb_nh[w->n_outb] = nh;
 	w->n_outb++;
+	w->outb_limited |= (sa->hard_packets | sa->hard_bytes) != 0;
 }
 
 /* Too big for the tunnel: ICMP back to the sender (DF / IPv6). */
@@ -225,65 +229,43 @@ static void send_too_big(struct dp_worker *w, struct rte_mbuf *m, int family, ui
 	dp_forward(w, icmp, nh, family, dst);
 }
 
-void dp_outb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t sa_id)
+/* A PROTECT policy whose SA slot is empty (acquire) or whose SA expired. */
+static __attribute__((noinline)) void outb_no_sa(struct dp_worker *w, struct rte_mbuf *m,
+                                                 uint32_t sa_id, struct dp_sa *sa)
 {
-	struct rte_mbuf *frags[FRAG_MAX];
-	const struct dp_nexthop *nh;
-	struct dp_sa *sa = sa_id < DP_SA_MAX ? w->sa_out[sa_id] : NULL;
-	uint8_t *ip;
-	uint32_t imtu;
-	int family, nf, i;
-
 	if (sa == NULL) {
 		if (sa_id < DP_SA_MAX)
 			acquire(w, sa_id);
 		dp_drop_pkt(w, m, DP_DROP_NO_SA);
 		return;
 	}
-	if (sa->expired) {
-		dp_sa_check_limits(w, sa);
-		dp_drop_sa(w, sa, m, DP_DROP_SA_EXPIRED);
-		return;
-	}
-	if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0) {
-		dp_drop_sa(w, sa, m, DP_DROP_MULTI_SEGMENT);
-		return;
-	}
-	ip = rte_pktmbuf_mtod(m, uint8_t *);
-	family = ip[0] >> 4;
-	/*
-	 * TTL is checked now and decremented only once the packet goes on: an
-	 * ICMP too-big quotes the header as the sender sent it (as Linux does).
-	 */
-	if (ip[family == 4 ? 8 : 7] <= 1) {
-		dp_drop_sa(w, sa, m, DP_DROP_TTL_EXCEEDED);
-		return;
-	}
-	if (likely(sa == w->oc_sa)) {
-		nh = w->oc_nh;
-		imtu = w->oc_imtu;
-	} else {
-		nh = dp_route_lookup(w->routes, sa->family == AF_INET ? 4 : 6, sa->peer);
-		if (nh == NULL || w->dp->ports[nh->port].role != DP_PORT_PUBLIC) {
-			dp_drop_sa(w, sa, m, DP_DROP_NO_ROUTE);
-			return;
-		}
-		imtu = dp_sa_inner_mtu(sa, w->dp->ports[nh->port].mtu);
-		w->oc_sa = sa;
-		w->oc_nh = nh;
-		w->oc_imtu = imtu;
-	}
-	if (w->dp->mss_clamp && ip[family == 4 ? 9 : 6] == IPPROTO_TCP &&
-	    imtu > (family == 4 ? 40u : 60u) &&
-	    dp_mss_clamp(m, (uint16_t)(imtu - (family == 4 ? 40 : 60))) < 0) {
-		dp_drop_sa(w, sa, m, DP_DROP_MALFORMED_MSS);
-		return;
-	}
-	if (rte_pktmbuf_pkt_len(m) <= imtu) {
-		dp_ttl_dec(ip);
-		outb_stage(w, m, sa, nh);
-		return;
-	}
+	dp_sa_check_limits(w, sa);
+	dp_drop_sa(w, sa, m, DP_DROP_SA_EXPIRED);
+}
+
+/* The next hop and inner MTU of an SA other than the last one's: into the cache. */
+static __attribute__((noinline)) bool outb_route(struct dp_worker *w, struct dp_sa *sa)
+{
+	const struct dp_nexthop *nh =
+	        dp_route_lookup(w->routes, sa->family == AF_INET ? 4 : 6, sa->peer);
+
+	if (nh == NULL || w->dp->ports[nh->port].role != DP_PORT_PUBLIC)
+		return false;
+	w->oc_sa = sa;
+	w->oc_nh = nh;
+	w->oc_imtu = dp_sa_inner_mtu(sa, w->dp->ports[nh->port].mtu);
+	return true;
+}
+
+/* Bigger than the tunnel takes: fragments (IPv4 without DF) or ICMP too big. */
+static __attribute__((noinline)) void outb_too_big(struct dp_worker *w, struct rte_mbuf *m,
+                                                   struct dp_sa *sa, const struct dp_nexthop *nh,
+                                                   uint32_t imtu, int family)
+{
+	struct rte_mbuf *frags[FRAG_MAX];
+	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
+	int nf, i;
+
 	if (family == 4 && !(ip[6] & 0x40)) {
 		/* No DF: fragment the inner packet, then encrypt each fragment. */
 		dp_ttl_dec(ip);
@@ -301,6 +283,62 @@ void dp_outb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t sa_id)
 	dp_drop_sa(w, sa, m, DP_DROP_MTU_EXCEEDED);
 }
 
+static inline void outb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t sa_id)
+{
+	struct dp_sa *sa = sa_id < DP_SA_MAX ? w->sa_out[sa_id] : NULL;
+	uint8_t *ip;
+	uint32_t imtu;
+	int family;
+
+	if (unlikely(sa == NULL || sa->expired)) {
+		outb_no_sa(w, m, sa_id, sa);
+		return;
+	}
+	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) != 0) {
+		dp_drop_sa(w, sa, m, DP_DROP_MULTI_SEGMENT);
+		return;
+	}
+	ip = rte_pktmbuf_mtod(m, uint8_t *);
+	family = ip[0] >> 4;
+	/*
+	 * TTL is checked now and decremented only once the packet goes on: an
+	 * ICMP too-big quotes the header as the sender sent it (as Linux does).
+	 */
+	if (unlikely(ip[family == 4 ? 8 : 7] <= 1)) {
+		dp_drop_sa(w, sa, m, DP_DROP_TTL_EXCEEDED);
+		return;
+	}
+	if (unlikely(sa != w->oc_sa) && !outb_route(w, sa)) {
+		dp_drop_sa(w, sa, m, DP_DROP_NO_ROUTE);
+		return;
+	}
+	imtu = w->oc_imtu;
+	if (w->dp->mss_clamp && ip[family == 4 ? 9 : 6] == IPPROTO_TCP &&
+	    imtu > (family == 4 ? 40u : 60u) &&
+	    dp_mss_clamp(m, (uint16_t)(imtu - (family == 4 ? 40 : 60))) < 0) {
+		dp_drop_sa(w, sa, m, DP_DROP_MALFORMED_MSS);
+		return;
+	}
+	if (unlikely(rte_pktmbuf_pkt_len(m) > imtu)) {
+		outb_too_big(w, m, sa, w->oc_nh, imtu, family);
+		return;
+	}
+	dp_ttl_dec(ip);
+	outb_stage(w, m, sa, w->oc_nh);
+}
+
+void dp_outb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t sa_id)
+{
+	outb_submit(w, m, sa_id);
+}
+
+void dp_outb_submit_burst(struct dp_worker *w, struct rte_mbuf **m, const uint32_t *sa_id,
+                          unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		outb_submit(w, m[i], sa_id[i]);
+}
+
 static void inb_run(struct dp_worker *w)
 {
 	struct esp_pkt pk[DP_MAX_BURST], *pp[DP_MAX_BURST];
@@ -308,8 +346,9 @@ static void inb_run(struct dp_worker *w)
 
 	if (n == 0)
 		return;
-	n = stage_limit(w, w->inb, w->inb_sa, NULL, n);
+	n = stage_limit(w, w->inb, w->inb_sa, NULL, n, w->inb_limited);
 	w->n_inb = 0;
+	w->inb_limited = false;
 	if (n == 0)
 		return;
 	for (i = 0; i < n; i++) {
@@ -330,9 +369,6 @@ static void inb_run(struct dp_worker *w)
 			dp_drop_sa(w, sa, m, pp[i]->drop);
 			continue;
 		}
-		m->data_off = (uint16_t)(pp[i]->data - (uint8_t *)m->buf_addr);
-		m->data_len = (uint16_t)pp[i]->len;
-		m->pkt_len = pp[i]->len;
 		/* A hard limit by bytes reached earlier in this burst: not one more. */
 		if (sa->expired) {
 			dp_drop_sa(w, sa, m, DP_DROP_SA_EXPIRED);
@@ -340,7 +376,12 @@ static void inb_run(struct dp_worker *w)
 		}
 		sa->c.packets++;
 		sa->c.bytes += pp[i]->len;
-		dp_sa_check_limits(w, sa);
+		/*
+		 * Limits once per run of one SA's packets; per packet only for a
+		 * hard limit by bytes, which only the decrypted length tells.
+		 */
+		if (unlikely(sa->hard_bytes != 0) || i + 1 == k || pp[i + 1]->sa != pp[i]->sa)
+			dp_sa_check_limits(w, sa);
 		ip = pp[i]->data;
 		family = pp[i]->next_header == 4 ? 4 : 6;
 		if (!dp_sa_inner_allowed(sa, ip, pp[i]->len)) {
@@ -356,23 +397,20 @@ static void inb_run(struct dp_worker *w)
 			dp_drop_sa(w, sa, m, DP_DROP_NO_ROUTE);
 			continue;
 		}
-		dp_forward(w, m, nh, family, family == 4 ? ip + 16 : ip + 24);
+		/* The outer headers were in front: room for the Ethernet header. */
+		dp_forward_at(w, m, ip, pp[i]->len, nh, family, family == 4 ? ip + 16 : ip + 24);
 	}
 }
 
-void dp_inb_submit(struct dp_worker *w, struct rte_mbuf *m)
+void dp_inb_submit(struct dp_worker *w, struct rte_mbuf *m, uint32_t spi)
 {
 	struct dp_sa *sa;
 	void *data;
-	uint32_t spi;
 	unsigned owner;
 
-	if (esp_inb_spi(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &spi) != 0) {
-		dp_drop_pkt(w, m, DP_DROP_BAD_OUTER);
-		return;
-	}
-	owner = dp_owner(w->dp, spi);
+	owner = dp_owner_fast(w->dp, spi);
 	if (owner != w->idx) {
+		m->hash.fdir.hi = spi;
 		dp_handoff(w, owner, m, DP_TAG_INB);
 		return;
 	}
@@ -396,6 +434,7 @@ void dp_inb_submit(struct dp_worker *w, struct rte_mbuf *m)
 	w->inb[w->n_inb] = m;
 	w->inb_sa[w->n_inb] = sa;
 	w->n_inb++;
+	w->inb_limited |= (sa->hard_packets | sa->hard_bytes) != 0;
 }
 
 void dp_esp_flush(struct dp_worker *w)

@@ -66,36 +66,34 @@ static inline bool key_eq(const struct dp_neigh_key *a, const struct dp_neigh_ke
 	return ((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2)) == 0;
 }
 
-static void tx_enqueue(struct dp_worker *w, unsigned pi, struct rte_mbuf *m)
+/* The Ethernet header of a frame to mac (low 48 bits) from port pi. */
+static void eth_header(const struct dp_worker *w, uint8_t *eh, unsigned pi, uint64_t mac,
+                       uint16_t ether_type)
 {
-	struct dp_txbuf *b = &w->tx[pi];
+	unsigned i;
 
-	b->pkts[b->n++] = m;
-	if (b->n == DP_MAX_BURST)
-		dp_tx_flush(w);
+	for (i = 0; i < 6; i++)
+		eh[i] = (uint8_t)(mac >> (8 * (5 - i)));
+	memcpy(eh + 6, &w->dp->ports[pi].mac, 6);
+	memcpy(eh + 12, &ether_type, 2);
 }
 
-/* Puts the Ethernet header in front and queues the frame for TX. */
 static void send_eth(struct dp_worker *w, struct rte_mbuf *m, unsigned pi, uint64_t mac,
                      uint16_t ether_type)
 {
-	struct rte_ether_hdr *eh;
-	unsigned i;
+	uint8_t eh[RTE_ETHER_HDR_LEN];
 
-	eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eh));
-	if (eh == NULL) {
-		dp_drop_pkt(w, m, DP_DROP_NO_HEADROOM);
-		return;
-	}
-	for (i = 0; i < 6; i++)
-		eh->dst_addr.addr_bytes[i] = (uint8_t)(mac >> (8 * (5 - i)));
-	rte_ether_addr_copy(&w->dp->ports[pi].mac, &eh->src_addr);
-	eh->ether_type = ether_type;
-	tx_enqueue(w, pi, m);
+	eth_header(w, eh, pi, mac, ether_type);
+	dp_send_eth(w, m, pi, eh);
 }
 
-void dp_forward(struct dp_worker *w, struct rte_mbuf *m, const struct dp_nexthop *nh, int family,
-                const uint8_t *dst)
+/*
+ * The neighbour of a next hop that is not the last one. A hit fills the
+ * one-entry cache: its key, and for a gatewayed next hop the next hop
+ * itself, which dp_forward then compares alone.
+ */
+void dp_forward_slow(struct dp_worker *w, struct rte_mbuf *m, const struct dp_nexthop *nh,
+                     int family, const uint8_t *dst)
 {
 	struct dp_neigh_key k;
 	uint16_t et = rte_cpu_to_be_16(family == 4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
@@ -104,16 +102,22 @@ void dp_forward(struct dp_worker *w, struct rte_mbuf *m, const struct dp_nexthop
 	int pos;
 
 	key_make(&k, nh->port, family, nh->onlink ? dst : nh->via);
-	if (likely(w->nc_valid && key_eq(&k, &w->nc_key))) {
-		send_eth(w, m, nh->port, w->nc_mac, et);
+	if (w->nc_valid && key_eq(&k, &w->nc_key)) {
+		if (!nh->onlink) {
+			w->nc_nh = nh;
+			w->nc_family = (uint8_t)family;
+		}
+		dp_send_eth(w, m, nh->port, w->nc_eth);
 		return;
 	}
 	pos = rte_hash_lookup_data(w->neigh, &k, &data);
 	if (pos >= 0 && ((uintptr_t)data & NEIGH_VALID)) {
 		w->nc_key = k;
-		w->nc_mac = (uint64_t)(uintptr_t)data;
+		eth_header(w, w->nc_eth, nh->port, (uint64_t)(uintptr_t)data, et);
 		w->nc_valid = true;
-		send_eth(w, m, nh->port, w->nc_mac, et);
+		w->nc_nh = nh->onlink ? NULL : nh;
+		w->nc_family = (uint8_t)family;
+		dp_send_eth(w, m, nh->port, w->nc_eth);
 		return;
 	}
 	if (w->n_pending == DP_PENDING_MAX) {

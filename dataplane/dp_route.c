@@ -2,24 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <rte_byteorder.h>
 #include <rte_lcore.h>
-/* rte_lpm.h's lookup_bulk helper declares a VLA; the rest of the file stays under -Wvla. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wvla"
-#include <rte_lpm.h>
-#pragma GCC diagnostic pop
-#include <rte_lpm6.h>
 #include <rte_malloc.h>
 
 #include "dp_route.h"
-
-struct dp_routes {
-	struct rte_lpm *lpm4;
-	struct rte_lpm6 *lpm6;
-	unsigned n_hops;
-	struct dp_nexthop hops[];
-};
 
 /* LPM depths start at 1: a default route is the two halves of the space. */
 static int lpm_add(struct dp_routes *t, const struct dp_route *r, uint32_t hop)
@@ -94,20 +80,4 @@ void dp_routes_free(struct dp_routes *t)
 	rte_lpm_free(t->lpm4);
 	rte_lpm6_free(t->lpm6);
 	rte_free(t);
-}
-
-const struct dp_nexthop *dp_route_lookup(const struct dp_routes *t, int family, const uint8_t *dst)
-{
-	uint32_t hop, a;
-
-	if (t == NULL)
-		return NULL;
-	if (family == 4) {
-		memcpy(&a, dst, 4);
-		if (rte_lpm_lookup(t->lpm4, rte_be_to_cpu_32(a), &hop) != 0)
-			return NULL;
-	} else if (rte_lpm6_lookup(t->lpm6, dst, &hop) != 0) {
-		return NULL;
-	}
-	return hop < t->n_hops ? &t->hops[hop] : NULL;
 }

@@ -10,6 +10,30 @@
 #include "crypto_mem.h"
 #include "dp_sa.h"
 
+/* True if t names a protocol or a port range narrower than all ports. */
+static bool ts_names_l4(const struct ts *t)
+{
+	return t->proto != 0 || t->port_start != 0 || t->port_end != TS_PORT_ANY_END;
+}
+
+/* The IPv4 selectors of one side as ranges; false if one names L4. */
+static bool ranges4(const struct ts *t, unsigned n, struct dp_sa_range4 *r, uint8_t *nr)
+{
+	unsigned i;
+
+	*nr = 0;
+	for (i = 0; i < n; i++) {
+		if (t[i].family != TS_IPV4)
+			continue;
+		if (ts_names_l4(&t[i]))
+			return false;
+		r[*nr].start = (uint32_t)t[i].start.lo;
+		r[*nr].end = (uint32_t)t[i].end.lo;
+		(*nr)++;
+	}
+	return true;
+}
+
 struct dp_sa *dp_sa_create(const struct esp_sa_conf *conf, const struct dp_sa_params *p, char *err,
                            size_t err_len)
 {
@@ -67,6 +91,8 @@ struct dp_sa *dp_sa_create(const struct esp_sa_conf *conf, const struct dp_sa_pa
 	sa->n_remote = p->n_remote;
 	memcpy(sa->local, p->local, p->n_local * sizeof(p->local[0]));
 	memcpy(sa->remote, p->remote, p->n_remote * sizeof(p->remote[0]));
+	sa->sel4_l4 = !ranges4(p->remote, p->n_remote, sa->remote4, &sa->n_remote4) ||
+	              !ranges4(p->local, p->n_local, sa->local4, &sa->n_local4);
 	snprintf(sa->name, sizeof(sa->name), "%s", p->name);
 	sa->encr = conf->encr;
 	sa->integ = conf->integ;
@@ -130,7 +156,7 @@ static bool inner_tuple(const uint8_t *p, uint32_t len, struct ts_tuple *t)
 	return true;
 }
 
-bool dp_sa_inner_allowed(const struct dp_sa *sa, const uint8_t *pkt, uint32_t len)
+bool dp_sa_inner_allowed_slow(const struct dp_sa *sa, const uint8_t *pkt, uint32_t len)
 {
 	struct ts_tuple t;
 	unsigned i, j;

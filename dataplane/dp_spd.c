@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <assert.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,28 +13,38 @@
 #include "dp_spd.h"
 
 /*
- * Search keys are built per packet into these fixed layouts (network
- * order, as rte_acl expects input), so IP options and missing L4 headers
- * do not move fields. rte_acl wants the first field one byte long and the
- * rest grouped in 4-byte words.
+ * rte_acl reads its input in network order at fixed offsets from a base
+ * pointer, and wants the first field one byte long and the rest grouped
+ * in 4-byte words. The offsets are those of the IP header counted from
+ * its protocol / next header byte, so a TCP, UDP or SCTP packet (IPv4
+ * without options and not a later fragment) is classified in place, as
+ * DPDK's ipsec-secgw does. Anything else (options, fragments, ICMP type
+ * and code, protocols without ports, short L4 headers) gets a key built
+ * in the same layout, the bytes between the fields unused.
  */
 struct key4 {
-	uint8_t proto;
-	uint8_t pad[3];
-	uint32_t src;
-	uint32_t dst;
-	uint16_t sport;
-	uint16_t dport;
+	uint8_t proto; /* IPv4 byte 9 */
+	uint8_t unused[2];
+	uint8_t src[4];
+	uint8_t dst[4];
+	uint8_t sport[2];
+	uint8_t dport[2];
+	uint8_t tail; /* rte_acl reads the port word as 4 bytes at sport */
 };
 
 struct key6 {
-	uint8_t proto;
-	uint8_t pad[3];
+	uint8_t proto; /* IPv6 byte 6 */
+	uint8_t unused;
 	uint8_t src[16];
 	uint8_t dst[16];
-	uint16_t sport;
-	uint16_t dport;
+	uint8_t sport[2];
+	uint8_t dport[2];
 };
+
+static_assert(offsetof(struct key4, src) == 12 - 9 && offsetof(struct key4, sport) == 20 - 9,
+              "key4 is the IPv4 header from byte 9");
+static_assert(offsetof(struct key6, src) == 8 - 6 && offsetof(struct key6, sport) == 40 - 6,
+              "key6 is the IPv6 header from byte 6");
 
 enum { F4_PROTO, F4_SRC, F4_DST, F4_SPORT, F4_DPORT, F4_NUM };
 enum { F6_PROTO, F6_SRC0, F6_DST0 = F6_SRC0 + 4, F6_SPORT = F6_DST0 + 4, F6_DPORT, F6_NUM };
@@ -295,17 +307,23 @@ void dp_spd_free(struct dp_spd *spd)
 }
 
 /* Ports of TCP/UDP/SCTP (first fragment only); 0 otherwise, as ts.h reads OPAQUE. */
-static void l4_ports(const uint8_t *l4, uint32_t left, uint8_t proto, uint16_t *sp, uint16_t *dpt)
+static void l4_ports(const uint8_t *l4, uint32_t left, uint8_t proto, uint8_t *sp, uint8_t *dpt)
 {
-	*sp = *dpt = 0;
+	memset(sp, 0, 2);
+	memset(dpt, 0, 2);
 	if ((proto == 6 || proto == 17 || proto == 132) && left >= 4) {
 		memcpy(sp, l4, 2);
 		memcpy(dpt, l4 + 2, 2);
 	} else if ((proto == 1 || proto == 58) && left >= 2) {
 		/* ICMP type/code in both ports, as IKEv2 encodes ICMP selectors. */
 		memcpy(sp, l4, 2);
-		*dpt = *sp;
+		memcpy(dpt, l4, 2);
 	}
+}
+
+static bool has_ports(uint8_t proto)
+{
+	return proto == 6 || proto == 17 || proto == 132;
 }
 
 void dp_spd_lookup(const struct dp_spd *spd, int family, struct rte_mbuf *const *m, unsigned n,
@@ -334,20 +352,26 @@ void dp_spd_lookup(const struct dp_spd *spd, int family, struct rte_mbuf *const 
 			uint32_t ihl = (uint32_t)(p[0] & 0xf) * 4;
 			bool first = ((((uint16_t)p[6] << 8) | p[7]) & 0x1fff) == 0;
 
-			memset(&k4[i], 0, sizeof(k4[i]));
+			if (likely(ihl == 20 && first && has_ports(p[9]) && len >= 24)) {
+				data[i] = p + 9;
+				continue;
+			}
 			k4[i].proto = p[9];
-			memcpy(&k4[i].src, p + 12, 4);
-			memcpy(&k4[i].dst, p + 16, 4);
-			if (first)
-				l4_ports(p + ihl, len - ihl, p[9], &k4[i].sport, &k4[i].dport);
-			data[i] = (const uint8_t *)&k4[i];
+			memcpy(k4[i].src, p + 12, 4);
+			memcpy(k4[i].dst, p + 16, 4);
+			/* A later fragment has no ports: 0. */
+			l4_ports(p + ihl, first ? len - ihl : 0, p[9], k4[i].sport, k4[i].dport);
+			data[i] = &k4[i].proto;
 		} else {
-			memset(&k6[i], 0, sizeof(k6[i]));
+			if (likely(has_ports(p[6]) && len >= 44)) {
+				data[i] = p + 6;
+				continue;
+			}
 			k6[i].proto = p[6];
 			memcpy(k6[i].src, p + 8, 16);
 			memcpy(k6[i].dst, p + 24, 16);
-			l4_ports(p + 40, len - 40, p[6], &k6[i].sport, &k6[i].dport);
-			data[i] = (const uint8_t *)&k6[i];
+			l4_ports(p + 40, len - 40, p[6], k6[i].sport, k6[i].dport);
+			data[i] = &k6[i].proto;
 		}
 	}
 	if (rte_acl_classify(family == 4 ? spd->acl4 : spd->acl6, data, res, n, 1) != 0)

@@ -265,7 +265,7 @@ static unsigned handoff_receive(struct dp_worker *w)
 			if (tag & DP_TAG_OUTB)
 				dp_outb_submit(w, pkts[i], tag & ~DP_TAG_OUTB);
 			else
-				dp_inb_submit(w, pkts[i]);
+				dp_inb_submit(w, pkts[i], pkts[i]->hash.fdir.hi);
 		}
 		w->c.handoff_in += n;
 		total += n;
@@ -374,6 +374,7 @@ int dp_workers_create(struct dp *dp)
 	char name[RTE_RING_NAMESIZE];
 	unsigned i, j;
 
+	dp->owner_m = dp_owner_m(dp->n_workers);
 	dp->workers = rte_zmalloc("dp_workers", dp->n_workers * sizeof(struct dp_worker),
 	                          RTE_CACHE_LINE_SIZE);
 	if (dp->workers == NULL)

@@ -54,6 +54,51 @@ IMB_MGR *crypto_imb(void)
 	return mgr;
 }
 
+static _Thread_local IMB_MGR *tls_sse_mgr;
+static pthread_key_t sse_key;
+static pthread_once_t sse_key_once = PTHREAD_ONCE_INIT;
+static bool sse_key_ok;
+
+static void sse_mgr_free(void *mgr)
+{
+	tls_sse_mgr = NULL;
+	free_mb_mgr(mgr);
+}
+
+static void sse_key_create(void)
+{
+	sse_key_ok = pthread_key_create(&sse_key, sse_mgr_free) == 0;
+}
+
+static __attribute__((noinline)) IMB_MGR *sse_mgr_new(IMB_MGR *main_mgr)
+{
+	IMB_MGR *mgr;
+
+	if (pthread_once(&sse_key_once, sse_key_create) != 0 || !sse_key_ok)
+		return main_mgr;
+	mgr = alloc_mb_mgr(0);
+	if (mgr == NULL)
+		return main_mgr;
+	init_mb_mgr_sse(mgr);
+	if (imb_get_errno(mgr) != 0 || pthread_setspecific(sse_key, mgr) != 0) {
+		free_mb_mgr(mgr);
+		return main_mgr;
+	}
+	tls_sse_mgr = mgr;
+	return mgr;
+}
+
+IMB_MGR *crypto_imb_short_cbc(void)
+{
+	IMB_MGR *mgr = crypto_imb();
+
+	if (mgr == NULL || tls_arch != IMB_ARCH_AVX512)
+		return mgr;
+	if (likely(tls_sse_mgr != NULL))
+		return tls_sse_mgr;
+	return sse_mgr_new(mgr);
+}
+
 const char *crypto_imb_arch_str(uint32_t arch)
 {
 	switch (arch) {

@@ -131,6 +131,17 @@ static inline bool icv_equal(const uint8_t *a, const uint8_t *b, uint32_t len)
 		memcpy(y, b, 16);
 		return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 	}
+	if (len == 12) {
+		/* HMAC-SHA1-96 and HMAC-MD5-96: a word and a half. */
+		uint64_t x0, y0;
+		uint32_t x1, y1;
+
+		memcpy(&x0, a, 8);
+		memcpy(&y0, b, 8);
+		memcpy(&x1, a + 8, 4);
+		memcpy(&y1, b + 8, 4);
+		return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+	}
 	for (uint32_t i = 0; i < len; i += 4) {
 		uint32_t x, y;
 
@@ -179,7 +190,9 @@ static inline uint64_t pad_word(uint32_t i)
 /*
  * The n padding bytes at p are 1, 2, ..., n, compared eight at a time
  * (the last eight overlapping); a byte loop cost a branch per byte. The
- * ICV verified already, so nothing here needs constant time.
+ * ICV verified already, so nothing here needs constant time. Fewer than
+ * eight are the top bytes of the eight ending where they end: at least
+ * eight bytes (ESP header and IV) come before any padding.
  */
 static inline bool pad_ok(const uint8_t *p, uint32_t n)
 {
@@ -187,9 +200,11 @@ static inline bool pad_ok(const uint8_t *p, uint32_t n)
 	uint32_t i;
 
 	if (n < 8) {
-		for (i = 0; i < n; i++)
-			d |= p[i] ^ (uint64_t)(i + 1);
-		return d == 0;
+		uint32_t shift = 8 * (8 - n);
+
+		if (n == 0)
+			return true;
+		return (le64(p + n - 8) >> shift) == (pad_word(0) & (UINT64_MAX >> shift));
 	}
 	for (i = 0; i + 8 <= n; i += 8)
 		d |= le64(p + i) ^ pad_word(i);
@@ -264,8 +279,7 @@ static inline void hash_run_add(IMB_MGR *mgr, struct esp_run *r, const struct es
 	if (r->n != 0 && r->hash != sa->job_tmpl.hash_alg)
 		hash_run_flush(mgr, r);
 	r->hash = sa->job_tmpl.hash_alg;
-	job = &r->jobs[r->n++];
-	esp_job_copy(job, &sa->job_tmpl);
+	job = esp_run_job(r, sa, &sa->job_tmpl);
 	sa->fill(sa, job, c, seq, c->icv_calc);
 	job->user_data = c;
 }
@@ -279,8 +293,7 @@ static inline void cbc_run_add(IMB_MGR *mgr, struct esp_run *r, const struct esp
 	if (r->n != 0 && r->key_size != sa->job_cipher.key_len_in_bytes)
 		cbc_run_flush(mgr, r);
 	r->key_size = sa->job_cipher.key_len_in_bytes;
-	job = &r->jobs[r->n++];
-	esp_job_copy(job, &sa->job_cipher);
+	job = esp_run_job(r, sa, &sa->job_cipher);
 	job->src = c->esp;
 	job->dst = c->esp + off;
 	job->cipher_start_src_offset_in_bytes = off;
@@ -298,11 +311,11 @@ static inline void cbc_run_add(IMB_MGR *mgr, struct esp_run *r, const struct esp
 uint16_t esp_inb_burst(struct esp_pkt *pkts[], uint16_t n)
 {
 	struct esp_job_ctx ctx[ESP_MAX_BURST];
-	struct esp_run run, hrun;
+	struct esp_run *run = &esp_tls_runs.in_cbc, *hrun = &esp_tls_runs.in_hash;
 	IMB_MGR *mgr = crypto_imb();
 
-	run.n = 0;
-	hrun.n = 0;
+	run->n = 0;
+	hrun->n = 0;
 	for (uint32_t pos = 0; pos < n; pos += ESP_MAX_BURST) {
 		uint32_t m = MIN((uint32_t)n - pos, (uint32_t)ESP_MAX_BURST);
 		struct esp_pkt **b = pkts + pos;
@@ -323,14 +336,14 @@ uint16_t esp_inb_burst(struct esp_pkt *pkts[], uint16_t n)
 				continue;
 			}
 			if (sa->hash_burst) {
-				hash_run_add(mgr, &hrun, sa, c, p->seq);
+				hash_run_add(mgr, hrun, sa, c, p->seq);
 				continue;
 			}
 			sa->submit(mgr, sa, c, p->seq, c->icv_calc);
 			jobs++;
 		}
-		if (hrun.n != 0)
-			hash_run_flush(mgr, &hrun);
+		if (hrun->n != 0)
+			hash_run_flush(mgr, hrun);
 		esp_jobs_flush(mgr, jobs);
 
 		/*
@@ -349,7 +362,7 @@ uint16_t esp_inb_burst(struct esp_pkt *pkts[], uint16_t n)
 			if (unlikely(p->drop != ESP_OK))
 				continue;
 			if (sa->cbc_burst) {
-				cbc_run_add(mgr, &run, sa, c);
+				cbc_run_add(mgr, run, sa, c);
 				c->decrypt = 1;
 				continue;
 			}
@@ -361,8 +374,8 @@ uint16_t esp_inb_burst(struct esp_pkt *pkts[], uint16_t n)
 			}
 			p->drop = inb_finish(sa, p, c);
 		}
-		if (run.n != 0)
-			cbc_run_flush(mgr, &run);
+		if (run->n != 0)
+			cbc_run_flush(mgr, run);
 		else if (queued == 0)
 			continue;
 		esp_jobs_flush(mgr, queued);

@@ -78,10 +78,12 @@ typedef void (*esp_fill_fn)(const struct esp_sa *sa, IMB_JOB *job, struct esp_jo
  */
 typedef void (*esp_submit_fn)(IMB_MGR *mgr, const struct esp_sa *sa, struct esp_job_ctx *c,
                               uint64_t seq, uint8_t *tag);
-/* Outbound: writes the outer IP (+ UDP) header for an outer packet of total bytes. */
-typedef void (*esp_outer_fn)(struct esp_sa *sa, uint8_t *out, uint32_t total, const uint8_t *inner);
-/* Outbound: writes the IV behind the ESP header. */
-typedef void (*esp_iv_fn)(const struct esp_sa *sa, uint8_t *iv, uint64_t seq);
+/*
+ * Outbound: checks the inner packet at p, reserves room and writes all but
+ * the crypto (outer header, ESP header, IV, padding, trailer); ESP_OK or
+ * the drop reason. One per outer header and IV kind (esp_outb.c).
+ */
+typedef uint8_t (*esp_prep_fn)(struct esp_sa *sa, struct esp_pkt *p, struct esp_job_ctx *c);
 
 struct esp_sa {
 	/* Line 0: read by every packet. */
@@ -102,8 +104,7 @@ struct esp_sa {
 	uint64_t seq;      /* outbound: last used */
 	uint64_t seq_max;  /* 2^32-1 or 2^64-1 */
 	esp_submit_fn submit;
-	esp_outer_fn outer_fn;
-	esp_iv_fn iv_fn;
+	esp_prep_fn prep;
 	/* Line 1: outer header template (outbound), job filler. */
 	cache_aligned uint8_t outer[ESP_OUTER_MAX];
 	esp_fill_fn fill;
@@ -123,6 +124,8 @@ struct esp_sa {
 	 * burst, then a hash burst over the ciphertext (encrypt-then-MAC).
 	 */
 	uint8_t hash_burst;
+	/* Unique among all SAs ever set up: which SA a kept job template is of. */
+	uint64_t gen;
 	/* Per-SA fields of every job (modes, keys, sizes). */
 	cache_aligned IMB_JOB job_tmpl;
 	IMB_JOB job_cipher; /* inbound cipher+auth: the cipher-only job */
@@ -131,7 +134,7 @@ struct esp_sa {
 };
 
 static_assert(sizeof(struct esp_sa) <= 4096, "esp_sa grew past a page");
-static_assert(offsetof(struct esp_sa, iv_fn) < CACHE_LINE, "hot fields must share a line");
+static_assert(offsetof(struct esp_sa, prep) < CACHE_LINE, "hot fields must share a line");
 static_assert(offsetof(struct esp_sa, gcm_off) < 2 * CACHE_LINE, "filler next to the template");
 static_assert(offsetof(struct esp_sa, decrypt) < 3 * CACHE_LINE, "decrypt next to the counters");
 
@@ -154,10 +157,14 @@ void esp_submit_gcm(IMB_MGR *mgr, const struct esp_sa *sa, struct esp_job_ctx *c
 void esp_submit_gcm_esn(IMB_MGR *mgr, const struct esp_sa *sa, struct esp_job_ctx *c, uint64_t seq,
                         uint8_t *tag);
 
-void esp_outer_ipv4(struct esp_sa *sa, uint8_t *out, uint32_t total, const uint8_t *inner);
-void esp_outer_ipv6(struct esp_sa *sa, uint8_t *out, uint32_t total, const uint8_t *inner);
-void esp_iv_seq(const struct esp_sa *sa, uint8_t *iv, uint64_t seq);
-void esp_iv_random(const struct esp_sa *sa, uint8_t *iv, uint64_t seq);
+uint8_t esp_prep_ipv4_aead(struct esp_sa *sa, struct esp_pkt *p, struct esp_job_ctx *c);
+uint8_t esp_prep_ipv4_udp_aead(struct esp_sa *sa, struct esp_pkt *p, struct esp_job_ctx *c);
+uint8_t esp_prep_ipv6_aead(struct esp_sa *sa, struct esp_pkt *p, struct esp_job_ctx *c);
+uint8_t esp_prep_ipv6_udp_aead(struct esp_sa *sa, struct esp_pkt *p, struct esp_job_ctx *c);
+uint8_t esp_prep_ipv4_cbc(struct esp_sa *sa, struct esp_pkt *p, struct esp_job_ctx *c);
+uint8_t esp_prep_ipv4_udp_cbc(struct esp_sa *sa, struct esp_pkt *p, struct esp_job_ctx *c);
+uint8_t esp_prep_ipv6_cbc(struct esp_sa *sa, struct esp_pkt *p, struct esp_job_ctx *c);
+uint8_t esp_prep_ipv6_udp_cbc(struct esp_sa *sa, struct esp_pkt *p, struct esp_job_ctx *c);
 
 /*
  * Burst contract: good packets first in their order, failed ones after
@@ -189,13 +196,41 @@ static inline void esp_job_copy(IMB_JOB *dst, const IMB_JOB *src)
 /*
  * Jobs of one kind run at once through IPsec-MB's synchronous burst API.
  * key_size: cipher runs; hash: hash runs (outbound CBC runs use both).
+ * A run lives as long as its thread (esp_runs): a job slot keeps the
+ * per-SA fields of the template last copied into it, tagged with that
+ * SA's generation, so a tunnel's packets copy no template once its slots
+ * hold it; IPsec-MB writes only a job's status, and the per-packet fields
+ * are all set for every packet.
  */
 struct esp_run {
 	uint32_t n;
+	uint32_t max_len; /* longest ciphertext in the run (outbound CBC) */
 	IMB_KEY_SIZE_BYTES key_size;
 	IMB_HASH_ALG hash;
+	uint64_t gen[ESP_MAX_BURST]; /* esp_sa.gen of the template in jobs[i]; 0: none */
 	IMB_JOB jobs[ESP_MAX_BURST];
 };
+
+/* This thread's runs: outbound CBC (cipher then hash), inbound hash, inbound CBC. */
+struct esp_runs {
+	struct esp_run out_cbc;
+	struct esp_run in_hash;
+	struct esp_run in_cbc;
+};
+
+extern _Thread_local struct esp_runs esp_tls_runs;
+
+/* The next job of run r, holding tmpl's per-SA fields (copied unless it still does). */
+static inline IMB_JOB *esp_run_job(struct esp_run *r, const struct esp_sa *sa, const IMB_JOB *tmpl)
+{
+	uint32_t i = r->n++;
+
+	if (r->gen[i] != sa->gen) {
+		esp_job_copy(&r->jobs[i], tmpl);
+		r->gen[i] = sa->gen;
+	}
+	return &r->jobs[i];
+}
 
 /* Records the status of a run's jobs; those the burst did not complete failed. */
 static inline void esp_run_done(struct esp_run *r, uint32_t done)
@@ -206,6 +241,7 @@ static inline void esp_run_done(struct esp_run *r, uint32_t done)
 		c->status = i < done ? r->jobs[i].status : IMB_STATUS_INVALID_ARGS;
 	}
 	r->n = 0;
+	r->max_len = 0;
 }
 
 /* Records a finished job's status in its scratch. */

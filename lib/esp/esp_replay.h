@@ -36,19 +36,90 @@ struct esp_replay {
  */
 int esp_replay_init(struct esp_replay *w, uint32_t window, bool esn, uint64_t top);
 
+#define ESP_REPLAY_BLOCK_BITS 64
+/*
+ * Window used to infer the high half without replay check: the number
+ * nearest to top wins (half the 32-bit space either side).
+ */
+#define ESP_REPLAY_INFER_NO_WINDOW (UINT32_C(1) << 31)
+
 /*
  * The full 64-bit sequence number of a packet that carries seq_lo (RFC 4303
- * appendix A2.2); without ESN, seq_lo itself.
+ * appendix A2.2); without ESN, seq_lo itself. Inline, as the check and
+ * the update: three per packet.
  */
-uint64_t esp_replay_infer(const struct esp_replay *w, uint32_t seq_lo);
+static inline uint64_t esp_replay_infer(const struct esp_replay *w, uint32_t seq_lo)
+{
+	uint32_t tl = (uint32_t)w->top;
+	uint32_t th = (uint32_t)(w->top >> 32);
+	uint32_t win = w->window ? w->window : ESP_REPLAY_INFER_NO_WINDOW;
+	/* Lowest number of the window, modulo 2^32. */
+	uint32_t bottom = tl - win + 1;
+	uint32_t hi;
+
+	if (!w->esn)
+		return seq_lo;
+	if (tl >= win - 1) {
+		/* The window lies within one 2^32 subspace (RFC 4303 A2.2 case A). */
+		hi = seq_lo >= bottom ? th : th + 1;
+	} else {
+		/*
+		 * The window reaches back into the previous subspace (case B):
+		 * a large seq_lo belongs there, unless there is none (th = 0).
+		 */
+		hi = (seq_lo >= bottom && th > 0) ? th - 1 : th;
+	}
+	return (uint64_t)hi << 32 | seq_lo;
+}
 
 /* True if seq may be accepted: not 0, not left of the window, not seen. */
-bool esp_replay_check(const struct esp_replay *w, uint64_t seq);
+static inline bool esp_replay_check(const struct esp_replay *w, uint64_t seq)
+{
+	if (seq == 0)
+		return false;
+	if (w->window == 0 || seq > w->top)
+		return true;
+	if (w->top - seq >= w->window)
+		return false;
+	return !(w->bits[(seq / ESP_REPLAY_BLOCK_BITS) & (ESP_REPLAY_BLOCKS - 1)] &
+	         (UINT64_C(1) << (seq % ESP_REPLAY_BLOCK_BITS)));
+}
 
 /*
  * Marks seq as seen and moves the window; call only after the ICV
  * verified. False if seq was seen meanwhile or fell left of the window.
  */
-bool esp_replay_update(struct esp_replay *w, uint64_t seq);
+static inline bool esp_replay_update(struct esp_replay *w, uint64_t seq)
+{
+	uint64_t *block;
+	uint64_t bit;
+
+	if (seq == 0)
+		return false;
+	if (w->window == 0) {
+		if (seq > w->top)
+			w->top = seq;
+		return true;
+	}
+	if (seq > w->top) {
+		uint64_t from = w->top / ESP_REPLAY_BLOCK_BITS;
+		uint64_t diff = seq / ESP_REPLAY_BLOCK_BITS - from;
+
+		/* Zero the blocks the top moves onto; a long jump clears all. */
+		if (diff > ESP_REPLAY_BLOCKS)
+			diff = ESP_REPLAY_BLOCKS;
+		for (uint64_t i = 1; i <= diff; i++)
+			w->bits[(from + i) & (ESP_REPLAY_BLOCKS - 1)] = 0;
+		w->top = seq;
+	} else if (w->top - seq >= w->window) {
+		return false;
+	}
+	block = &w->bits[(seq / ESP_REPLAY_BLOCK_BITS) & (ESP_REPLAY_BLOCKS - 1)];
+	bit = UINT64_C(1) << (seq % ESP_REPLAY_BLOCK_BITS);
+	if (*block & bit)
+		return false;
+	*block |= bit;
+	return true;
+}
 
 #endif

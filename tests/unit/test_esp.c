@@ -183,6 +183,8 @@ static uint32_t check_outer(const uint8_t *o, uint32_t len, const struct sa_opts
 		ck_assert_uint_eq(be16(o + 2), len);
 		ck_assert_uint_eq(csum_fold(csum_sum(o, 20, 0)), 0xffff);
 		ck_assert_uint_eq(o[6] & 0x40, inner[0] >> 4 == 4 ? inner[6] & 0x40 : 0);
+		/* Never a fragment: no MF, offset 0 (the inner DF aside). */
+		ck_assert_uint_eq(be16(o + 6) & ~0x4000u, 0);
 		ck_assert_uint_eq(o[8], 64);
 		ck_assert_uint_eq(o[9], so->udp ? 17 : 50);
 		ck_assert_mem_eq(o + 12, "\xc0\x00\x02\x01\xc6\x33\x64\x07", 8);
@@ -190,9 +192,13 @@ static uint32_t check_outer(const uint8_t *o, uint32_t len, const struct sa_opts
 	} else {
 		ck_assert_uint_eq(o[0] >> 4, 6);
 		ck_assert_uint_eq((be16(o) >> 4) & 0xff, inner_tos);
+		/* Flow label 0. */
+		ck_assert_uint_eq(be32(o) & 0xfffff, 0);
 		ck_assert_uint_eq(be16(o + 4), len - 40);
 		ck_assert_uint_eq(o[6], so->udp ? 17 : 50);
 		ck_assert_uint_eq(o[7], 64);
+		ck_assert_mem_eq(o + 8, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+		ck_assert_mem_eq(o + 24, "\x20\x01\x0d\xb8\0\x01\0\0\0\0\0\0\0\0\0\x02", 16);
 		off = 40;
 	}
 	if (so->udp) {
@@ -628,6 +634,47 @@ static const struct sa_opts craft_sas[] = {
 	{ .encr = CRYPTO_ENCR_AES128_GCM16, .integ = CRYPTO_INTEG_NONE, .window = 64 },
 	{ .encr = CRYPTO_ENCR_AES128_CBC, .integ = CRYPTO_INTEG_HMAC_SHA256_128, .window = 64 },
 };
+
+/*
+ * Every pad length a packet can carry with whole blocks, its padding
+ * right and then each of its bytes wrong in turn: only the right one
+ * passes (the check reads short padding and long padding differently).
+ */
+START_TEST(every_pad_length_and_wrong_pad_byte)
+{
+	const struct sa_opts *o = &craft_sas[_i];
+
+	for (uint32_t pad = 0; pad < 32; pad++) {
+		/* Inner + pad + trailer: whole AES blocks also for CBC. */
+		uint32_t inner = 128 - pad - 2;
+		/* craft() numbers packets with one byte: an SA per pad length. */
+		struct esp_sa *in = sa_new(o, ESP_DIR_IN);
+
+		for (uint32_t bad = 0; bad <= pad; bad++) {
+			uint8_t pt[160];
+			struct esp_pkt *p;
+			bool good = bad == pad;
+
+			make_inner(pt, false, inner, 0, false, pad);
+			for (uint32_t j = 0; j < pad; j++)
+				pt[inner + j] = (uint8_t)(j + 1);
+			if (!good)
+				pt[inner + bad] ^= 0x80;
+			pt[inner + pad] = (uint8_t)pad;
+			pt[inner + pad + 1] = 4;
+			p = craft(o, pt, inner + pad + 2, bad + 1);
+			p->sa = in;
+			ck_assert_msg(esp_inb_burst(&p, 1) == good, "pad %u, byte %u wrong: %s",
+			              pad, bad, esp_drop_names[p->drop]);
+			ck_assert_uint_eq(p->drop, (good ? ESP_OK : ESP_DROP_BAD_PADDING));
+			if (good)
+				ck_assert_mem_eq(p->data, pt, inner);
+			pkt_free(p);
+		}
+		sa_free(in);
+	}
+}
+END_TEST
 
 START_TEST(crafted_trailers)
 {
@@ -1176,6 +1223,42 @@ static __attribute__((noinline)) bool stack_holds(const uint8_t *a, const uint8_
 }
 
 /*
+ * The burst runs keep each SA's job template in their slots across bursts:
+ * an SA set up again in the same memory, with other keys and another
+ * HMAC, must not run on the template left from the one before.
+ */
+START_TEST(sa_remade_in_place_uses_its_own_template)
+{
+	static const enum crypto_alg_id hmacs[] = { CRYPTO_INTEG_HMAC_SHA1_96,
+		                                    CRYPTO_INTEG_HMAC_SHA256_128,
+		                                    CRYPTO_INTEG_HMAC_SHA1_96 };
+	size_t size = (esp_sa_size() + 63) & ~(size_t)63;
+	struct esp_sa *out = aligned_alloc(64, size), *in[ARRAY_SIZE(hmacs)];
+	struct esp_sa_conf c;
+	char err[200];
+
+	ck_assert_ptr_nonnull(out);
+	for (unsigned k = 0; k < ARRAY_SIZE(hmacs); k++) {
+		struct sa_opts o = { .encr = CRYPTO_ENCR_AES128_CBC, .integ = hmacs[k] };
+
+		/* Other keys each time: the key pointers stay, the keys behind them not. */
+		enc_key[0] = (uint8_t)(0x40 + k);
+		auth_key[0] = (uint8_t)(0x50 + k);
+		conf_from(&c, &o, ESP_DIR_OUT);
+		ck_assert_int_eq(esp_sa_init(out, &c, err, sizeof(err)), 0);
+		/* The receiver is a new SA every time: it checks what out sends. */
+		in[k] = sa_new(&o, ESP_DIR_IN);
+		for (uint32_t i = 0; i < 40; i++)
+			round_trip(out, in[k], &o, false, 64 + i, i);
+		esp_sa_wipe(out);
+	}
+	for (unsigned k = 0; k < ARRAY_SIZE(hmacs); k++)
+		sa_free(in[k]);
+	free(out);
+}
+END_TEST
+
+/*
  * The AES-GCM direct path keeps GHASH state and keystream in a context on
  * the stack: neither may be left there once the burst returns.
  */
@@ -1368,6 +1451,7 @@ static Suite *esp_suite(void)
 	tcase_add_loop_test(tc, replayed_packet_is_dropped, 0, ARRAY_SIZE(sample_sas));
 	tcase_add_loop_test(tc, replacement_carries_seq_and_window, 0, ARRAY_SIZE(sample_sas));
 	tcase_add_loop_test(tc, crafted_trailers, 0, ARRAY_SIZE(craft_sas));
+	tcase_add_loop_test(tc, every_pad_length_and_wrong_pad_byte, 0, ARRAY_SIZE(craft_sas));
 	tcase_add_test(tc, cbc_ciphertext_must_be_whole_blocks);
 	tcase_add_test(tc, esn_sequence_crosses_2_32);
 	tcase_add_test(tc, sequence_overflow_stops_the_sa);
@@ -1378,6 +1462,7 @@ static Suite *esp_suite(void)
 	tcase_add_test(tc, sa_init_refuses_bad_conf);
 	tcase_add_test(tc, openssl_decrypts_our_esp);
 	tcase_add_test(tc, gcm_context_is_wiped);
+	tcase_add_test(tc, sa_remade_in_place_uses_its_own_template);
 	suite_add_tcase(s, tc);
 	return s;
 }
