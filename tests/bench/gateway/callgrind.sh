@@ -69,7 +69,7 @@ vpngw_cfg "$dir" "$alg" "$lan" "$wan" "$work/vpngw.yaml" cg
 out=$work/callgrind.out
 prefix=vpngw-cg-$$
 rc=0
-timeout -s INT "$seconds" valgrind --tool=callgrind --collect-atstart=no \
+timeout -s INT "$seconds" valgrind --tool=callgrind --fair-sched=yes --collect-atstart=no \
 	--toggle-collect='worker_main*' --callgrind-out-file="$out" \
 	"$cgb/control/vpngw" --config "$work/vpngw.yaml" -- --no-huge -m 2048 --no-pci \
 	--file-prefix "$prefix" -l 0,1 >"$work/vpngw.log" 2>&1 || rc=$?
